@@ -1,0 +1,49 @@
+# 智慧党建平台: developer entry points. Logic lives in scripts/; keep recipes short.
+# Run `make help` for the list.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PG_DIR        := .data/pg
+PG_PORT       := 54320
+PG_DB         := dangjian
+PG_TEST_DIR   := .data/pg-test
+PG_TEST_PORT  := 54329
+BIN           := target/release/dangjian
+
+.PHONY: help run test bench openapi stop-db
+
+help: ## list the targets
+	@echo "智慧党建平台 make targets:"
+	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "Details: docs/operations.md"
+
+run: ## build and serve (default http://127.0.0.1:8080); PostgreSQL in .data/pg unless DATABASE_URL is set
+	@url=$$(scripts/pg.sh dev-url $(PG_DIR) $(PG_PORT) $(PG_DB)) && export DATABASE_URL=$$url && \
+	cargo build --release --bin dangjian && \
+	$(BIN) migrate && \
+	$(BIN) demo-data --if-empty && \
+	exec $(BIN) serve
+
+test: ## clippy + tests (PostgreSQL in .data/pg-test unless TEST_DATABASE_URL or DATABASE_URL) + compose check
+	cargo clippy --workspace --all-targets -- -D warnings
+	@url=$$(scripts/pg.sh test-url $(PG_TEST_DIR) $(PG_TEST_PORT)) && export TEST_DATABASE_URL=$$url && \
+	echo "TEST_DATABASE_URL=$$url" && \
+	cargo test --workspace
+	@if command -v docker-compose >/dev/null; then \
+	  JWT_SECRET=check DANGJIAN_DATA_KEY=check docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: ok"; \
+	else echo "SKIP docker-compose.yml check: docker-compose not installed (apt-get install docker-compose)"; fi
+# ---- frontend checks go here (next issue): npm ci, lint, type check, unit tests, build, browser tests ----
+
+bench: ## load benchmark (scripts/bench.sh)
+	scripts/bench.sh
+
+openapi: ## regenerate openapi/openapi.json from the code
+	@mkdir -p openapi
+	@cargo run --quiet --bin dangjian -- openapi > openapi/openapi.json.tmp && \
+	  mv openapi/openapi.json.tmp openapi/openapi.json && echo "wrote openapi/openapi.json" || \
+	  { rm -f openapi/openapi.json.tmp; exit 1; }
+
+stop-db: ## stop the private PostgreSQL clusters (.data/pg and .data/pg-test); data stays
+	@scripts/pg.sh stop $(PG_DIR)
+	@scripts/pg.sh stop $(PG_TEST_DIR)

@@ -1,0 +1,328 @@
+//! /auth/login, /auth/refresh, /auth/logout and /me.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::token::{issue_access, new_family, new_refresh, refresh_hash};
+use super::{Actor, password};
+use crate::accounts::{self, Account, GrantView};
+use crate::audit::{self, By};
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::{ApiJson, client_ip};
+use crate::schema::{people, refresh_tokens};
+use crate::{AppState, db};
+
+/// Failed logins before the account locks, and for how long.
+const LOCK_AFTER: i32 = 10;
+const LOCK_MINUTES: i64 = 15;
+/// Failures answered at once; after these, each failure doubles the wait (capped at 30 s).
+const FREE_FAILURES: i32 = 3;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(login).service(refresh).service(logout).service(me);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "zhibu01", "password": "Demo-2026"}))]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9...", "refresh_token": "q3Jt0v...", "token_type": "Bearer", "expires_in": 900}))]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"refresh_token": "q3Jt0v..."}))]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+fn invalid_credentials() -> AppError {
+    AppError::unauthorized("invalid_credentials", "wrong username or password", "用户名或密码错误")
+}
+
+/// Log in with a username and password.
+///
+/// Repeated failures are slowed (429 with Retry-After) and, after ten, lock the account for
+/// fifteen minutes (423).
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    security(()),
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Account locked after repeated failures", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts: wait Retry-After seconds", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<LoginRequest>) -> AppResult<HttpResponse> {
+    let body = body.0;
+    let mut conn = db::conn(&state.pool).await?;
+    let account = accounts::by_username(&mut conn, body.username.trim()).await?;
+    let now = Utc::now();
+    if let Some(a) = &account {
+        if let Some(until) = a.locked_until.filter(|u| *u > now) {
+            let mut e = AppError::new(StatusCode::LOCKED, "account_locked", "Account locked", "账号已锁定").with_detail(
+                format!("too many failed logins; the account is locked until {}", until.format("%H:%M UTC")),
+                format!("登录失败次数过多，账号已锁定，请于 {} 后再试", (until + Duration::hours(8)).format("%H:%M")),
+            );
+            e.retry_after = Some((until - now).num_seconds());
+            return Err(e);
+        }
+        if let Some(next) = a.next_attempt_at.filter(|n| *n > now) {
+            let mut e = AppError::new(StatusCode::TOO_MANY_REQUESTS, "login_throttled", "Too many attempts", "尝试过于频繁")
+                .with_detail("wait a moment before trying again", "请稍候再试");
+            e.retry_after = Some((next - now).num_seconds() + 1);
+            return Err(e);
+        }
+    }
+    let ok = password::verify(body.password, account.as_ref().map(|a| a.password_hash.clone())).await?;
+    let Some(account) = account else { return Err(invalid_credentials()) };
+    if !ok {
+        let failures = record_failure(&mut conn, account.id).await?;
+        let left = LOCK_AFTER - failures;
+        let mut e = invalid_credentials();
+        if left <= 0 {
+            e = AppError::new(StatusCode::LOCKED, "account_locked", "Account locked", "账号已锁定").with_detail(
+                format!("too many failed logins; the account is locked for {LOCK_MINUTES} minutes"),
+                format!("登录失败次数过多，账号已锁定 {LOCK_MINUTES} 分钟"),
+            );
+            e.retry_after = Some(LOCK_MINUTES * 60);
+        } else if left <= 5 {
+            e = e.with_detail(
+                format!("wrong username or password; {left} attempts left before the account locks"),
+                format!("用户名或密码错误，再失败 {left} 次账号将被锁定"),
+            );
+        }
+        audit::record(&mut conn, By { account_id: Some(account.id), ip: client_ip(&req).as_deref() }, "login_failed", "account", Some(account.id), None::<&()>, None::<&()>).await?;
+        return Err(e);
+    }
+    if account.disabled {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "account_disabled", "Account disabled", "账号已停用")
+            .with_detail("this account is disabled; ask your administrator", "该账号已停用，请联系管理员"));
+    }
+    diesel::update(crate::schema::accounts::table.find(account.id))
+        .set((
+            crate::schema::accounts::failed_logins.eq(0),
+            crate::schema::accounts::next_attempt_at.eq(None::<chrono::DateTime<Utc>>),
+            crate::schema::accounts::locked_until.eq(None::<chrono::DateTime<Utc>>),
+        ))
+        .execute(&mut conn)
+        .await?;
+    let tokens = issue_pair(&state, &mut conn, &account, new_family()).await?;
+    audit::record(&mut conn, By { account_id: Some(account.id), ip: client_ip(&req).as_deref() }, "login", "account", Some(account.id), None::<&()>, None::<&()>).await?;
+    Ok(HttpResponse::Ok().json(tokens))
+}
+
+#[derive(QueryableByName)]
+struct Failures {
+    #[diesel(sql_type = Integer)]
+    failed_logins: i32,
+}
+
+/// Counts a failure atomically (concurrent attempts on several instances all count) and sets
+/// the wait before the next attempt and, past the limit, the lock.
+async fn record_failure(conn: &mut AsyncPgConnection, account_id: i64) -> Result<i32, AppError> {
+    let row: Failures = diesel::sql_query(
+        "UPDATE accounts SET
+            failed_logins = CASE WHEN locked_until <= now() THEN 1 ELSE failed_logins + 1 END,
+            locked_until = CASE WHEN locked_until <= now() THEN NULL
+                                WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3)
+                                ELSE locked_until END,
+            next_attempt_at = now() + make_interval(secs => (CASE
+                                WHEN locked_until <= now() OR failed_logins + 1 <= $4 THEN 0
+                                ELSE least(30, power(2, failed_logins + 1 - $4)) END)::double precision)
+         WHERE id = $1
+         RETURNING failed_logins",
+    )
+    .bind::<BigInt, _>(account_id)
+    .bind::<Integer, _>(LOCK_AFTER)
+    .bind::<Integer, _>(LOCK_MINUTES as i32)
+    .bind::<Integer, _>(FREE_FAILURES)
+    .get_result(conn)
+    .await?;
+    Ok(row.failed_logins)
+}
+
+async fn issue_pair(state: &AppState, conn: &mut AsyncPgConnection, account: &Account, family: String) -> AppResult<TokenResponse> {
+    let grants = accounts::grants(conn, account.id).await?;
+    let access = issue_access(&state.config.jwt_secret, account.id, &account.username, account.person_id, grants, state.config.access_ttl_secs)?;
+    let (refresh_token, hash) = new_refresh();
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::account_id.eq(account.id),
+            refresh_tokens::family.eq(&family),
+            refresh_tokens::token_hash.eq(hash),
+            refresh_tokens::expires_at.eq(Utc::now() + Duration::days(state.config.refresh_ttl_days)),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(TokenResponse { access_token: access, refresh_token, token_type: "Bearer", expires_in: state.config.access_ttl_secs })
+}
+
+fn refresh_invalid() -> AppError {
+    AppError::unauthorized("invalid_refresh_token", "the session has ended; log in again", "会话已结束，请重新登录")
+}
+
+/// Exchange a refresh token for a new pair (the old one stops working).
+///
+/// A refresh token used twice revokes every token of its login, since one of the two users
+/// must have stolen it.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    security(()),
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) -> AppResult<HttpResponse> {
+    let hash = refresh_hash(body.0.refresh_token.trim());
+    let mut conn = db::conn(&state.pool).await?;
+    let state2 = state.clone();
+    let result = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+                let row: Option<(i64, i64, String, chrono::DateTime<Utc>, Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>)> =
+                    refresh_tokens::table
+                        .filter(refresh_tokens::token_hash.eq(&hash))
+                        .select((
+                            refresh_tokens::id,
+                            refresh_tokens::account_id,
+                            refresh_tokens::family,
+                            refresh_tokens::expires_at,
+                            refresh_tokens::used_at,
+                            refresh_tokens::revoked_at,
+                        ))
+                        .for_update()
+                        .first(conn)
+                        .await
+                        .optional()?;
+                let Some((id, account_id, family, expires_at, used_at, revoked_at)) = row else {
+                    return Ok(Err(refresh_invalid()));
+                };
+                if revoked_at.is_some() || expires_at <= Utc::now() {
+                    return Ok(Err(refresh_invalid()));
+                }
+                if used_at.is_some() {
+                    revoke_family(conn, &family).await?;
+                    audit::record(conn, By { account_id: Some(account_id), ip: None }, "refresh_reused", "account", Some(account_id), None::<&()>, None::<&()>).await?;
+                    return Ok(Err(AppError::unauthorized(
+                        "refresh_reused",
+                        "this session was used from somewhere else and has been ended for safety; log in again",
+                        "检测到会话凭证被重复使用，已为安全起见结束会话，请重新登录",
+                    )));
+                }
+                diesel::update(refresh_tokens::table.find(id)).set(refresh_tokens::used_at.eq(Utc::now())).execute(conn).await?;
+                let Some(account) = accounts::by_id(conn, account_id).await?.filter(|a| !a.disabled) else {
+                    revoke_family(conn, &family).await?;
+                    return Ok(Err(refresh_invalid()));
+                };
+                Ok(Ok(issue_pair(&state2, conn, &account, family).await?))
+            })
+        .await?;
+    // Revocations above must commit even though the answer is an error.
+    Ok(HttpResponse::Ok().json(result?))
+}
+
+async fn revoke_family(conn: &mut AsyncPgConnection, family: &str) -> Result<(), AppError> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::family.eq(family)).filter(refresh_tokens::revoked_at.is_null()))
+        .set(refresh_tokens::revoked_at.eq(Utc::now()))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// End the session of a refresh token (all tokens issued from the same login).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    security(()),
+    responses((status = 204, description = "Logged out (also when the token was already invalid)"))
+)]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) -> AppResult<HttpResponse> {
+    let hash = refresh_hash(body.0.refresh_token.trim());
+    let mut conn = db::conn(&state.pool).await?;
+    let family: Option<String> =
+        refresh_tokens::table.filter(refresh_tokens::token_hash.eq(hash)).select(refresh_tokens::family).first(&mut conn).await.optional()?;
+    if let Some(family) = family {
+        revoke_family(&mut conn, &family).await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeAccount {
+    #[schema(example = 3)]
+    pub id: i64,
+    #[schema(example = "zhibu01")]
+    pub username: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MePerson {
+    #[schema(example = 101)]
+    pub id: i64,
+    #[schema(example = "张三")]
+    pub name: String,
+    /// The member's org when the person is a member.
+    #[schema(example = 12)]
+    pub member_org_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    pub account: MeAccount,
+    pub person: Option<MePerson>,
+    /// Every grant of the account (not only those the current role switch admits).
+    pub grants: Vec<GrantView>,
+}
+
+/// The logged-in account, its person and all its role grants.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = ["masses", "member", "branch", "committee", "political_dept"])),
+    responses(
+        (status = 200, description = "The caller", body = MeResponse),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+    let mut conn = db::conn(&state.pool).await?;
+    let grants = accounts::grant_views(&mut conn, actor.account_id).await?;
+    let person = match actor.person_id {
+        Some(pid) => people::table
+            .left_join(crate::schema::members::table)
+            .filter(people::id.eq(pid))
+            .select((people::id, people::name, crate::schema::members::org_id.nullable()))
+            .first::<(i64, String, Option<i64>)>(&mut conn)
+            .await
+            .optional()?
+            .map(|(id, name, member_org_id)| MePerson { id, name, member_org_id }),
+        None => None,
+    };
+    Ok(HttpResponse::Ok().json(MeResponse { account: MeAccount { id: actor.account_id, username: actor.username }, person, grants }))
+}

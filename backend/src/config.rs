@@ -1,0 +1,111 @@
+//! Configuration from the environment, with development defaults that need no setup.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use rand::RngCore;
+
+use crate::crypto::DataKey;
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: String,
+    pub jwt_secret: Vec<u8>,
+    pub data_key: DataKey,
+    pub static_dir: PathBuf,
+    pub admin_password: Option<String>,
+    /// Seconds an access token lives; short because grants are carried inside it.
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_days: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("DATABASE_URL is not set (make run sets it, or starts a private cluster)")]
+    MissingDatabaseUrl,
+    #[error("{0} is invalid: {1}")]
+    Invalid(&'static str, String),
+    #[error("cannot keep a generated secret in {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+pub fn data_dir() -> PathBuf {
+    env("DANGJIAN_DATA_DIR").map_or_else(|| PathBuf::from(".data"), PathBuf::from)
+}
+
+/// In development a secret is generated once and kept under the data dir, so tokens survive a
+/// restart and several local processes agree; production sets the variable instead.
+fn kept_secret(dir: &Path, file: &str) -> Result<String, ConfigError> {
+    let path = dir.join(file);
+    let io = |source| ConfigError::Io { path: path.display().to_string(), source };
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_string();
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = base64::engine::general_purpose::STANDARD.encode(bytes);
+    std::fs::write(&path, &secret).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    }
+    log::warn!("generated {} (set the environment variable in production)", path.display());
+    Ok(secret)
+}
+
+impl Config {
+    pub fn database_url() -> Result<String, ConfigError> {
+        env("DATABASE_URL").ok_or(ConfigError::MissingDatabaseUrl)
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let dir = data_dir();
+        let jwt_secret = match env("JWT_SECRET") {
+            Some(s) => s,
+            None => kept_secret(&dir, "jwt_secret")?,
+        };
+        if jwt_secret.len() < 16 {
+            return Err(ConfigError::Invalid("JWT_SECRET", "use at least 16 characters".into()));
+        }
+        let key_text = match env("DANGJIAN_DATA_KEY") {
+            Some(s) => s,
+            None => kept_secret(&dir, "data_key")?,
+        };
+        let data_key = DataKey::from_base64(&key_text)
+            .map_err(|e| ConfigError::Invalid("DANGJIAN_DATA_KEY", format!("{e} (32 bytes in base64)")))?;
+        Ok(Config {
+            database_url: Self::database_url()?,
+            bind: env("BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            jwt_secret: jwt_secret.into_bytes(),
+            data_key,
+            static_dir: env("DANGJIAN_STATIC_DIR").map_or_else(|| PathBuf::from("frontend/dist"), PathBuf::from),
+            admin_password: env("DANGJIAN_ADMIN_PASSWORD"),
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_days: 30,
+        })
+    }
+
+    /// A configuration for tests and tools that bring their own database and keys.
+    pub fn for_database(database_url: String, data_key: DataKey, jwt_secret: &[u8]) -> Self {
+        Config {
+            database_url,
+            bind: "127.0.0.1:0".into(),
+            jwt_secret: jwt_secret.to_vec(),
+            data_key,
+            static_dir: PathBuf::from("frontend/dist"),
+            admin_password: None,
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_days: 30,
+        }
+    }
+}

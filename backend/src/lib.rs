@@ -1,0 +1,26 @@
+//! 智慧党建平台: the backend. Modules are named after the domain (DOMAIN.md): `orgs`,
+//! `members`, `accounts`, `auth`; `app` wires them into one actix-web application whose routes,
+//! OpenAPI document and authorization policy come from the same declarations.
+
+pub mod accounts;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod synthetic;
+pub mod http;
+pub mod members;
+pub mod orgs;
+pub mod schema;
+
+/// What every request handler shares: the pool and the configuration. Nothing else lives in the
+/// process, so any number of processes can serve behind a load balancer.
+pub struct AppState {
+    pub pool: db::DbPool,
+    pub config: config::Config,
+}

@@ -1,0 +1,171 @@
+// Hand-kept in step with migrations/; `tests/migrations.rs` checks every column exists.
+
+diesel::table! {
+    orgs (id) {
+        id -> Int8,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        parent_id -> Nullable<Int8>,
+        founded_on -> Nullable<Date>,
+        dissolved_on -> Nullable<Date>,
+        term_start -> Nullable<Date>,
+        term_end -> Nullable<Date>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    org_closure (ancestor_id, descendant_id) {
+        ancestor_id -> Int8,
+        descendant_id -> Int8,
+        depth -> Int4,
+    }
+}
+
+diesel::table! {
+    people (id) {
+        id -> Int8,
+        name -> Text,
+        name_initials -> Text,
+        name_pinyin -> Text,
+        gender -> Text,
+        id_number_enc -> Nullable<Bytea>,
+        id_number_hash -> Nullable<Bytea>,
+        id_number_masked -> Nullable<Text>,
+        birth_date -> Nullable<Date>,
+        ethnicity -> Nullable<Text>,
+        native_place -> Nullable<Text>,
+        education -> Nullable<Text>,
+        degree -> Nullable<Text>,
+        job_category -> Nullable<Text>,
+        post -> Nullable<Text>,
+        title -> Nullable<Text>,
+        phone_enc -> Nullable<Bytea>,
+        phone_masked -> Nullable<Text>,
+        work_started_on -> Nullable<Date>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    members (person_id) {
+        person_id -> Int8,
+        org_id -> Int8,
+        category -> Text,
+        joined_at -> Date,
+        full_member_at -> Nullable<Date>,
+        status -> Text,
+        is_flowing -> Bool,
+        lost_contact -> Bool,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    member_history (id) {
+        id -> Int8,
+        person_id -> Int8,
+        org_id -> Int8,
+        category -> Text,
+        status -> Text,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    code_lists (list, code) {
+        list -> Text,
+        code -> Text,
+        name -> Text,
+        sort_order -> Int4,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> Int8,
+        username -> Text,
+        password_hash -> Text,
+        person_id -> Nullable<Int8>,
+        disabled -> Bool,
+        failed_logins -> Int4,
+        next_attempt_at -> Nullable<Timestamptz>,
+        locked_until -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    role_grants (id) {
+        id -> Int8,
+        account_id -> Int8,
+        role -> Text,
+        org_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Int8,
+        account_id -> Int8,
+        family -> Text,
+        token_hash -> Bytea,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        account_id -> Nullable<Int8>,
+        ip -> Nullable<Text>,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Nullable<Int8>,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+    }
+}
+
+diesel::joinable!(members -> people (person_id));
+diesel::joinable!(members -> orgs (org_id));
+diesel::joinable!(role_grants -> accounts (account_id));
+diesel::joinable!(accounts -> people (person_id));
+diesel::joinable!(member_history -> members (person_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    orgs,
+    org_closure,
+    people,
+    members,
+    member_history,
+    code_lists,
+    accounts,
+    role_grants,
+    refresh_tokens,
+    settings,
+    audit_log,
+);
