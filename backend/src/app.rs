@@ -112,8 +112,11 @@ pub fn build(
     shared: Shared,
 ) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>> {
     let static_dir = shared.state.config.static_dir.clone();
+    // Swagger UI serves the document at /api/v1/openapi.json: it is registered before the
+    // /api/v1 scope, which would otherwise claim that path.
     let (app, _) = utoipa_app(
         App::new()
+            .service(SwaggerUi::new("/api/docs/{_:.*}").url(policy::OPENAPI_PATH, shared.doc.clone()))
             .app_data(shared.state.clone())
             .app_data(shared.policy.clone())
             .app_data(web::QueryConfig::default().error_handler(error::query_error))
@@ -124,7 +127,6 @@ pub fn build(
     app.wrap(from_fn(policy::enforce))
         .wrap(Compress::default())
         .wrap(Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))
-        .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", shared.doc.clone()))
         .service(web::redirect("/api/docs", "/api/docs/"))
         .default_service(web::to(move |req: HttpRequest| spa_or_404(req, static_dir.clone())))
 }

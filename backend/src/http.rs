@@ -57,6 +57,37 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
+/// Query parameters deserialized with the name of the offending parameter kept, so that
+/// `?gender=x` answers a problem naming `gender`.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(req.query_string()));
+        std::future::ready(match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(v) => Ok(ApiQuery(v)),
+            Err(e) => {
+                let path = e.path().to_string();
+                Err(deserialize_problem_at(&path, &e.inner().to_string()).into())
+            }
+        })
+    }
+}
+
+impl<T> std::ops::Deref for ApiQuery<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn form_urlencoded_parse(q: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(q.as_bytes())
+}
+
 /// The version a client read, from `If-Match: "3"` (or `W/"3"`). `None` when absent.
 pub fn if_match(req: &HttpRequest) -> Result<Option<i32>, AppError> {
     let Some(v) = req.headers().get(header::IF_MATCH) else { return Ok(None) };

@@ -20,6 +20,8 @@ use crate::error::AppError;
 
 pub const SECURITY_SCHEME: &str = "bearer";
 /// Header by which the SPA's role switcher narrows a request to one of the account's grants.
+pub const API_PREFIX: &str = "/api/v1/";
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 pub const ACTING_GRANT_HEADER: &str = "X-Acting-Grant";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +86,8 @@ fn access_of(op: &serde_json::Value) -> Result<Access, String> {
 
 /// The middleware: authenticates, checks the role kind, and leaves the [`Actor`] for the handler.
 pub async fn enforce(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if !req.path().starts_with("/api/") {
+    // Only the versioned API is under the policy; the spec document it publishes is public.
+    if !req.path().starts_with(API_PREFIX) || req.path() == OPENAPI_PATH {
         return next.call(req).await;
     }
     let Some(pattern) = req.match_pattern() else {

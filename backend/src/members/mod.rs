@@ -25,7 +25,7 @@ use self::types::{Category, Gender, Member, MemberInput, Status};
 use crate::audit::{self, By};
 use crate::auth::{Actor, Role, Scope};
 use crate::error::{AppError, AppResult, Problem};
-use crate::http::{ApiJson, Page, PageParams, expected_version, if_match, with_etag};
+use crate::http::{ApiJson, ApiQuery, Page, PageParams, expected_version, if_match, with_etag};
 use crate::orgs::queries as orgs_q;
 use crate::{AppState, db};
 
@@ -77,8 +77,8 @@ pub struct MemberListQuery {
     )
 )]
 #[get("/members")]
-pub async fn list_members(state: web::Data<AppState>, actor: Actor, query: web::Query<MemberListQuery>) -> AppResult<HttpResponse> {
-    let query = query.into_inner();
+pub async fn list_members(state: web::Data<AppState>, actor: Actor, query: ApiQuery<MemberListQuery>) -> AppResult<HttpResponse> {
+    let query = query.0;
     let (page, size) = PageParams::resolve(query.page, query.page_size)?;
     if let (Some(a), Some(b)) = (query.joined_from, query.joined_to)
         && a > b

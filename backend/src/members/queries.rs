@@ -325,9 +325,38 @@ struct Count {
     n: i64,
 }
 
-/// Adds the WHERE clause to a boxed query. The same clause serves the count and the page, so
-/// the two cannot disagree; every value is a bound parameter.
-fn filtered<'a>(mut q: diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery>, scope: &Scope, f: &ListFilter) -> diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
+type Boxed<'a> = diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery>;
+
+/// Raw SQL with numbered placeholders written as values are bound, so text and binds cannot
+/// get out of step.
+struct Sql<'a> {
+    q: Boxed<'a>,
+    n: usize,
+}
+
+impl<'a> Sql<'a> {
+    fn new(head: &str) -> Self {
+        Sql { q: diesel::sql_query(head).into_boxed(), n: 0 }
+    }
+
+    fn sql(self, s: &str) -> Self {
+        Sql { q: self.q.sql(s), n: self.n }
+    }
+
+    fn bind<ST, V>(self, v: V) -> Self
+    where
+        diesel::pg::Pg: diesel::sql_types::HasSqlType<ST>,
+        V: diesel::serialize::ToSql<ST, diesel::pg::Pg> + Send + 'a,
+        ST: Send + 'a,
+    {
+        let n = self.n + 1;
+        Sql { q: self.q.sql(&format!("${n}")).bind::<ST, V>(v), n }
+    }
+}
+
+/// Adds the WHERE clause. The same clause serves the count and the page, so the two cannot
+/// disagree; every value is a bound parameter.
+fn filtered<'a>(mut q: Sql<'a>, scope: &Scope, f: &ListFilter) -> Sql<'a> {
     q = q.sql(" WHERE true");
     if !scope.all {
         q = q
@@ -373,16 +402,17 @@ fn filtered<'a>(mut q: diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, 
 pub async fn list(conn: &mut AsyncPgConnection, key: &DataKey, scope: &Scope, f: &ListFilter, offset: i64, limit: i64, today: NaiveDate) -> Result<(Vec<Member>, i64), AppError> {
     let needs_people = f.q.is_some() || f.gender.is_some();
     let count_from = if needs_people { "SELECT count(*) AS n FROM members m JOIN people p ON p.id = m.person_id" } else { "SELECT count(*) AS n FROM members m" };
-    let count_q = filtered(diesel::sql_query(count_from).into_boxed(), scope, f);
+    let count_q = filtered(Sql::new(count_from), scope, f).q;
     let page_q = filtered(
-        diesel::sql_query(format!("SELECT {LIST_COLUMNS} FROM members m JOIN people p ON p.id = m.person_id JOIN orgs o ON o.id = m.org_id")).into_boxed(),
+        Sql::new(&format!("SELECT {LIST_COLUMNS} FROM members m JOIN people p ON p.id = m.person_id JOIN orgs o ON o.id = m.org_id")),
         scope,
         f,
     )
     .sql(" ORDER BY m.org_id, m.person_id LIMIT ")
     .bind::<BigInt, _>(limit)
     .sql(" OFFSET ")
-    .bind::<BigInt, _>(offset);
+    .bind::<BigInt, _>(offset)
+    .q;
     let shared: &AsyncPgConnection = conn;
     let (count, rows) = futures_util::try_join!(
         count_q.get_result::<Count>(&mut &*shared),

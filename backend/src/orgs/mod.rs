@@ -19,7 +19,7 @@ use self::types::{CreateOrg, MoveOrg, Org, OrgKind, OrgRow, PathItem, SubtreeOrg
 use crate::audit::{self, By};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, FieldError, Problem};
-use crate::http::{ApiJson, Page, PageParams, expected_version, if_match, with_etag};
+use crate::http::{ApiJson, ApiQuery, Page, PageParams, expected_version, if_match, with_etag};
 use crate::schema::orgs;
 use crate::{AppState, db};
 
@@ -63,8 +63,8 @@ pub struct OrgListQuery {
     )
 )]
 #[get("/orgs")]
-pub async fn list_orgs(state: web::Data<AppState>, actor: Actor, query: web::Query<OrgListQuery>) -> AppResult<HttpResponse> {
-    let query = query.into_inner();
+pub async fn list_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQuery<OrgListQuery>) -> AppResult<HttpResponse> {
+    let query = query.0;
     let (page, size) = PageParams::resolve(query.page, query.page_size)?;
     let scope = actor.scope();
     let mut conn = db::conn(&state.pool).await?;
@@ -353,7 +353,7 @@ pub struct SubtreeQuery {
     )
 )]
 #[get("/orgs/{id}/subtree")]
-pub async fn org_subtree(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>, query: web::Query<SubtreeQuery>) -> AppResult<HttpResponse> {
+pub async fn org_subtree(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>, query: ApiQuery<SubtreeQuery>) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let (page, size) = PageParams::resolve(query.page, query.page_size)?;
     let mut conn = db::conn(&state.pool).await?;
