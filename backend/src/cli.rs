@@ -182,7 +182,7 @@ async fn serve() -> CliResult {
     let logins = demo::logins(&mut conn).await?;
     drop(conn);
     let bind = config.bind.clone();
-    let pool = db::pool(&config.database_url, 32)?;
+    let pool = db::pool(&config.database_url, config.pool_size)?;
     let shared = app::Shared::new(AppState { pool, config })?;
     let server = actix_web::HttpServer::new(move || app::build(shared.clone())).bind(&bind)?;
     let url = format!("http://{bind}");

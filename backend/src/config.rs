@@ -15,6 +15,8 @@ pub struct Config {
     pub data_key: DataKey,
     pub static_dir: PathBuf,
     pub admin_password: Option<String>,
+    /// Database connections per process (DATABASE_POOL_SIZE).
+    pub pool_size: usize,
     /// Seconds an access token lives; short because grants are carried inside it.
     pub access_ttl_secs: i64,
     pub refresh_ttl_days: i64,
@@ -90,6 +92,10 @@ impl Config {
             data_key,
             static_dir: env("DANGJIAN_STATIC_DIR").map_or_else(|| PathBuf::from("frontend/dist"), PathBuf::from),
             admin_password: env("DANGJIAN_ADMIN_PASSWORD"),
+            pool_size: match env("DATABASE_POOL_SIZE") {
+                Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid("DATABASE_POOL_SIZE", v))?,
+                None => 32,
+            },
             access_ttl_secs: 15 * 60,
             refresh_ttl_days: 30,
         })
@@ -104,6 +110,7 @@ impl Config {
             data_key,
             static_dir: PathBuf::from("frontend/dist"),
             admin_password: None,
+            pool_size: 8,
             access_ttl_secs: 15 * 60,
             refresh_ttl_days: 30,
         }

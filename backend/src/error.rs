@@ -299,14 +299,21 @@ pub fn path_error(err: actix_web::error::PathError, _req: &actix_web::HttpReques
 /// serde's messages name the field ("unknown field `foo`", "invalid type ... for field `bar`",
 /// "missing field `baz`"); surface that name so the SPA can put the message beside the field.
 fn deserialize_problem(msg: &str) -> AppError {
-    let named = msg.starts_with("missing field") || msg.starts_with("unknown field");
-    let field = if named { msg.split('`').nth(1).unwrap_or("body") } else { "body" }.to_string();
-    deserialize_problem_at(&field, msg)
+    deserialize_problem_at("", msg)
 }
 
 /// A body or query that does not deserialize: 400, naming the field at fault.
 pub fn deserialize_problem_at(field: &str, msg: &str) -> AppError {
-    let field = if field.is_empty() || field == "." { "body" } else { field };
+    let at = if field.is_empty() || field == "." { "" } else { field };
+    // For a missing or unknown field the path stops at the enclosing object; the name is in the message.
+    let named = if msg.starts_with("missing field") || msg.starts_with("unknown field") { msg.split('`').nth(1) } else { None };
+    let joined = match (at, named) {
+        ("", Some(n)) => n.to_string(),
+        (a, Some(n)) => format!("{a}.{n}"),
+        ("", None) => "body".to_string(),
+        (a, None) => a.to_string(),
+    };
+    let field = joined.as_str();
     let (code, zh) = if msg.starts_with("missing field") {
         ("required", "必填")
     } else if msg.starts_with("unknown field") {
