@@ -309,6 +309,8 @@ pub fn deserialize_problem_at(field: &str, msg: &str) -> AppError {
     let named = if msg.starts_with("missing field") || msg.starts_with("unknown field") { msg.split('`').nth(1) } else { None };
     let joined = match (at, named) {
         ("", Some(n)) => n.to_string(),
+        // serde_path_to_error already ends the path of an unknown field with its name.
+        (a, Some(n)) if a == n || a.ends_with(&format!(".{n}")) => a.to_string(),
         (a, Some(n)) => format!("{a}.{n}"),
         ("", None) => "body".to_string(),
         (a, None) => a.to_string(),
