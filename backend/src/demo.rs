@@ -29,7 +29,7 @@ use crate::schema::{orgs, people, settings};
 
 pub const DEMO_PASSWORD: &str = "Demo-2026";
 
-const SEED: u64 = 2026_11_23;
+const SEED: u64 = 20_261_123;
 const LOGINS_KEY: &str = "demo_logins";
 
 // ---------------------------------------------------------------------------------------------
@@ -504,6 +504,12 @@ impl IdNumbers {
     }
 }
 
+/// A loaded branch: code, name and its members as (person id, name).
+type BranchDone = (String, &'static str, Vec<(i64, String)>);
+
+/// A demo login: username, linked person, grants (role, org code), description.
+type DemoLogin = (&'static str, Option<i64>, Vec<(Role, Option<String>)>, String);
+
 struct Counts {
     generals: usize,
     branches: usize,
@@ -595,7 +601,7 @@ async fn fill(conn: &mut AsyncPgConnection, key: &DataKey, hash: String) -> Resu
     .await?;
 
     // (code, name, member ids) of every branch, in order: branch 1 and 2 get the demo logins.
-    let mut branches: Vec<(String, &'static str, Vec<(i64, String)>)> = Vec::new();
+    let mut branches: Vec<BranchDone> = Vec::new();
     let mut first_general: Option<(String, &'static str)> = None;
     let parents: Vec<(Option<&GeneralSpec>, &'static [BranchSpec])> =
         GENERALS.iter().map(|g| (Some(g), g.branches)).chain(std::iter::once((None, DIRECT))).collect();
@@ -695,15 +701,15 @@ async fn fill(conn: &mut AsyncPgConnection, key: &DataKey, hash: String) -> Resu
         (person, d.name)
     };
 
-    let (b1_code, b1_name, b1_people) = branches.iter().next().cloned().ok_or_else(|| AppError::internal("demo has no branch"))?;
+    let (b1_code, b1_name, b1_people) = <[_]>::first(&branches).cloned().ok_or_else(|| AppError::internal("demo has no branch"))?;
     let (b2_code, b2_name, _) = branches.get(1).cloned().ok_or_else(|| AppError::internal("demo has no second branch"))?;
     let (gb_code, gb_name) = first_general.ok_or_else(|| AppError::internal("demo has no general branch"))?;
     // The branch secretary is the first of the branch committee; a plain member comes after it.
-    let (secretary, secretary_name) = b1_people.iter().next().cloned().ok_or_else(|| AppError::internal("branch 1 is empty"))?;
+    let (secretary, secretary_name) = <[_]>::first(&b1_people).cloned().ok_or_else(|| AppError::internal("branch 1 is empty"))?;
     let (member, member_name) = b1_people.get(4).cloned().ok_or_else(|| AppError::internal("branch 1 is too small"))?;
 
     let root = || Some(root_code.clone());
-    let logins: Vec<(&str, Option<i64>, Vec<(Role, Option<String>)>, String)> = vec![
+    let logins: Vec<DemoLogin> = vec![
         ("admin", None, vec![(Role::PoliticalDept, None)], "政工部门管理员（全校）".into()),
         ("zhengong", None, vec![(Role::PoliticalDept, root())], format!("政工部门（{ROOT_NAME}）")),
         ("dangwei", None, vec![(Role::Committee, root())], format!("党委组织员（{ROOT_NAME}）")),
