@@ -1,0 +1,256 @@
+//! The authorization matrix: every operation of the OpenAPI document, called by each role kind on
+//! a target inside and outside its scope, must answer the status in [`TABLE`]. An operation
+//! without a row (a new endpoint) or a row without an operation fails the test, so nobody can add
+//! an endpoint without deciding who may call it.
+//!
+//! Writes send bodies that would be valid, on fresh targets, so the status reflects the
+//! authorization (2xx or 403), not validation or earlier writes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{Fx, PASSWORD, Req, users};
+use serde_json::json;
+
+/// Role kinds in the order of the table's columns, and the fixture account playing each:
+/// member = 张三 (B1); branch over B1; committee over C1; political_dept over C1 (so it has an
+/// outside too: C2 and B3).
+const ROLES: [(&str, &str); 5] = [
+    ("masses", users::MASSES),
+    ("member", users::MEMBER_ZS),
+    ("branch", users::BR_B1),
+    ("committee", users::COM_C1),
+    ("political_dept", users::PD_C1),
+];
+
+enum Expect {
+    /// No login needed; the status of a valid anonymous call.
+    Public(u16),
+    /// (inside the scope, outside it) for masses, member, branch, committee, political_dept.
+    Roles([(u16, u16); 5]),
+}
+
+use Expect::{Public, Roles};
+
+const NO: (u16, u16) = (403, 403);
+
+#[rustfmt::skip]
+const TABLE: &[(&str, Expect)] = &[
+    ("GET /healthz",                      Public(200)),
+    ("GET /readyz",                       Public(200)),
+    ("POST /api/v1/auth/login",           Public(200)),
+    ("POST /api/v1/auth/refresh",         Public(200)),
+    ("POST /api/v1/auth/logout",          Public(204)),
+    //                                          masses      member      branch      committee   political_dept
+    ("GET /api/v1/me",                    Roles([(200, 200), (200, 200), (200, 200), (200, 200), (200, 200)])),
+    ("GET /api/v1/orgs",                  Roles([NO,         (200, 403), (200, 403), (200, 403), (200, 403)])),
+    ("POST /api/v1/orgs",                 Roles([NO,         NO,         (201, 403), (201, 403), (201, 403)])),
+    ("GET /api/v1/orgs/{id}",             Roles([NO,         (200, 403), (200, 403), (200, 403), (200, 403)])),
+    ("PATCH /api/v1/orgs/{id}",           Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("DELETE /api/v1/orgs/{id}",          Roles([NO,         NO,         (204, 403), (204, 403), (204, 403)])),
+    ("GET /api/v1/orgs/{id}/subtree",     Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("GET /api/v1/orgs/{id}/path",        Roles([NO,         (200, 403), (200, 403), (200, 403), (200, 403)])),
+    ("POST /api/v1/orgs/{id}/move",       Roles([NO,         NO,         NO,         (200, 403), (200, 403)])),
+    ("GET /api/v1/members",               Roles([NO,         (200, 403), (200, 403), (200, 403), (200, 403)])),
+    ("POST /api/v1/members",              Roles([NO,         NO,         (201, 403), (201, 403), (201, 403)])),
+    ("GET /api/v1/members/{id}",          Roles([NO,         (200, 403), (200, 403), (200, 403), (200, 403)])),
+    ("PATCH /api/v1/members/{id}",        Roles([NO,         (200, 403), (200, 403), (200, 403), (200, 403)])),
+    ("DELETE /api/v1/members/{id}",       Roles([NO,         NO,         (204, 403), (204, 403), (204, 403)])),
+];
+
+/// Every operation of the OpenAPI document as "METHOD /path", with its security scopes (None
+/// when public).
+fn spec_operations() -> BTreeMap<String, Option<BTreeSet<String>>> {
+    let doc = serde_json::to_value(dangjian::app::openapi()).unwrap();
+    let mut ops = BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if !["get", "post", "put", "patch", "delete", "head", "options", "trace"].contains(&method.as_str()) {
+                continue;
+            }
+            let security = op["security"].as_array().cloned().unwrap_or_default();
+            let public = security.iter().any(|s| s.as_object().is_some_and(|o| o.is_empty()));
+            let scopes: BTreeSet<String> =
+                security.iter().flat_map(|s| s["bearer"].as_array().cloned().unwrap_or_default()).map(|s| s.as_str().unwrap().to_string()).collect();
+            ops.insert(format!("{} {path}", method.to_uppercase()), if public { None } else { Some(scopes) });
+        }
+    }
+    ops
+}
+
+#[test]
+fn the_table_covers_exactly_the_operations_of_the_spec() {
+    let spec = spec_operations();
+    let table: BTreeSet<&str> = TABLE.iter().map(|(op, _)| *op).collect();
+    assert_eq!(table.len(), TABLE.len(), "an operation has two rows");
+    let missing: Vec<&String> = spec.keys().filter(|op| !table.contains(op.as_str())).collect();
+    let extra: Vec<&&str> = table.iter().filter(|op| !spec.contains_key(**op)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "authorization matrix out of date.\n  operations without a row in TABLE (add one, with the statuses each role kind must get): {missing:?}\n  rows naming no operation: {extra:?}"
+    );
+    // The table agrees with each operation's declared scopes: a role kind outside them is
+    // refused both inside and outside its scope, and a public operation is a Public row.
+    for (op, expect) in TABLE {
+        let scopes = &spec[*op];
+        match (expect, scopes) {
+            (Public(_), None) => {}
+            (Public(_), Some(_)) => panic!("{op} is a Public row but the spec requires a login"),
+            (Roles(_), None) => panic!("{op} is public in the spec but has a Roles row"),
+            (Roles(cols), Some(scopes)) => {
+                for (i, (role, _)) in ROLES.iter().enumerate() {
+                    if !scopes.contains(*role) {
+                        assert_eq!(cols[i], NO, "{op}: the spec does not admit {role}, so the row must say NO");
+                    } else {
+                        assert_ne!(cols[i].0, 403, "{op}: the spec admits {role}, so inside its scope it should succeed");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The request playing `op` for the role kind in column `role`, on a target inside or outside
+/// its scope. Fresh targets for writes, so that the cases do not depend on each other.
+async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
+    let o = fx.orgs;
+    let p = fx.people;
+    let pick = |pairs: [(i64, i64); 5]| if inside { pairs[role].0 } else { pairs[role].1 };
+    // The org whose subtree the role manages (or, for a member, their own org).
+    let root = pick([(o.b1, o.b3), (o.b1, o.b3), (o.b1, o.b3), (o.g1, o.c2), (o.c1, o.c2)]);
+    // An org the role may read.
+    let readable = pick([(o.b1, o.b3), (o.b1, o.b3), (o.b1_1, o.b3), (o.b2, o.b3), (o.g1, o.b3)]);
+    // Where the role may create (and so edit and delete) an org, and what kind it is there.
+    let (child_kind, child_parent) = match role {
+        0..=2 => ("group", if inside { o.b1 } else { o.b3 }),
+        _ => ("branch", if inside { if role == 3 { o.g1 } else { o.c1 } } else { o.c2 }),
+    };
+    // Where the role may add members.
+    let member_org = pick([(o.b1_1, o.b3), (o.b1_1, o.b3), (o.b1_1, o.b3), (o.b2, o.b3), (o.b1, o.b3)]);
+    let member_read = pick([(p.zhangsan, p.qianqi), (p.zhangsan, p.lisi), (p.wangwu, p.qianqi), (p.zhaoliu, p.qianqi), (p.zhangsan, p.qianqi)]);
+    let code = format!("M{:08x}", rand::random::<u32>());
+
+    match op {
+        "GET /healthz" => Req::get("/healthz"),
+        "GET /readyz" => Req::get("/readyz"),
+        "POST /api/v1/auth/login" => Req::post("/api/v1/auth/login").json(json!({"username": users::ADMIN, "password": PASSWORD})),
+        "POST /api/v1/auth/refresh" => {
+            let t = fx.login_tokens(users::ADMIN).await;
+            Req::post("/api/v1/auth/refresh").json(json!({"refresh_token": t["refresh_token"]}))
+        }
+        "POST /api/v1/auth/logout" => {
+            let t = fx.login_tokens(users::ADMIN).await;
+            Req::post("/api/v1/auth/logout").json(json!({"refresh_token": t["refresh_token"]}))
+        }
+        "GET /api/v1/me" => Req::get("/api/v1/me"),
+        "GET /api/v1/orgs" => Req::get(format!("/api/v1/orgs?parent_id={root}")),
+        "POST /api/v1/orgs" => {
+            Req::post("/api/v1/orgs").json(json!({"code": code, "name": "新建组织", "kind": child_kind, "parent_id": child_parent}))
+        }
+        "GET /api/v1/orgs/{id}" => Req::get(format!("/api/v1/orgs/{readable}")),
+        "PATCH /api/v1/orgs/{id}" => {
+            let id = fx.new_org(child_kind, child_parent).await;
+            Req::patch(format!("/api/v1/orgs/{id}")).if_match(1).json(json!({"name": "改名"}))
+        }
+        "DELETE /api/v1/orgs/{id}" => {
+            let id = fx.new_org(child_kind, child_parent).await;
+            Req::delete(format!("/api/v1/orgs/{id}")).if_match(1)
+        }
+        "GET /api/v1/orgs/{id}/subtree" => Req::get(format!("/api/v1/orgs/{root}/subtree")),
+        "GET /api/v1/orgs/{id}/path" => Req::get(format!("/api/v1/orgs/{readable}/path")),
+        "POST /api/v1/orgs/{id}/move" => {
+            // A branch under G1 (inside C1) or under C2 (outside), moved to C1.
+            let id = fx.new_org("branch", if inside { o.g1 } else { o.c2 }).await;
+            Req::post(format!("/api/v1/orgs/{id}/move")).json(json!({"parent_id": o.c1, "version": 1}))
+        }
+        "GET /api/v1/members" => {
+            if role == 1 && inside {
+                Req::get("/api/v1/members") // a member's scope is themself, not an org
+            } else {
+                Req::get(format!("/api/v1/members?org_id={root}"))
+            }
+        }
+        "POST /api/v1/members" => Req::post("/api/v1/members").json(json!({
+            "name": "新党员", "gender": "male", "birth_date": "1985-01-01", "category": "full",
+            "org_id": member_org, "joined_at": "2012-01-01", "full_member_at": "2013-01-01"
+        })),
+        "GET /api/v1/members/{id}" => Req::get(format!("/api/v1/members/{member_read}")),
+        "PATCH /api/v1/members/{id}" => {
+            // A member changes their own phone; the others edit a fresh member.
+            let id = if role == 1 { member_read } else { fx.new_member("待改", member_org).await };
+            let version = fx.member_version(id).await;
+            Req::patch(format!("/api/v1/members/{id}")).json(json!({"phone": "13511112222", "version": version}))
+        }
+        "DELETE /api/v1/members/{id}" => {
+            let id = fx.new_member("待删", member_org).await;
+            Req::delete(format!("/api/v1/members/{id}"))
+        }
+        other => panic!("no request for {other}: add one to request_for"),
+    }
+}
+
+#[actix_web::test]
+async fn every_operation_answers_each_role_as_the_table_says() {
+    let fx = Fx::new().await;
+    let spec = spec_operations();
+    let mut tokens = Vec::new();
+    for (_, user) in ROLES {
+        tokens.push(fx.login(user).await);
+    }
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (op, expect) in TABLE {
+        match expect {
+            Public(status) => {
+                let r = fx.send(request_for(&fx, op, 4, true).await).await;
+                checked += 1;
+                if r.status.as_u16() != *status {
+                    failures.push(format!("{op} anonymous: expected {status}, got {} {}", r.status.as_u16(), r.text));
+                }
+            }
+            Roles(cols) => {
+                let scopes = spec[*op].clone().unwrap_or_default();
+                for (i, (role, _)) in ROLES.iter().enumerate() {
+                    for inside in [true, false] {
+                        let want = if inside { cols[i].0 } else { cols[i].1 };
+                        let r = fx.send(request_for(&fx, op, i, inside).await.token(&tokens[i])).await;
+                        checked += 1;
+                        let got = r.status.as_u16();
+                        let where_ = if inside { "inside" } else { "outside" };
+                        if got != want {
+                            failures.push(format!("{op} as {role} {where_} its scope: expected {want}, got {got} {}", r.text));
+                        } else if got == 403 {
+                            let want_code = if scopes.contains(*role) { "out_of_scope" } else { "role_not_allowed" };
+                            if r.code() != want_code {
+                                failures.push(format!("{op} as {role} {where_}: 403 with code {} (expected {want_code})", r.code()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {checked} cases differ from the table:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[actix_web::test]
+async fn anonymous_callers_get_401_on_every_operation_that_needs_a_login() {
+    let fx = Fx::new().await;
+    let mut failures = Vec::new();
+    for (op, expect) in TABLE {
+        if let Roles(_) = expect {
+            let r = fx.send(request_for(&fx, op, 4, true).await).await;
+            if r.status.as_u16() != 401 || r.code() != "unauthenticated" || r.header("content-type") != Some("application/problem+json") {
+                failures.push(format!("{op}: {} {:?} {}", r.status.as_u16(), r.header("content-type"), r.text));
+            }
+            // A token that is not one: 401 as well.
+            let r = fx.send(request_for(&fx, op, 4, true).await.token("garbage")).await;
+            if r.status.as_u16() != 401 {
+                failures.push(format!("{op} with a bad token: {} {}", r.status.as_u16(), r.text));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "operations that do not answer 401 without a login:\n{}", failures.join("\n"));
+}
