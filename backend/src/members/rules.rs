@@ -125,6 +125,7 @@ impl MemberRecord {
         }
         let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
         // GB 11643: the ID number carries the birth date and, in its 17th digit, the gender.
+        let mut id_rejected = false;
         if let Some(id) = self.id_number.clone() {
             let gender = Some(match self.gender {
                 Gender::Male => IdGender::Male,
@@ -135,10 +136,15 @@ impl MemberRecord {
                     self.id_number = Some(valid.normalized);
                     self.birth_date.get_or_insert(valid.birth_date);
                 }
-                Err(err) => e.push(FieldError::new("id_number", err.code(), err.message_en(), err.message_zh())),
+                Err(err) => {
+                    id_rejected = true;
+                    e.push(FieldError::new("id_number", err.code(), err.message_en(), err.message_zh()));
+                }
             }
         }
         match self.birth_date {
+            // An ID number was given (it carries the birth date): its own error is the one to fix.
+            None if id_rejected => {}
             None => e.push(FieldError::new("birth_date", "required", "the birth date is required (or an ID number that carries it)", "请填写出生日期（或填写公民身份号码）")),
             Some(b) if b > today || b < earliest => {
                 e.push(FieldError::new("birth_date", "out_of_range", "the birth date must be between 1900 and today", "出生日期须在 1900 年至今天之间"));
