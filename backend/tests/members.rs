@@ -249,6 +249,9 @@ async fn create_refuses_invalid_records_naming_each_field() {
     assert!(r.json["errors"][0]["message_zh"].as_str().unwrap().contains("校验位"));
     assert!(r.json["detail_zh"].as_str().unwrap().starts_with("id_number："));
 
+    // Without a birth date the ID number's own error is the only one (not also "birth_date required").
+    let r = post(with(json!({"id_number": bad, "birth_date": null}))).await;
+    assert_eq!(r.errors(), ["id_number:id_number_checksum"]);
     let r = post(with(json!({"id_number": "12345"}))).await;
     assert_eq!(r.errors(), ["id_number:id_number_length"]);
     let r = post(with(json!({"gender": "male"}))).await;
