@@ -1,0 +1,20 @@
+// Names for the generated schema types (no hand-written API types).
+import type { components } from './schema'
+
+type S = components['schemas']
+export type Org = S['Org']
+export type OrgKind = S['OrgKind']
+export type SubtreeOrg = S['SubtreeOrg']
+export type PathItem = S['PathItem']
+export type CreateOrg = S['CreateOrg']
+export type UpdateOrg = S['UpdateOrg']
+export type Member = S['Member']
+export type MemberInput = S['MemberInput']
+export type Gender = S['Gender']
+export type Category = S['Category']
+export type MemberStatus = S['Status']
+export type Role = S['Role']
+export type Grant = S['GrantView']
+export type Me = S['MeResponse']
+export type PageMember = S['Page_Member']
+export type PageOrg = S['Page_Org']

@@ -1,0 +1,108 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import type { Role } from '@/api/types'
+import { t } from '@/locales'
+import { useAuthStore } from '@/stores/auth'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    title?: string
+    /** Breadcrumb above the title (menu groups). */
+    crumbs?: string[]
+    /** Role kinds that may open the page (the acting role); none = every logged-in role. */
+    roles?: Role[]
+    public?: boolean
+    /** Stays in the tab bar. */
+    affix?: boolean
+    /** Component name kept alive while its tab is open. */
+    keepAlive?: string
+    /** Shows personal data: the watermark goes over it. */
+    watermark?: boolean
+  }
+}
+
+const MANAGERS: Role[] = ['branch', 'committee', 'political_dept']
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true, title: t.login.title } },
+  {
+    path: '/',
+    component: () => import('@/layout/AppLayout.vue'),
+    children: [
+      { path: '', redirect: '/workbench' },
+      { path: 'workbench', name: 'workbench', component: () => import('@/views/WorkbenchView.vue'), meta: { title: t.menu.workbench, affix: true } },
+      {
+        path: 'orgs',
+        name: 'orgs',
+        component: () => import('@/views/orgs/OrgsView.vue'),
+        meta: { title: t.menu.orgs, crumbs: [t.menu.orgAdmin], roles: MANAGERS, keepAlive: 'OrgsView' },
+      },
+      {
+        path: 'members',
+        name: 'members',
+        component: () => import('@/views/members/MembersView.vue'),
+        meta: { title: t.menu.memberList, crumbs: [t.menu.members], roles: MANAGERS, keepAlive: 'MembersView', watermark: true },
+      },
+      {
+        path: 'members/new',
+        name: 'member-create',
+        component: () => import('@/views/members/MemberEditView.vue'),
+        meta: { title: t.menu.memberCreate, crumbs: [t.menu.members], roles: MANAGERS, watermark: true },
+      },
+      {
+        path: 'members/:id(\\d+)',
+        name: 'member-detail',
+        component: () => import('@/views/members/MemberDetailView.vue'),
+        meta: { title: t.menu.memberDetail, crumbs: [t.menu.members], roles: [...MANAGERS, 'member'], watermark: true },
+      },
+      {
+        path: 'members/:id(\\d+)/edit',
+        name: 'member-edit',
+        component: () => import('@/views/members/MemberEditView.vue'),
+        meta: { title: t.menu.memberEdit, crumbs: [t.menu.members], roles: [...MANAGERS, 'member'], watermark: true },
+      },
+      {
+        path: 'profile',
+        name: 'profile',
+        redirect: () => {
+          const id = useAuthStore().me?.person?.id
+          return id ? { name: 'member-detail', params: { id } } : { name: 'workbench' }
+        },
+        meta: { title: t.menu.myProfile },
+      },
+      { path: '403', name: 'forbidden', component: () => import('@/views/ErrorView.vue'), props: { kind: 403 }, meta: { title: t.menu.forbidden } },
+      { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/views/ErrorView.vue'), props: { kind: 404 }, meta: { title: t.menu.notFound } },
+    ],
+  },
+]
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: () => ({ top: 0 }),
+})
+
+let restored = false
+
+router.beforeEach(async (to) => {
+  const auth = useAuthStore()
+  if (!auth.isLoggedIn && !restored) {
+    restored = true
+    await auth.restore()
+  }
+  if (to.meta.public) {
+    if (to.name === 'login' && auth.isLoggedIn) return { path: (to.query.redirect as string) || '/workbench' }
+    return true
+  }
+  if (!auth.isLoggedIn) return { name: 'login', query: to.fullPath !== '/' && to.fullPath !== '/workbench' ? { redirect: to.fullPath } : {} }
+  if (to.meta.roles && !to.meta.roles.includes(auth.role!)) return { name: 'forbidden' }
+  return true
+})
+
+router.afterEach((to) => {
+  document.title = to.meta.title ? `${to.meta.title} - ${t.app.name}` : t.app.name
+})
+
+/** After logout the next visit restores nothing. */
+export function resetRestore() {
+  restored = true
+}
