@@ -65,7 +65,8 @@ pub async fn grants(conn: &mut AsyncPgConnection, account_id: i64) -> Result<Vec
 }
 
 pub async fn grant_views(conn: &mut AsyncPgConnection, account_id: i64) -> Result<Vec<GrantView>, AppError> {
-    let rows: Vec<(i64, String, Option<i64>, Option<String>, Option<String>)> = role_grants::table
+    type Row = (i64, String, Option<i64>, Option<String>, Option<String>);
+    let rows: Vec<Row> = role_grants::table
         .left_join(orgs::table.on(orgs::id.nullable().eq(role_grants::org_id)))
         .filter(role_grants::account_id.eq(account_id))
         .order(role_grants::id)

@@ -83,8 +83,35 @@ where
 
 /// The OpenAPI document, generated from the route declarations.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = utoipa_app(App::new()).split_for_parts();
+    let (_, mut doc) = utoipa_app(App::new()).split_for_parts();
+    document_auth_failures(&mut doc);
     doc
+}
+
+/// Every operation behind a login can answer 401 and 403 (the policy middleware does, before the
+/// handler runs); say so on each, so clients and the generated types know.
+fn document_auth_failures(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, Ref, RefOr, Response};
+    let problem = || {
+        Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem"))))
+    };
+    for item in doc.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+            let public = op.security.as_ref().is_none_or(|reqs| {
+                serde_json::to_value(reqs).ok().and_then(|v| v.as_array().cloned()).is_some_and(|a| a.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())))
+            });
+            if public {
+                continue;
+            }
+            let responses = &mut op.responses.responses;
+            responses.entry("401".into()).or_insert_with(|| {
+                RefOr::T(Response::builder().description("Not logged in, or the token expired").content("application/problem+json", problem()).build())
+            });
+            responses.entry("403".into()).or_insert_with(|| {
+                RefOr::T(Response::builder().description("Your role may not do this, or the record is outside your scope").content("application/problem+json", problem()).build())
+            });
+        }
+    }
 }
 
 pub fn openapi_json() -> Result<String, serde_json::Error> {

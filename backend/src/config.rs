@@ -93,7 +93,7 @@ impl Config {
             static_dir: env("DANGJIAN_STATIC_DIR").map_or_else(|| PathBuf::from("frontend/dist"), PathBuf::from),
             admin_password: env("DANGJIAN_ADMIN_PASSWORD"),
             pool_size: match env("DATABASE_POOL_SIZE") {
-                Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid("DATABASE_POOL_SIZE", v))?,
+                Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or(ConfigError::Invalid("DATABASE_POOL_SIZE", v))?,
                 None => 32,
             },
             access_ttl_secs: 15 * 60,

@@ -180,6 +180,17 @@ async fn issue_pair(state: &AppState, conn: &mut AsyncPgConnection, account: &Ac
     Ok(TokenResponse { access_token: access, refresh_token, token_type: "Bearer", expires_in: state.config.access_ttl_secs })
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+struct StoredRefresh {
+    id: i64,
+    account_id: i64,
+    family: String,
+    expires_at: chrono::DateTime<Utc>,
+    used_at: Option<chrono::DateTime<Utc>>,
+    revoked_at: Option<chrono::DateTime<Utc>>,
+}
+
 fn refresh_invalid() -> AppError {
     AppError::unauthorized("invalid_refresh_token", "the session has ended; log in again", "会话已结束，请重新登录")
 }
@@ -204,22 +215,14 @@ pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) 
     let state2 = state.clone();
     let result = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                let row: Option<(i64, i64, String, chrono::DateTime<Utc>, Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>)> =
-                    refresh_tokens::table
-                        .filter(refresh_tokens::token_hash.eq(&hash))
-                        .select((
-                            refresh_tokens::id,
-                            refresh_tokens::account_id,
-                            refresh_tokens::family,
-                            refresh_tokens::expires_at,
-                            refresh_tokens::used_at,
-                            refresh_tokens::revoked_at,
-                        ))
-                        .for_update()
-                        .first(conn)
-                        .await
-                        .optional()?;
-                let Some((id, account_id, family, expires_at, used_at, revoked_at)) = row else {
+                let row: Option<StoredRefresh> = refresh_tokens::table
+                    .filter(refresh_tokens::token_hash.eq(&hash))
+                    .select(StoredRefresh::as_select())
+                    .for_update()
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let Some(StoredRefresh { id, account_id, family, expires_at, used_at, revoked_at }) = row else {
                     return Ok(Err(refresh_invalid()));
                 };
                 if revoked_at.is_some() || expires_at <= Utc::now() {

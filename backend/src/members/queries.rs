@@ -350,7 +350,7 @@ impl<'a> Sql<'a> {
         ST: Send + 'a,
     {
         let n = self.n + 1;
-        Sql { q: self.q.sql(&format!("${n}")).bind::<ST, V>(v), n }
+        Sql { q: self.q.sql(format!("${n}")).bind::<ST, V>(v), n }
     }
 }
 

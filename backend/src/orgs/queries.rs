@@ -87,8 +87,8 @@ pub async fn list(conn: &mut AsyncPgConnection, scope: &Scope, member_org: Optio
                 q.filter(orgs::id.eq_any(ids))
             };
         }
-        if f.parent_id.is_some() || f.q.is_some() {
-            if !scope.all {
+        if (f.parent_id.is_some() || f.q.is_some()) && !scope.all {
+            {
                 let managed = org_closure::table
                     .filter(org_closure::ancestor_id.eq_any(scope.org_roots.clone()))
                     .select(org_closure::descendant_id);

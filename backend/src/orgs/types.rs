@@ -41,13 +41,13 @@ impl OrgKind {
     /// The tree committee > (general branch >) branch > group; a committee may sit under a
     /// higher committee, and only a committee may be at the top.
     pub fn may_be_under(self, parent: Option<OrgKind>) -> bool {
-        match (self, parent) {
-            (OrgKind::Committee, None | Some(OrgKind::Committee)) => true,
-            (OrgKind::GeneralBranch, Some(OrgKind::Committee)) => true,
-            (OrgKind::Branch, Some(OrgKind::Committee | OrgKind::GeneralBranch)) => true,
-            (OrgKind::Group, Some(OrgKind::Branch)) => true,
-            _ => false,
-        }
+        matches!(
+            (self, parent),
+            (OrgKind::Committee, None | Some(OrgKind::Committee))
+                | (OrgKind::GeneralBranch, Some(OrgKind::Committee))
+                | (OrgKind::Branch, Some(OrgKind::Committee | OrgKind::GeneralBranch))
+                | (OrgKind::Group, Some(OrgKind::Branch))
+        )
     }
 
     /// Members' organizational relationship is held in a branch (or one of its party groups).
