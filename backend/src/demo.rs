@@ -199,6 +199,10 @@ pub(crate) enum Profile {
     Staff,
     Worker,
     Retired,
+    /// 农牧渔民: the largest group nationally, absent from a university.
+    Farmer,
+    /// 党政机关工作人员.
+    Official,
 }
 
 /// Everything of a member except the org, drawn for a profile. `seq` makes the ID number unique.
@@ -222,6 +226,8 @@ pub(crate) fn draw_core(rng: &mut impl Rng, profile: Profile, female_share: f64,
         Profile::Staff => (24.0, 60.0),
         Profile::Worker => (22.0, 60.0),
         Profile::Retired => (60.0, 92.0),
+        Profile::Farmer => (25.0, 80.0),
+        Profile::Official => (24.0, 60.0),
     };
     let age = lo + (hi - lo) * (rng.random::<f64>() + rng.random::<f64>()) / 2.0;
     let birth = plus_years(today, -age);
@@ -233,6 +239,8 @@ pub(crate) fn draw_core(rng: &mut impl Rng, profile: Profile, female_share: f64,
         Profile::Staff => (19.0, 35.0),
         Profile::Worker => (20.0, 42.0),
         Profile::Retired => (19.0, 45.0),
+        Profile::Farmer => (20.0, 50.0),
+        Profile::Official => (20.0, 35.0),
     };
     let lo = plus_years(birth, join_lo).max(adult);
     // A full member joined more than a year ago: probation lasts a year.
@@ -283,6 +291,8 @@ pub(crate) fn draw_details(rng: &mut impl Rng, profile: Profile, core: &Drawn, t
         Profile::Staff => pick(rng, &[("研究生", 45), ("大学本科", 50), ("大学专科", 5)]),
         Profile::Worker => pick(rng, &[("初中及以下", 8), ("高中", 25), ("中专", 27), ("大学专科", 30), ("大学本科", 10)]),
         Profile::Retired => pick(rng, &[("研究生", 12), ("大学本科", 40), ("大学专科", 18), ("中专", 15), ("高中", 10), ("初中及以下", 5)]),
+        Profile::Farmer => pick(rng, &[("初中及以下", 45), ("高中", 30), ("中专", 10), ("大学专科", 10), ("大学本科", 5)]),
+        Profile::Official => pick(rng, &[("研究生", 30), ("大学本科", 65), ("大学专科", 5)]),
     };
     let degree = match (profile, education) {
         // Students hold the degree of their last completed stage.
@@ -305,15 +315,15 @@ pub(crate) fn draw_details(rng: &mut impl Rng, profile: Profile, core: &Drawn, t
             ("专业技术人员", Some(pick(rng, &[("教师", 85), ("实验员", 8), ("辅导员", 7)])), Some(title), 27.0)
         }
         Profile::Graduate | Profile::Undergraduate => ("学生", None, None, 0.0),
-        Profile::Staff => {
+        Profile::Staff | Profile::Official => {
             let post = match age {
                 a if a < 30.0 => pick(rng, &[("科员", 85), ("副科长", 15)]),
                 a if a < 40.0 => pick(rng, &[("科员", 30), ("副科长", 40), ("科长", 30)]),
                 a if a < 50.0 => pick(rng, &[("科长", 50), ("副处长", 35), ("处长", 15)]),
                 _ => pick(rng, &[("科长", 30), ("副处长", 35), ("处长", 35)]),
             };
-            let job = pick(rng, &[("企事业单位管理人员", 80), ("专业技术人员", 20)]);
-            let title = if rng.random_bool(0.35) { Some(pick(rng, &[("助理研究员", 50), ("副研究员", 40), ("研究员", 10)])) } else { None };
+            let job = if profile == Profile::Official { "党政机关工作人员" } else { pick(rng, &[("企事业单位管理人员", 80), ("专业技术人员", 20)]) };
+            let title = if profile == Profile::Staff && rng.random_bool(0.35) { Some(pick(rng, &[("助理研究员", 50), ("副研究员", 40), ("研究员", 10)])) } else { None };
             (job, Some(post), title, 23.0)
         }
         Profile::Worker => {
@@ -325,6 +335,7 @@ pub(crate) fn draw_details(rng: &mut impl Rng, profile: Profile, core: &Drawn, t
             let title = if rng.random_bool(0.4) { Some(pick(rng, &[("教授", 40), ("副教授", 35), ("高级工程师", 25)])) } else { None };
             ("离退休人员", None, title, 21.0)
         }
+        Profile::Farmer => ("农牧渔民", None, None, 18.0),
     };
     let work_started_on = (work_age > 0.0)
         .then(|| plus_years(core.birth, work_age + rng.random_range(0.0..3.0)))
@@ -772,7 +783,7 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let mut rng = StdRng::seed_from_u64(7);
         let mut ids = IdNumbers::default();
-        for profile in [Faculty, Graduate, Undergraduate, Staff, Worker, Retired] {
+        for profile in [Faculty, Graduate, Undergraduate, Staff, Worker, Retired, Profile::Farmer, Profile::Official] {
             for _ in 0..300 {
                 let core = draw_core(&mut rng, profile, 0.5, 0.2, today);
                 let d = draw_details(&mut rng, profile, &core, today);
