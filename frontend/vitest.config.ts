@@ -11,6 +11,7 @@ export default mergeConfig(
       environmentOptions: { happyDOM: { url: 'http://127.0.0.1:8080/' } },
       setupFiles: ['src/test/setup.ts'],
       restoreMocks: true,
+      testTimeout: 20000,
     },
   }),
 )
