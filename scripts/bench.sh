@@ -126,6 +126,10 @@ say "warming up (5 s each)"
 wrk -t2 -c"$CONNS" -d5s -s "$WORK/members.lua" "http://$BIND" >/dev/null
 "${PGBENCH[@]}" -T 5 "$URL" >/dev/null 2>&1
 
+# Other work on the machine skews everything: note the load the run started under.
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+awk -v l="${LOAD_BEFORE%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' &&
+    say "warning: load average $LOAD_BEFORE before the run: other processes compete for the cores"
 say "wrk: -t2 -c$CONNS -d${SECONDS_RUN}s"
 wrk -t2 -c"$CONNS" -d"${SECONDS_RUN}s" --latency -s "$WORK/members.lua" "http://$BIND" | tee "$WORK/wrk.txt" >&2
 say "pgbench: -c$CONNS -j2 -T$SECONDS_RUN"
@@ -183,7 +187,7 @@ cat >"$section" <<EOF
 | | |
 |---|---|
 | date | $(date -u '+%Y-%m-%d %H:%M UTC') |
-| machine | $(nproc) cores ($CPU), ${MEM_GB} GB memory; wrk, the server and PostgreSQL share the cores |
+| machine | $(nproc) cores ($CPU), ${MEM_GB} GB memory; wrk, the server and PostgreSQL share the cores; load average before the run: $LOAD_BEFORE |
 | software | PostgreSQL $PG_VERSION (private cluster, \`fast\` mode: fsync off), wrk $WRK_VERSION, release build of \`dangjian\`, pool of 32 connections |
 | data | $N_ORGS orgs, $N_MEMBERS members ($N_PEOPLE people) from \`dangjian gen --members $MEMBERS --orgs $ORGS\`, generated in ${GEN_SECONDS} s |
 | subtree | $ORG_KIND $ORG_CODE (id $ORG): $SUBTREE members in $SUBTREE_ORGS orgs; caller \`bench_committee\` (committee grant over it) |
