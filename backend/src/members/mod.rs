@@ -87,12 +87,6 @@ pub async fn list_members(state: web::Data<AppState>, actor: Actor, query: ApiQu
     }
     let scope = actor.scope();
     let mut conn = db::conn(&state.pool).await?;
-    if let Some(org) = query.org_id
-        && !scope.all
-        && !orgs_q::within(&mut conn, &scope.org_roots, org, 0).await?
-    {
-        return Err(AppError::out_of_scope());
-    }
     let filter = queries::ListFilter {
         org_id: query.org_id,
         q: query.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),

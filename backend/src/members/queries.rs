@@ -2,7 +2,6 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Bytea, Date, Int4, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::id_number;
@@ -12,7 +11,8 @@ use super::types::{Category, Gender, Member, Status};
 use crate::auth::Scope;
 use crate::crypto::DataKey;
 use crate::error::AppError;
-use crate::schema::{members, orgs, people};
+use crate::orgs::queries::escape_like;
+use crate::schema::{members, org_closure, orgs, people};
 
 pub const ID_NUMBER_INDEX: &str = "person.id_number";
 
@@ -23,57 +23,32 @@ pub struct Reveal {
     pub phone: bool,
 }
 
-#[derive(Debug, Queryable, QueryableByName)]
+#[derive(Debug, Queryable)]
 pub struct MemberRow {
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
-    #[diesel(sql_type = Text)]
     pub name: String,
-    #[diesel(sql_type = Text)]
     pub gender: String,
-    #[diesel(sql_type = Nullable<Bytea>)]
     pub id_number_enc: Option<Vec<u8>>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub id_number_masked: Option<String>,
-    #[diesel(sql_type = Nullable<Date>)]
     pub birth_date: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub ethnicity: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub native_place: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub education: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub degree: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub job_category: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub post: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub title: Option<String>,
-    #[diesel(sql_type = Nullable<Bytea>)]
     pub phone_enc: Option<Vec<u8>>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub phone_masked: Option<String>,
-    #[diesel(sql_type = Nullable<Date>)]
     pub work_started_on: Option<NaiveDate>,
-    #[diesel(sql_type = Text)]
     pub category: String,
-    #[diesel(sql_type = BigInt)]
     pub org_id: i64,
-    #[diesel(sql_type = Text)]
     pub org_name: String,
-    #[diesel(sql_type = Date)]
     pub joined_at: NaiveDate,
-    #[diesel(sql_type = Nullable<Date>)]
     pub full_member_at: Option<NaiveDate>,
-    #[diesel(sql_type = Text)]
     pub status: String,
-    #[diesel(sql_type = Bool)]
     pub is_flowing: bool,
-    #[diesel(sql_type = Bool)]
     pub lost_contact: bool,
-    #[diesel(sql_type = Int4)]
     pub version: i32,
 }
 
@@ -109,11 +84,6 @@ macro_rules! member_columns {
         )
     };
 }
-
-const LIST_COLUMNS: &str = "p.id, p.name, p.gender, NULL::bytea AS id_number_enc, p.id_number_masked, p.birth_date, p.ethnicity, \
-     p.native_place, p.education, p.degree, p.job_category, p.post, p.title, NULL::bytea AS phone_enc, p.phone_masked, \
-     p.work_started_on, m.category, m.org_id, o.name AS org_name, m.joined_at, m.full_member_at, m.status, \
-     m.is_flowing, m.lost_contact, m.version";
 
 impl MemberRow {
     pub fn into_member(self, key: &DataKey, reveal: Reveal, today: NaiveDate) -> Member {
@@ -319,105 +289,113 @@ pub struct ListFilter {
     pub joined_to: Option<NaiveDate>,
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-type Boxed<'a> = diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery>;
-
-/// Raw SQL with numbered placeholders written as values are bound, so text and binds cannot
-/// get out of step.
-struct Sql<'a> {
-    q: Boxed<'a>,
-    n: usize,
-}
-
-impl<'a> Sql<'a> {
-    fn new(head: &str) -> Self {
-        Sql { q: diesel::sql_query(head).into_boxed(), n: 0 }
-    }
-
-    fn sql(self, s: &str) -> Self {
-        Sql { q: self.q.sql(s), n: self.n }
-    }
-
-    fn bind<ST, V>(self, v: V) -> Self
-    where
-        diesel::pg::Pg: diesel::sql_types::HasSqlType<ST>,
-        V: diesel::serialize::ToSql<ST, diesel::pg::Pg> + Send + 'a,
-        ST: Send + 'a,
-    {
-        let n = self.n + 1;
-        Sql { q: self.q.sql(format!("${n}")).bind::<ST, V>(v), n }
-    }
-}
-
-/// Adds the WHERE clause. The same clause serves the count and the page, so the two cannot
-/// disagree; every value is a bound parameter.
-fn filtered<'a>(mut q: Sql<'a>, scope: &Scope, f: &ListFilter) -> Sql<'a> {
-    q = q.sql(" WHERE true");
-    if !scope.all {
-        q = q
-            .sql(" AND (m.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ANY(")
-            .bind::<Array<BigInt>, _>(scope.org_roots.clone())
-            .sql(")) OR m.person_id = ")
-            .bind::<BigInt, _>(scope.person_id.unwrap_or(-1))
-            .sql(")");
-    }
-    if let Some(org) = f.org_id {
-        q = q.sql(" AND m.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ").bind::<BigInt, _>(org).sql(")");
-    }
-    if let Some(text) = &f.q {
-        let lower = text.to_lowercase();
-        if lower.chars().all(|c| c.is_ascii_alphabetic()) {
-            // Pinyin: 张三 is found by "zs" (initials) or "zhangs…" (full pinyin).
-            let prefix = format!("{}%", crate::orgs::queries::escape_like(&lower));
-            q = q.sql(" AND (p.name_initials LIKE ").bind::<Text, _>(prefix.clone()).sql(" OR p.name_pinyin LIKE ").bind::<Text, _>(prefix).sql(")");
-        } else {
-            q = q.sql(" AND p.name LIKE ").bind::<Text, _>(format!("%{}%", crate::orgs::queries::escape_like(text)));
+/// Applies the list filters to a boxed query over `members` (alone or joined), so that the count
+/// and the page use one definition. Person filters are semi-joins, so the count never has to
+/// join `people` for rows it only counts.
+macro_rules! filter_members {
+    ($q:expr, $visible:expr, $f:expr) => {{
+        let mut q = $q;
+        match $visible {
+            Visible::All => {}
+            Visible::Subtree(org) => {
+                q = q.filter(members::org_id.eq_any(org_closure::table.filter(org_closure::ancestor_id.eq(*org)).select(org_closure::descendant_id)));
+            }
+            Visible::Subtrees(roots) => {
+                q = q.filter(members::org_id.eq_any(org_closure::table.filter(org_closure::ancestor_id.eq_any(roots.clone())).select(org_closure::descendant_id)));
+            }
+            Visible::SubtreesOrPerson(roots, person) => {
+                q = q.filter(
+                    members::org_id
+                        .eq_any(org_closure::table.filter(org_closure::ancestor_id.eq_any(roots.clone())).select(org_closure::descendant_id))
+                        .or(members::person_id.eq(*person)),
+                );
+            }
+            Visible::Person(person) => q = q.filter(members::person_id.eq(*person)),
         }
-    }
-    if let Some(c) = f.category {
-        q = q.sql(" AND m.category = ").bind::<Text, _>(c.as_str());
-    }
-    if let Some(s) = f.status {
-        q = q.sql(" AND m.status = ").bind::<Text, _>(s.as_str());
-    }
-    if let Some(g) = f.gender {
-        q = q.sql(" AND p.gender = ").bind::<Text, _>(g.as_str());
-    }
-    if let Some(d) = f.joined_from {
-        q = q.sql(" AND m.joined_at >= ").bind::<Date, _>(d);
-    }
-    if let Some(d) = f.joined_to {
-        q = q.sql(" AND m.joined_at <= ").bind::<Date, _>(d);
-    }
-    q
+        if let Some(c) = $f.category {
+            q = q.filter(members::category.eq(c.as_str()));
+        }
+        if let Some(s) = $f.status {
+            q = q.filter(members::status.eq(s.as_str()));
+        }
+        if let Some(d) = $f.joined_from {
+            q = q.filter(members::joined_at.ge(d));
+        }
+        if let Some(d) = $f.joined_to {
+            q = q.filter(members::joined_at.le(d));
+        }
+        if $f.q.is_some() || $f.gender.is_some() {
+            let mut pq = people::table.select(people::id).into_boxed();
+            if let Some(g) = $f.gender {
+                pq = pq.filter(people::gender.eq(g.as_str()));
+            }
+            if let Some(text) = &$f.q {
+                let lower = text.to_lowercase();
+                if lower.chars().all(|c| c.is_ascii_alphabetic()) {
+                    // Pinyin: 张三 is found by "zs" (initials) or "zhangs…" (full pinyin).
+                    let prefix = format!("{}%", escape_like(&lower));
+                    pq = pq.filter(people::name_initials.like(prefix.clone()).or(people::name_pinyin.like(prefix)));
+                } else {
+                    pq = pq.filter(people::name.like(format!("%{}%", escape_like(text))));
+                }
+            }
+            q = q.filter(members::person_id.eq_any(pq));
+        }
+        q
+    }};
 }
 
-/// A page of members in the scope, ordered by org and then entry, with the total. The count
-/// joins people only when a filter needs it; the two queries are pipelined on one connection.
+/// Which members a list may show, after the requested org has been checked against the scope.
+enum Visible {
+    All,
+    /// The requested org's subtree (already known to lie in the scope).
+    Subtree(i64),
+    Subtrees(Vec<i64>),
+    SubtreesOrPerson(Vec<i64>, i64),
+    Person(i64),
+}
+
+/// A page of members in the scope, ordered by org and then entry, with the total.
+///
+/// Three statements, all prepared and cached per connection: the count and the page's ids are
+/// pipelined, then the page's 50 rows are joined to people and orgs (not the offset's rows).
+/// `f.org_id` outside the scope answers out_of_scope.
 pub async fn list(conn: &mut AsyncPgConnection, key: &DataKey, scope: &Scope, f: &ListFilter, offset: i64, limit: i64, today: NaiveDate) -> Result<(Vec<Member>, i64), AppError> {
-    let needs_people = f.q.is_some() || f.gender.is_some();
-    let count_from = if needs_people { "SELECT count(*) AS n FROM members m JOIN people p ON p.id = m.person_id" } else { "SELECT count(*) AS n FROM members m" };
-    let count_q = filtered(Sql::new(count_from), scope, f).q;
-    let page_q = filtered(
-        Sql::new(&format!("SELECT {LIST_COLUMNS} FROM members m JOIN people p ON p.id = m.person_id JOIN orgs o ON o.id = m.org_id")),
-        scope,
-        f,
-    )
-    .sql(" ORDER BY m.org_id, m.person_id LIMIT ")
-    .bind::<BigInt, _>(limit)
-    .sql(" OFFSET ")
-    .bind::<BigInt, _>(offset)
-    .q;
+    let visible = match (f.org_id, scope) {
+        (Some(org), s) if s.all => Visible::Subtree(org),
+        (Some(org), s) => {
+            if !crate::orgs::queries::within(conn, &s.org_roots, org, 0).await? {
+                return Err(AppError::out_of_scope());
+            }
+            Visible::Subtree(org)
+        }
+        (None, s) if s.all => Visible::All,
+        (None, s) => match (s.org_roots.is_empty(), s.person_id) {
+            (false, None) => Visible::Subtrees(s.org_roots.clone()),
+            (false, Some(p)) => Visible::SubtreesOrPerson(s.org_roots.clone(), p),
+            (true, Some(p)) => Visible::Person(p),
+            (true, None) => return Ok((Vec::new(), 0)),
+        },
+    };
+    let count_q = filter_members!(members::table.into_boxed(), &visible, f).count();
+    let ids_q = filter_members!(members::table.into_boxed(), &visible, f)
+        .select(members::person_id)
+        .order((members::org_id.asc(), members::person_id.asc()))
+        .offset(offset)
+        .limit(limit);
     let shared: &AsyncPgConnection = conn;
-    let (count, rows) = futures_util::try_join!(
-        count_q.get_result::<Count>(&mut &*shared),
-        page_q.load::<MemberRow>(&mut &*shared)
-    )?;
-    let items = rows.into_iter().map(|r| r.into_member(key, Reveal::default(), today)).collect();
-    Ok((items, count.n))
+    let (total, ids) = futures_util::try_join!(count_q.get_result::<i64>(&mut &*shared), ids_q.load::<i64>(&mut &*shared))?;
+    if ids.is_empty() {
+        return Ok((Vec::new(), total));
+    }
+    let rows: Vec<MemberRow> = members::table
+        .inner_join(people::table)
+        .inner_join(orgs::table)
+        .filter(members::person_id.eq_any(&ids))
+        .select(member_columns!())
+        .load(conn)
+        .await?;
+    let mut by_id: std::collections::HashMap<i64, MemberRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+    let items = ids.iter().filter_map(|id| by_id.remove(id)).map(|r| r.into_member(key, Reveal::default(), today)).collect();
+    Ok((items, total))
 }
