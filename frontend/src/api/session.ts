@@ -14,7 +14,7 @@ export interface Tokens {
 
 const KEY = 'dangjian.tokens'
 let tokens: Tokens | null = read()
-const listeners = new Set<(t: Tokens | null) => void>()
+const listeners = new Set<(t: Tokens | null, fromOtherTab: boolean) => void>()
 
 function read(): Tokens | null {
   try {
@@ -27,15 +27,15 @@ function read(): Tokens | null {
   }
 }
 
-function notify() {
-  for (const l of listeners) l(tokens)
+function notify(fromOtherTab = false) {
+  for (const l of listeners) l(tokens, fromOtherTab)
 }
 
 export function getTokens(): Tokens | null {
   return tokens
 }
 
-export function onTokensChange(fn: (t: Tokens | null) => void): () => void {
+export function onTokensChange(fn: (t: Tokens | null, fromOtherTab: boolean) => void): () => void {
   listeners.add(fn)
   return () => listeners.delete(fn)
 }
@@ -57,7 +57,7 @@ export function clearTokens() {
 globalThis.addEventListener?.('storage', (e: StorageEvent) => {
   if (e.key !== KEY) return
   tokens = read()
-  notify()
+  notify(true)
 })
 
 export type RefreshFn = (refreshToken: string) => Promise<TokenResponse | null>

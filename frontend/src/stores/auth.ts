@@ -132,8 +132,8 @@ export const useAuthStore = defineStore('auth', () => {
   configureClient({ actingGrant: () => actingGrant.value?.id ?? null, sessionEnded })
 
   // Logged out in another tab.
-  onTokensChange((tk) => {
-    if (!tk && me.value && !reloginOpen.value) {
+  onTokensChange((tk, fromOtherTab) => {
+    if (fromOtherTab && !tk && me.value && !reloginOpen.value) {
       me.value = null
       if (typeof window !== 'undefined' && !window.location.pathname.startsWith('/login')) window.location.assign('/login')
     }

@@ -1,0 +1,38 @@
+import { defineConfig, devices } from '@playwright/test'
+
+// Browser tests against the real backend (scripts/e2e.sh starts it with demo data on a fresh
+// database and sets E2E_BASE_URL). Debian's chromium, no downloaded browsers (STACK.md).
+const baseURL = process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8080'
+export const ARTIFACTS = '../tests/e2e/artifacts'
+
+const launchOptions = {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+}
+
+export default defineConfig({
+  testDir: './e2e',
+  outputDir: `${ARTIFACTS}/test-results`,
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list'], ['html', { outputFolder: `${ARTIFACTS}/report`, open: 'never' }]],
+  use: {
+    baseURL,
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    launchOptions,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  projects: [
+    { name: 'desktop', use: { browserName: 'chromium', viewport: { width: 1440, height: 900 } } },
+    {
+      name: 'phone',
+      use: { browserName: 'chromium', viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, userAgent: devices['iPhone 13'].userAgent },
+      grep: /@phone/,
+    },
+  ],
+})
