@@ -19,13 +19,14 @@ help: ## list the targets
 	@echo "Details: docs/operations.md"
 
 run: ## build and serve (default http://127.0.0.1:8080); PostgreSQL in .data/pg unless DATABASE_URL is set
+	scripts/frontend.sh build
 	@url=$$(scripts/pg.sh dev-url $(PG_DIR) $(PG_PORT) $(PG_DB)) && export DATABASE_URL=$$url && \
 	cargo build --release --bin dangjian && \
 	$(BIN) migrate && \
 	$(BIN) demo-data --if-empty && \
 	exec $(BIN) serve
 
-test: ## clippy + tests (PostgreSQL in .data/pg-test unless TEST_DATABASE_URL or DATABASE_URL) + compose check
+test: ## clippy + tests (PostgreSQL in .data/pg-test unless TEST_DATABASE_URL or DATABASE_URL) + compose check + web app checks + browser tests
 	cargo clippy --workspace --all-targets -- -D warnings
 	@url=$$(scripts/pg.sh test-url $(PG_TEST_DIR) $(PG_TEST_PORT)) && export TEST_DATABASE_URL=$$url && \
 	echo "TEST_DATABASE_URL=$$url" && \
@@ -33,7 +34,10 @@ test: ## clippy + tests (PostgreSQL in .data/pg-test unless TEST_DATABASE_URL or
 	@if command -v docker-compose >/dev/null; then \
 	  JWT_SECRET=check DANGJIAN_DATA_KEY=check docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: ok"; \
 	else echo "SKIP docker-compose.yml check: docker-compose not installed (apt-get install docker-compose)"; fi
-# ---- frontend checks go here (next issue): npm ci, lint, type check, unit tests, build, browser tests ----
+	@# the web app: npm ci when needed, API types fresh, vue-tsc, eslint, vitest, vite build
+	scripts/frontend.sh check
+	@# browser tests: a fresh database on the test cluster, the server on a free port, chromium
+	@url=$$(scripts/pg.sh test-url $(PG_TEST_DIR) $(PG_TEST_PORT)) && TEST_DATABASE_URL=$$url scripts/e2e.sh
 
 bench: ## load benchmark (scripts/bench.sh)
 	scripts/bench.sh

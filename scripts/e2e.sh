@@ -18,7 +18,7 @@ chromium=${CHROMIUM:-/usr/bin/chromium}
 [[ -x $chromium ]] || die "$chromium not found: apt-get install chromium fonts-noto-cjk"
 [[ -f frontend/dist/index.html ]] || die "frontend/dist is not built: scripts/frontend.sh build"
 bin=target/debug/dangjian
-[[ -x $bin ]] || cargo build --quiet --bin dangjian
+cargo build --quiet --bin dangjian
 
 psql=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | tail -1)
 admin_url=$(scripts/pg.sh admin-url "$TEST_DATABASE_URL")
