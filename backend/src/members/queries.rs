@@ -357,45 +357,53 @@ enum Visible {
 
 /// A page of members in the scope, ordered by org and then entry, with the total.
 ///
-/// Three statements, all prepared and cached per connection: the count and the page's ids are
-/// pipelined, then the page's 50 rows are joined to people and orgs (not the offset's rows).
-/// `f.org_id` outside the scope answers out_of_scope.
+/// One round trip: the scope check of the requested org, the count and the page (its 50 ids
+/// chosen in a subquery, so only those rows are joined to people and orgs) are pipelined on one
+/// connection, all prepared and cached per connection. `f.org_id` outside the scope answers
+/// out_of_scope (the other two results are then discarded).
 pub async fn list(conn: &mut AsyncPgConnection, key: &DataKey, scope: &Scope, f: &ListFilter, offset: i64, limit: i64, today: NaiveDate) -> Result<(Vec<Member>, i64), AppError> {
-    let visible = match (f.org_id, scope) {
-        (Some(org), s) if s.all => Visible::Subtree(org),
-        (Some(org), s) => {
-            if !crate::orgs::queries::within(conn, &s.org_roots, org, 0).await? {
-                return Err(AppError::out_of_scope());
-            }
-            Visible::Subtree(org)
-        }
-        (None, s) if s.all => Visible::All,
+    let (visible, check) = match (f.org_id, scope) {
+        (Some(org), s) if s.all => (Visible::Subtree(org), None),
+        (Some(org), s) => (Visible::Subtree(org), Some((s.org_roots.clone(), org))),
+        (None, s) if s.all => (Visible::All, None),
         (None, s) => match (s.org_roots.is_empty(), s.person_id) {
-            (false, None) => Visible::Subtrees(s.org_roots.clone()),
-            (false, Some(p)) => Visible::SubtreesOrPerson(s.org_roots.clone(), p),
-            (true, Some(p)) => Visible::Person(p),
+            (false, None) => (Visible::Subtrees(s.org_roots.clone()), None),
+            (false, Some(p)) => (Visible::SubtreesOrPerson(s.org_roots.clone(), p), None),
+            (true, Some(p)) => (Visible::Person(p), None),
             (true, None) => return Ok((Vec::new(), 0)),
         },
     };
+    let check_q = check.map(|(roots, org)| {
+        diesel::dsl::select(diesel::dsl::exists(
+            org_closure::table
+                .filter(org_closure::ancestor_id.eq_any(roots))
+                .filter(org_closure::descendant_id.eq(org))
+                .filter(org_closure::depth.ge(0)),
+        ))
+    });
     let count_q = filter_members!(members::table.into_boxed(), &visible, f).count();
-    let ids_q = filter_members!(members::table.into_boxed(), &visible, f)
+    let page_ids = filter_members!(members::table.into_boxed(), &visible, f)
         .select(members::person_id)
         .order((members::org_id.asc(), members::person_id.asc()))
         .offset(offset)
         .limit(limit);
-    let shared: &AsyncPgConnection = conn;
-    let (total, ids) = futures_util::try_join!(count_q.get_result::<i64>(&mut &*shared), ids_q.load::<i64>(&mut &*shared))?;
-    if ids.is_empty() {
-        return Ok((Vec::new(), total));
-    }
-    let rows: Vec<MemberRow> = members::table
+    let page_q = members::table
         .inner_join(people::table)
         .inner_join(orgs::table)
-        .filter(members::person_id.eq_any(&ids))
+        .filter(members::person_id.eq_any(page_ids))
         .select(member_columns!())
-        .load(conn)
-        .await?;
-    let mut by_id: std::collections::HashMap<i64, MemberRow> = rows.into_iter().map(|r| (r.id, r)).collect();
-    let items = ids.iter().filter_map(|id| by_id.remove(id)).map(|r| r.into_member(key, Reveal::default(), today)).collect();
-    Ok((items, total))
+        .order((members::org_id.asc(), members::person_id.asc()));
+    let shared: &AsyncPgConnection = conn;
+    let in_scope = async {
+        match check_q {
+            Some(q) => q.get_result::<bool>(&mut &*shared).await,
+            None => Ok(true),
+        }
+    };
+    let (in_scope, total, rows) =
+        futures_util::try_join!(in_scope, count_q.get_result::<i64>(&mut &*shared), page_q.load::<MemberRow>(&mut &*shared))?;
+    if !in_scope {
+        return Err(AppError::out_of_scope());
+    }
+    Ok((rows.into_iter().map(|r| r.into_member(key, Reveal::default(), today)).collect(), total))
 }
