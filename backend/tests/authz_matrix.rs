@@ -45,6 +45,7 @@ const TABLE: &[(&str, Expect)] = &[
     ("POST /api/v1/auth/logout",          Public(204)),
     //                                          masses      member      branch      committee   political_dept
     ("GET /api/v1/me",                    Roles([(200, 200), (200, 200), (200, 200), (200, 200), (200, 200)])),
+    ("GET /api/v1/code-lists",            Roles([(200, 200), (200, 200), (200, 200), (200, 200), (200, 200)])),
     ("GET /api/v1/orgs",                  Roles([NO,         (200, 403), (200, 403), (200, 403), (200, 403)])),
     ("POST /api/v1/orgs",                 Roles([NO,         NO,         (201, 403), (201, 403), (201, 403)])),
     ("GET /api/v1/orgs/{id}",             Roles([NO,         (200, 403), (200, 403), (200, 403), (200, 403)])),
@@ -150,6 +151,8 @@ async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
             Req::post("/api/v1/orgs").json(json!({"code": code, "name": "新建组织", "kind": child_kind, "parent_id": child_parent}))
         }
         "GET /api/v1/orgs/{id}" => Req::get(format!("/api/v1/orgs/{readable}")),
+        // Not scoped: every role reads the same lists.
+        "GET /api/v1/code-lists" => Req::get("/api/v1/code-lists"),
         "PATCH /api/v1/orgs/{id}" => {
             let id = fx.new_org(child_kind, child_parent).await;
             Req::patch(format!("/api/v1/orgs/{id}")).if_match(1).json(json!({"name": "改名"}))

@@ -425,3 +425,23 @@ async fn reads_outside_the_scope_are_refused() {
         .await;
     r.expect_problem(415, "unsupported_media_type");
 }
+
+/// The form's choices come from the same code lists the rules check against (DOMAIN.md, Members:
+/// closed lists kept as data).
+#[actix_web::test]
+async fn code_lists_serve_the_lists_the_rules_check() {
+    let fx = Fx::new().await;
+    let token = fx.login(users::MEMBER_ZS).await;
+    let res = fx.send(Req::get("/api/v1/code-lists").token(&token)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let names = |list: &str| -> Vec<String> {
+        res.json[list].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_string()).collect()
+    };
+    let ethnicity = names("ethnicity");
+    assert_eq!(ethnicity.len(), 58, "56 groups of GB/T 3304 plus 其他 and 外国血统中国籍人士");
+    assert_eq!(ethnicity[0], "汉族");
+    assert_eq!(ethnicity[55], "基诺族");
+    assert_eq!(names("education"), ["研究生", "大学本科", "大学专科", "中专", "高中", "初中及以下"]);
+    assert!(names("job_category").contains(&"军人武警".to_string()));
+    assert_eq!(res.json["degree"][0]["code"], "01");
+}

@@ -52,6 +52,18 @@ export const operations = {
       "political_dept"
     ]
   },
+  "get_code_lists": {
+    "method": "GET",
+    "path": "/api/v1/code-lists",
+    "public": false,
+    "roles": [
+      "masses",
+      "member",
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "get_member": {
     "method": "GET",
     "path": "/api/v1/members/{id}",

@@ -249,6 +249,23 @@ export interface paths {
         patch: operations["update_member"];
         trace?: never;
     };
+    "/api/v1/code-lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The code lists the member form offers. */
+        get: operations["get_code_lists"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -258,6 +275,19 @@ export interface components {
          * @enum {string}
          */
         Category: "full" | "probationary";
+        CodeItem: {
+            /** @example 01 */
+            code: string;
+            /** @example 汉族 */
+            name: string;
+        };
+        /** @description Every list in its standard order. A member field takes the `name`. */
+        CodeLists: {
+            ethnicity: components["schemas"]["CodeItem"][];
+            education: components["schemas"]["CodeItem"][];
+            degree: components["schemas"]["CodeItem"][];
+            job_category: components["schemas"]["CodeItem"][];
+        };
         /**
          * @example {
          *       "code": "D0105",
@@ -1927,6 +1957,80 @@ export interface operations {
             };
             /** @description No version given */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_code_lists: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lists, each in its standard order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "degree": [
+                     *         {
+                     *           "code": "01",
+                     *           "name": "博士"
+                     *         }
+                     *       ],
+                     *       "education": [
+                     *         {
+                     *           "code": "01",
+                     *           "name": "研究生"
+                     *         },
+                     *         {
+                     *           "code": "02",
+                     *           "name": "大学本科"
+                     *         }
+                     *       ],
+                     *       "ethnicity": [
+                     *         {
+                     *           "code": "01",
+                     *           "name": "汉族"
+                     *         },
+                     *         {
+                     *           "code": "02",
+                     *           "name": "蒙古族"
+                     *         }
+                     *       ],
+                     *       "job_category": [
+                     *         {
+                     *           "code": "01",
+                     *           "name": "工人"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CodeLists"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this, or the record is outside your scope */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -24,6 +24,7 @@ async function setup(patch: (req: Request) => Response | Promise<Response>) {
     const path = new URL(req.url).pathname
     if (req.method === 'PATCH') return patch(req)
     if (path === '/api/v1/members/101') return json(current, 200, { ETag: `"${current.version}"` })
+    if (path === '/api/v1/code-lists') return json({ ethnicity: [{ code: '01', name: '汉族' }], education: [{ code: '02', name: '大学本科' }], degree: [], job_category: [] })
     if (path === '/api/v1/orgs/3/path') return json([{ id: 1, code: 'D01', name: '党委', kind: 'committee' }, { id: 3, code: 'D010101', name: '机关第一党支部', kind: 'branch' }])
     return problem(404, 'not_found')
   })
