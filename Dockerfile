@@ -1,4 +1,4 @@
-# 智慧党建平台 image: `dangjian` binary + (later) the built frontend, on Debian 12 slim.
+# 智慧党建平台 image: the `dangjian` binary and the built web app, on Debian 12 slim.
 #   docker build -t dangjian .        (or: docker-compose build)
 # Plain Dockerfile syntax on purpose: builds with or without BuildKit.
 
@@ -17,14 +17,14 @@ COPY . .
 RUN cargo build --release --locked --bin dangjian \
  && install -m 0755 target/release/dangjian /usr/local/bin/dangjian
 
-# ---- frontend (next issue: builds frontend/dist) ---------------------------------------------
-# FROM node:20-bookworm-slim AS frontend
-# WORKDIR /src/frontend
-# COPY frontend/package.json frontend/package-lock.json ./
-# RUN npm ci --no-audit --no-fund
-# COPY frontend/ ./
-# COPY openapi/ /src/openapi/
-# RUN npm run build
+# ---- frontend: frontend/dist, served by the binary -------------------------------------------
+FROM node:20-bookworm-slim AS frontend
+WORKDIR /src/frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend/ ./
+COPY openapi/ /src/openapi/
+RUN npm run build
 
 # ---- runtime -------------------------------------------------------------------------------
 FROM debian:bookworm-slim
@@ -35,7 +35,7 @@ RUN apt-get update \
  && useradd --system --uid 10001 --home-dir /var/lib/dangjian --shell /usr/sbin/nologin dangjian \
  && install -d -o dangjian -g dangjian -m 0750 /var/lib/dangjian
 COPY --from=backend /usr/local/bin/dangjian /usr/local/bin/dangjian
-# COPY --from=frontend /src/frontend/dist /app/frontend/dist
+COPY --from=frontend /src/frontend/dist /app/frontend/dist
 WORKDIR /app
 ENV BIND=0.0.0.0:8080 \
     DANGJIAN_DATA_DIR=/var/lib/dangjian \
