@@ -164,110 +164,95 @@ pub fn record_of(row: &MemberRow, key: &DataKey) -> Result<MemberRecord, AppErro
     })
 }
 
-/// Encrypted forms of the personal fields: (ciphertext, blind index, mask).
-struct Sealed {
-    id_enc: Option<Vec<u8>>,
-    id_hash: Option<Vec<u8>>,
-    id_masked: Option<String>,
+/// The `people` row of a record, with the personal fields sealed: ciphertext, keyed blind index
+/// and mask. One struct serves insert and update, so the two cannot drift; `None` writes NULL.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = people, treat_none_as_null = true)]
+struct PersonRow<'a> {
+    name: &'a str,
+    name_initials: String,
+    name_pinyin: String,
+    gender: &'static str,
+    id_number_enc: Option<Vec<u8>>,
+    id_number_hash: Option<Vec<u8>>,
+    id_number_masked: Option<String>,
+    birth_date: Option<NaiveDate>,
+    ethnicity: Option<&'a str>,
+    native_place: Option<&'a str>,
+    education: Option<&'a str>,
+    degree: Option<&'a str>,
+    job_category: Option<&'a str>,
+    post: Option<&'a str>,
+    title: Option<&'a str>,
     phone_enc: Option<Vec<u8>>,
     phone_masked: Option<String>,
+    work_started_on: Option<NaiveDate>,
 }
 
-fn seal(key: &DataKey, rec: &MemberRecord) -> Result<Sealed, AppError> {
+/// The `members` row of a record (the membership).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = members, treat_none_as_null = true)]
+struct MembershipRow {
+    org_id: i64,
+    category: &'static str,
+    joined_at: NaiveDate,
+    full_member_at: Option<NaiveDate>,
+    status: &'static str,
+    is_flowing: bool,
+    lost_contact: bool,
+}
+
+fn person_row<'a>(key: &DataKey, rec: &'a MemberRecord) -> Result<PersonRow<'a>, AppError> {
     let enc = |v: &str| key.encrypt(v).map_err(|e| AppError::internal(format!("encrypting: {e}")));
-    Ok(Sealed {
-        id_enc: rec.id_number.as_deref().map(enc).transpose()?,
-        id_hash: rec.id_number.as_deref().map(|v| key.blind_index(ID_NUMBER_INDEX, v)),
-        id_masked: rec.id_number.as_deref().map(id_number::mask),
+    let (name_initials, name_pinyin) = name_keys(&rec.name);
+    Ok(PersonRow {
+        name: &rec.name,
+        name_initials,
+        name_pinyin,
+        gender: rec.gender.as_str(),
+        id_number_enc: rec.id_number.as_deref().map(enc).transpose()?,
+        id_number_hash: rec.id_number.as_deref().map(|v| key.blind_index(ID_NUMBER_INDEX, v)),
+        id_number_masked: rec.id_number.as_deref().map(id_number::mask),
+        birth_date: rec.birth_date,
+        ethnicity: rec.ethnicity.as_deref(),
+        native_place: rec.native_place.as_deref(),
+        education: rec.education.as_deref(),
+        degree: rec.degree.as_deref(),
+        job_category: rec.job_category.as_deref(),
+        post: rec.post.as_deref(),
+        title: rec.title.as_deref(),
         phone_enc: rec.phone.as_deref().map(enc).transpose()?,
         phone_masked: rec.phone.as_deref().map(mask_phone),
+        work_started_on: rec.work_started_on,
     })
 }
 
+fn membership_row(rec: &MemberRecord) -> MembershipRow {
+    MembershipRow {
+        org_id: rec.org_id,
+        category: rec.category.as_str(),
+        joined_at: rec.joined_at,
+        full_member_at: rec.full_member_at,
+        status: rec.status.as_str(),
+        is_flowing: rec.is_flowing,
+        lost_contact: rec.lost_contact,
+    }
+}
+
 pub async fn insert(conn: &mut AsyncPgConnection, key: &DataKey, rec: &MemberRecord) -> Result<i64, AppError> {
-    let s = seal(key, rec)?;
-    let (initials, full) = name_keys(&rec.name);
-    let id: i64 = diesel::insert_into(people::table)
-        .values((
-            people::name.eq(&rec.name),
-            people::name_initials.eq(initials),
-            people::name_pinyin.eq(full),
-            people::gender.eq(rec.gender.as_str()),
-            people::id_number_enc.eq(s.id_enc),
-            people::id_number_hash.eq(s.id_hash),
-            people::id_number_masked.eq(s.id_masked),
-            people::birth_date.eq(rec.birth_date),
-            people::ethnicity.eq(&rec.ethnicity),
-            people::native_place.eq(&rec.native_place),
-            people::education.eq(&rec.education),
-            people::degree.eq(&rec.degree),
-            people::job_category.eq(&rec.job_category),
-            people::post.eq(&rec.post),
-            people::title.eq(&rec.title),
-            people::phone_enc.eq(s.phone_enc),
-            people::phone_masked.eq(s.phone_masked),
-            people::work_started_on.eq(rec.work_started_on),
-        ))
-        .returning(people::id)
-        .get_result(conn)
-        .await?;
-    diesel::insert_into(members::table)
-        .values((
-            members::person_id.eq(id),
-            members::org_id.eq(rec.org_id),
-            members::category.eq(rec.category.as_str()),
-            members::joined_at.eq(rec.joined_at),
-            members::full_member_at.eq(rec.full_member_at),
-            members::status.eq(rec.status.as_str()),
-            members::is_flowing.eq(rec.is_flowing),
-            members::lost_contact.eq(rec.lost_contact),
-        ))
-        .execute(conn)
-        .await?;
+    let id: i64 = diesel::insert_into(people::table).values(person_row(key, rec)?).returning(people::id).get_result(conn).await?;
+    diesel::insert_into(members::table).values((members::person_id.eq(id), membership_row(rec))).execute(conn).await?;
     Ok(id)
 }
 
 /// Writes the whole record; the membership's version is the record's version.
 pub async fn update(conn: &mut AsyncPgConnection, key: &DataKey, id: i64, rec: &MemberRecord) -> Result<(), AppError> {
-    let s = seal(key, rec)?;
-    let (initials, full) = name_keys(&rec.name);
     diesel::update(people::table.find(id))
-        .set((
-            people::name.eq(&rec.name),
-            people::name_initials.eq(initials),
-            people::name_pinyin.eq(full),
-            people::gender.eq(rec.gender.as_str()),
-            people::id_number_enc.eq(s.id_enc),
-            people::id_number_hash.eq(s.id_hash),
-            people::id_number_masked.eq(s.id_masked),
-            people::birth_date.eq(rec.birth_date),
-            people::ethnicity.eq(&rec.ethnicity),
-            people::native_place.eq(&rec.native_place),
-            people::education.eq(&rec.education),
-            people::degree.eq(&rec.degree),
-            people::job_category.eq(&rec.job_category),
-            people::post.eq(&rec.post),
-            people::title.eq(&rec.title),
-            people::phone_enc.eq(s.phone_enc),
-            people::phone_masked.eq(s.phone_masked),
-            people::work_started_on.eq(rec.work_started_on),
-            people::version.eq(people::version + 1),
-            people::updated_at.eq(diesel::dsl::now),
-        ))
+        .set((person_row(key, rec)?, people::version.eq(people::version + 1), people::updated_at.eq(diesel::dsl::now)))
         .execute(conn)
         .await?;
     diesel::update(members::table.find(id))
-        .set((
-            members::org_id.eq(rec.org_id),
-            members::category.eq(rec.category.as_str()),
-            members::joined_at.eq(rec.joined_at),
-            members::full_member_at.eq(rec.full_member_at),
-            members::status.eq(rec.status.as_str()),
-            members::is_flowing.eq(rec.is_flowing),
-            members::lost_contact.eq(rec.lost_contact),
-            members::version.eq(members::version + 1),
-            members::updated_at.eq(diesel::dsl::now),
-        ))
+        .set((membership_row(rec), members::version.eq(members::version + 1), members::updated_at.eq(diesel::dsl::now)))
         .execute(conn)
         .await?;
     Ok(())
