@@ -542,6 +542,7 @@ fn branch_members(rng: &mut StdRng, ids: &mut IdNumbers, spec: &BranchSpec, bran
         let is_flowing = spec.profile == Profile::Graduate && rng.random_bool(0.04);
         let lost_contact = spec.profile == Profile::Retired && rng.random_bool(0.02);
         let mut rec = MemberRecord {
+            external_id: None,
             name: d.name,
             gender: core.gender,
             id_number: Some(id),
@@ -789,6 +790,7 @@ mod tests {
                 let d = draw_details(&mut rng, profile, &core, today);
                 let id = ids.next(d.region, core.birth, core.gender == Gender::Male, 0).unwrap();
                 let mut rec = MemberRecord {
+                    external_id: None,
                     name: d.name,
                     gender: core.gender,
                     id_number: Some(id),

@@ -244,6 +244,8 @@ impl From<DieselError> for AppError {
 
 fn unique_violation(constraint: &str) -> AppError {
     let (field, en, zh) = match constraint {
+        "people_external_id_key" => ("external_id", "another person already has this external id", "该外部编号已被其他人员使用"),
+        "orgs_external_id_key" => ("external_id", "another organization already has this external id", "该外部编号已被其他组织使用"),
         "orgs_code_key" => ("code", "another organization already uses this code", "组织编码已被其他组织使用"),
         "people_id_number_hash_key" => ("id_number", "another person already has this citizen ID number", "该公民身份号码已登记给其他人"),
         "accounts_username_key" => ("username", "this username is taken", "该用户名已被使用"),

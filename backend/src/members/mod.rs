@@ -275,7 +275,8 @@ pub async fn update_member(state: web::Data<AppState>, actor: Actor, req: HttpRe
 }
 
 fn only_phone(i: &MemberInput) -> bool {
-    i.name.is_none()
+    i.external_id.is_none()
+        && i.name.is_none()
         && i.gender.is_none()
         && i.id_number.is_none()
         && i.birth_date.is_none()

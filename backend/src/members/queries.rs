@@ -26,6 +26,7 @@ pub struct Reveal {
 #[derive(Debug, Queryable)]
 pub struct MemberRow {
     pub id: i64,
+    pub external_id: Option<String>,
     pub name: String,
     pub gender: String,
     pub id_number_enc: Option<Vec<u8>>,
@@ -57,6 +58,7 @@ macro_rules! member_columns {
     () => {
         (
             people::id,
+            people::external_id,
             people::name,
             people::gender,
             people::id_number_enc,
@@ -92,6 +94,7 @@ impl MemberRow {
         let phone = if reveal.phone { decrypt(self.phone_enc).or(self.phone_masked) } else { self.phone_masked };
         Member {
             id: self.id,
+            external_id: self.external_id,
             name: self.name,
             gender: Gender::parse(&self.gender).unwrap_or(Gender::Male),
             id_number,
@@ -141,6 +144,7 @@ pub fn record_of(row: &MemberRow, key: &DataKey) -> Result<MemberRecord, AppErro
         blob.as_ref().map(|b| key.decrypt(b).map_err(|e| AppError::internal(format!("decrypting person {}: {e}", row.id)))).transpose()
     };
     Ok(MemberRecord {
+        external_id: row.external_id.clone(),
         name: row.name.clone(),
         gender: Gender::parse(&row.gender).unwrap_or(Gender::Male),
         id_number: decrypt(&row.id_number_enc)?,
@@ -169,6 +173,7 @@ pub fn record_of(row: &MemberRow, key: &DataKey) -> Result<MemberRecord, AppErro
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = people, treat_none_as_null = true)]
 struct PersonRow<'a> {
+    external_id: Option<&'a str>,
     name: &'a str,
     name_initials: String,
     name_pinyin: String,
@@ -206,6 +211,7 @@ fn person_row<'a>(key: &DataKey, rec: &'a MemberRecord) -> Result<PersonRow<'a>,
     let enc = |v: &str| key.encrypt(v).map_err(|e| AppError::internal(format!("encrypting: {e}")));
     let (name_initials, name_pinyin) = name_keys(&rec.name);
     Ok(PersonRow {
+        external_id: rec.external_id.as_deref(),
         name: &rec.name,
         name_initials,
         name_pinyin,

@@ -12,6 +12,7 @@ use crate::schema::code_lists;
 /// A whole member record in plain text, as validated before it is stored.
 #[derive(Debug, Clone)]
 pub struct MemberRecord {
+    pub external_id: Option<String>,
     pub name: String,
     pub gender: Gender,
     pub id_number: Option<String>,
@@ -66,6 +67,7 @@ impl MemberRecord {
             return Err(AppError::validation(missing));
         };
         let mut rec = MemberRecord {
+            external_id: None,
             name,
             gender,
             id_number: None,
@@ -99,7 +101,7 @@ impl MemberRecord {
         macro_rules! opt_text {
             ($($f:ident),*) => { $( if let Some(v) = i.$f { self.$f = clean(v); } )* };
         }
-        opt_text!(id_number, ethnicity, native_place, education, degree, job_category, post, title, phone);
+        opt_text!(external_id, id_number, ethnicity, native_place, education, degree, job_category, post, title, phone);
         macro_rules! opt {
             ($($f:ident),*) => { $( if let Some(v) = i.$f { self.$f = v; } )* };
         }
@@ -201,6 +203,9 @@ impl MemberRecord {
                 Some(n) => self.phone = Some(n),
                 None => e.push(FieldError::new("phone", "invalid_phone", "use an 11-digit mobile number or a landline like 010-12345678", "请填写 11 位手机号或固定电话（如 010-12345678）")),
             }
+        }
+        if self.external_id.as_ref().is_some_and(|v| v.chars().count() > 64) {
+            e.push(FieldError::new("external_id", "too_long", "at most 64 characters", "不超过 64 个字符"));
         }
         for (field, value) in [("native_place", &self.native_place), ("post", &self.post), ("title", &self.title)] {
             if value.as_ref().is_some_and(|v| v.chars().count() > 100) {

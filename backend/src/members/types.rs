@@ -90,6 +90,8 @@ impl Status {
 pub struct Member {
     /// The person's id.
     pub id: i64,
+    /// 外部编号: the master-data system's key for the person.
+    pub external_id: Option<String>,
     pub name: String,
     pub gender: Gender,
     pub id_number: Option<String>,
@@ -130,6 +132,10 @@ pub struct Member {
     "category": "probationary", "org_id": 12, "joined_at": "2026-06-20"
 }))]
 pub struct MemberInput {
+    /// 外部编号: the master-data system's key (unique).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, example = "HR-004211")]
+    pub external_id: Option<Option<String>>,
     pub name: Option<String>,
     pub gender: Option<Gender>,
     #[serde(default, deserialize_with = "double_option")]

@@ -162,6 +162,7 @@ pub async fn create_org(state: web::Data<AppState>, actor: Actor, body: ApiJson<
                 }
                 let id: i64 = diesel::insert_into(orgs::table)
                     .values((
+                        orgs::external_id.eq(body.external_id.as_deref().map(str::trim).filter(|s| !s.is_empty())),
                         orgs::code.eq(&code),
                         orgs::name.eq(&name),
                         orgs::kind.eq(body.kind.as_str()),
@@ -248,6 +249,10 @@ pub async fn update_org(state: web::Data<AppState>, actor: Actor, req: HttpReque
                 let before = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
                 let code = body.code.map(|c| c.trim().to_string()).unwrap_or_else(|| row.code.clone());
                 let name = body.name.map(|c| c.trim().to_string()).unwrap_or_else(|| row.name.clone());
+                let external_id = match body.external_id {
+                    Some(v) => v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+                    None => row.external_id.clone(),
+                };
                 let founded = body.founded_on.unwrap_or(row.founded_on);
                 let dissolved = body.dissolved_on.unwrap_or(row.dissolved_on);
                 let term_start = body.term_start.unwrap_or(row.term_start);
@@ -275,6 +280,7 @@ pub async fn update_org(state: web::Data<AppState>, actor: Actor, req: HttpReque
                 }
                 diesel::update(orgs::table.find(id))
                     .set((
+                        orgs::external_id.eq(&external_id),
                         orgs::code.eq(&code),
                         orgs::name.eq(&name),
                         orgs::kind.eq(kind.as_str()),

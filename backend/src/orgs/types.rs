@@ -69,6 +69,7 @@ pub struct OrgRow {
     pub term_start: Option<NaiveDate>,
     pub term_end: Option<NaiveDate>,
     pub version: i32,
+    pub external_id: Option<String>,
 }
 
 impl OrgRow {
@@ -86,6 +87,8 @@ impl OrgRow {
 }))]
 pub struct Org {
     pub id: i64,
+    /// 外部编号: the master-data system's key for the org.
+    pub external_id: Option<String>,
     /// Unique code: the key spreadsheets and sync scripts use.
     pub code: String,
     pub name: String,
@@ -107,6 +110,7 @@ impl Org {
         Org {
             kind: r.kind(),
             id: r.id,
+            external_id: r.external_id,
             code: r.code,
             name: r.name,
             parent_id: r.parent_id,
@@ -133,6 +137,8 @@ pub struct SubtreeOrg {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"code": "D0105", "name": "机关第五党支部", "kind": "branch", "parent_id": 3, "founded_on": "2026-07-01"}))]
 pub struct CreateOrg {
+    /// 外部编号: the master-data system's key (unique).
+    pub external_id: Option<String>,
     pub code: String,
     pub name: String,
     pub kind: OrgKind,
@@ -153,6 +159,9 @@ pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Re
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "机关第一党支部（新）", "term_start": "2027-06-01", "term_end": "2030-05-31", "version": 4}))]
 pub struct UpdateOrg {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub external_id: Option<Option<String>>,
     pub code: Option<String>,
     pub name: Option<String>,
     pub kind: Option<OrgKind>,

@@ -575,6 +575,7 @@ impl Fx {
 pub fn record(name: &str, gender: Gender, org_id: i64, joined: &str, full: Option<&str>) -> MemberRecord {
     let joined_at = d(joined);
     MemberRecord {
+        external_id: None,
         name: name.to_string(),
         gender,
         id_number: None,

@@ -298,6 +298,8 @@ export interface components {
          *     }
          */
         CreateOrg: {
+            /** @description 外部编号: the master-data system's key (unique). */
+            external_id?: string | null;
             code: string;
             name: string;
             kind: components["schemas"]["OrgKind"];
@@ -430,6 +432,8 @@ export interface components {
              * @description The person's id.
              */
             id: number;
+            /** @description 外部编号: the master-data system's key for the person. */
+            external_id?: string | null;
             name: string;
             gender: components["schemas"]["Gender"];
             id_number?: string | null;
@@ -490,6 +494,11 @@ export interface components {
          *     }
          */
         MemberInput: {
+            /**
+             * @description 外部编号: the master-data system's key (unique).
+             * @example HR-004211
+             */
+            external_id?: string | null;
             name?: string | null;
             gender?: components["schemas"]["Gender"] | null;
             /** @example 11010519491231002X */
@@ -558,6 +567,8 @@ export interface components {
         Org: {
             /** Format: int64 */
             id: number;
+            /** @description 外部编号: the master-data system's key for the org. */
+            external_id?: string | null;
             /** @description Unique code: the key spreadsheets and sync scripts use. */
             code: string;
             name: string;
@@ -599,6 +610,8 @@ export interface components {
                  * @description The person's id.
                  */
                 id: number;
+                /** @description 外部编号: the master-data system's key for the person. */
+                external_id?: string | null;
                 name: string;
                 gender: components["schemas"]["Gender"];
                 id_number?: string | null;
@@ -662,6 +675,8 @@ export interface components {
             items: {
                 /** Format: int64 */
                 id: number;
+                /** @description 外部编号: the master-data system's key for the org. */
+                external_id?: string | null;
                 /** @description Unique code: the key spreadsheets and sync scripts use. */
                 code: string;
                 name: string;
@@ -825,6 +840,7 @@ export interface components {
          *     }
          */
         UpdateOrg: {
+            external_id?: string | null;
             code?: string | null;
             name?: string | null;
             kind?: components["schemas"]["OrgKind"] | null;
