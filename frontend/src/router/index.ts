@@ -61,6 +61,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: t.menu.memberEdit, crumbs: [t.menu.members], roles: [...MANAGERS, 'member'], watermark: true },
       },
       {
+        path: 'imports',
+        name: 'imports',
+        component: () => import('@/views/imports/ImportsView.vue'),
+        meta: { title: t.menu.imports, crumbs: [t.menu.dataAdmin], roles: MANAGERS, keepAlive: 'ImportsView' },
+      },
+      {
         path: 'profile',
         name: 'profile',
         redirect: () => {
