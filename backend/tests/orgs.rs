@@ -336,3 +336,35 @@ async fn move_keeps_the_tree_a_tree() {
     r.expect_problem(403, "out_of_scope");
     assert_eq!(fx.org_version(fx.orgs.b2).await, 1);
 }
+
+async fn set_term(fx: &Fx, id: i64, end: &str, dissolved: Option<&str>) {
+    use dangjian::schema::orgs as t;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    diesel::update(t::table.find(id))
+        .set((t::term_end.eq(common::d(end)), t::dissolved_on.eq(dissolved.map(common::d))))
+        .execute(&mut fx.conn().await)
+        .await
+        .unwrap();
+}
+
+/// Renewal due (换届, DOMAIN.md Organizations): `term_end_before` searches the caller's whole scope
+/// for committees and branches, not dissolved, whose term ends by then; party groups have no term.
+#[actix_web::test]
+async fn term_end_before_lists_renewals_due_in_scope() {
+    let fx = Fx::new().await;
+    let o = &fx.orgs;
+    set_term(&fx, o.b1, "2026-12-31", None).await; // due
+    set_term(&fx, o.b2, "2030-01-01", None).await; // not yet
+    set_term(&fx, o.b1_1, "2026-01-01", None).await; // a group: no renewal
+    set_term(&fx, o.b3, "2026-06-30", None).await; // due, but in C2
+    set_term(&fx, o.g1, "2026-03-01", Some("2026-04-01")).await; // dissolved
+    let com = fx.login(users::COM_C1).await;
+    let due = fx.send(Req::get("/api/v1/orgs?term_end_before=2027-02-28").token(&com)).await;
+    due.expect(200);
+    assert_eq!(names(&due.json), ["B1"]);
+    let admin = fx.login(users::ADMIN).await;
+    let all = fx.send(Req::get("/api/v1/orgs?term_end_before=2027-02-28").token(&admin)).await;
+    assert_eq!(names(&all.json), ["B1", "B3"]);
+    fx.send(Req::get("/api/v1/orgs?term_end_before=2027-02-30").token(&admin)).await.expect_problem(400, "validation_failed");
+}

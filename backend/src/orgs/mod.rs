@@ -48,11 +48,16 @@ pub struct OrgListQuery {
     #[param(example = "第一")]
     pub q: Option<String>,
     pub kind: Option<OrgKind>,
+    /// Renewal due: orgs of the whole scope (not dissolved, not party groups) whose term ends on
+    /// or before this date.
+    #[param(example = "2027-02-28")]
+    pub term_end_before: Option<NaiveDate>,
     pub page: Option<i64>,
     pub page_size: Option<i64>,
 }
 
-/// List organizations: children of `parent_id`, or those matching `q`, or the tops of your scope.
+/// List organizations: children of `parent_id`, or those matching `q` or `term_end_before` in your
+/// whole scope, or else the tops of your scope.
 #[utoipa::path(
     tag = "orgs",
     params(OrgListQuery),
@@ -81,6 +86,7 @@ pub async fn list_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQuery
         parent_id: query.parent_id,
         q: query.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         kind: query.kind.map(|k| k.as_str().to_string()),
+        term_end_before: query.term_end_before,
         offset: (page - 1) * size,
         limit: size,
     };

@@ -66,6 +66,8 @@ pub struct ListFilter {
     pub parent_id: Option<i64>,
     pub q: Option<String>,
     pub kind: Option<String>,
+    /// Renewal due: committees and branches (not dissolved) whose term ends on or before this date.
+    pub term_end_before: Option<chrono::NaiveDate>,
     pub offset: i64,
     pub limit: i64,
 }
@@ -77,7 +79,7 @@ pub async fn list(conn: &mut AsyncPgConnection, scope: &Scope, member_org: Optio
         let mut q = orgs::table.into_boxed();
         if let Some(parent) = f.parent_id {
             q = q.filter(orgs::parent_id.eq(parent));
-        } else if f.q.is_none() {
+        } else if f.q.is_none() && f.term_end_before.is_none() {
             // The tops of the scope: the roots it manages, or the whole tree's tops.
             q = if scope.all {
                 q.filter(orgs::parent_id.is_null())
@@ -87,7 +89,7 @@ pub async fn list(conn: &mut AsyncPgConnection, scope: &Scope, member_org: Optio
                 q.filter(orgs::id.eq_any(ids))
             };
         }
-        if (f.parent_id.is_some() || f.q.is_some()) && !scope.all {
+        if (f.parent_id.is_some() || f.q.is_some() || f.term_end_before.is_some()) && !scope.all {
             {
                 let managed = org_closure::table
                     .filter(org_closure::ancestor_id.eq_any(scope.org_roots.clone()))
@@ -99,6 +101,10 @@ pub async fn list(conn: &mut AsyncPgConnection, scope: &Scope, member_org: Optio
         if let Some(text) = &f.q {
             let pattern = format!("%{}%", escape_like(text));
             q = q.filter(orgs::name.ilike(pattern.clone()).or(orgs::code.ilike(pattern)));
+        }
+        if let Some(d) = f.term_end_before {
+            // DOMAIN.md, Organizations: renewal (换届) is due when the term ends; party groups have no term.
+            q = q.filter(orgs::term_end.le(d)).filter(orgs::dissolved_on.is_null()).filter(orgs::kind.ne("group"));
         }
         if let Some(kind) = &f.kind {
             q = q.filter(orgs::kind.eq(kind.clone()));

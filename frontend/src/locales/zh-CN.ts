@@ -136,7 +136,6 @@ const zhCN = {
     noTodos: '暂无待办事项',
     todoProbation: (n: number) => `${n} 名预备党员预备期已满或将在 30 天内期满，需讨论转正`,
     todoTerm: (n: number) => `${n} 个党组织任期已满或将在 90 天内届满，需启动换届`,
-    todoTermTruncated: '（仅检查了前 1000 个组织）',
     todoNoPhone: '您的档案中没有联系电话，请补充',
     masses: '您当前是群众身份。入党申请等功能将陆续开放。',
     memberCard: '我的党籍',

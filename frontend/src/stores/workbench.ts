@@ -4,7 +4,7 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api, asGrant, call } from '@/api/client'
 import { toApiError } from '@/api/errors'
-import type { Grant, Member, Org } from '@/api/types'
+import type { Grant, Member } from '@/api/types'
 import { isOrgManager } from '@/utils/permissions'
 import { addDays, isoDate, probationDueCutoff } from '@/utils/dates'
 
@@ -13,7 +13,6 @@ export interface Todo {
   count: number
   /** Where the user acts on it. */
   to: string
-  truncated?: boolean
 }
 
 export interface GrantStats {
@@ -34,39 +33,31 @@ export async function countMembers(grantId: number, query: MemberQuery): Promise
   return page.total
 }
 
-const MAX_ORG_PAGES = 5
-
-/** Orgs in the grant's scope (up to MAX_ORG_PAGES × 200), for the count and the terms that end. */
-async function scopeOrgs(grant: Grant): Promise<{ total: number; items: Org[]; truncated: boolean }> {
+/** How many orgs the grant's scope holds (the subtree totals of its roots). */
+async function scopeOrgCount(grant: Grant): Promise<number> {
   const roots: number[] = []
   if (grant.org_id != null) roots.push(grant.org_id)
   else {
     const tops = await call(api.GET('/api/v1/orgs', { params: { query: { page_size: 200 } }, headers: asGrant(grant.id) }))
     roots.push(...tops.items.map((o) => o.id))
   }
-  let total = 0
-  const items: Org[] = []
-  let truncated = false
-  for (const root of roots) {
-    for (let page = 1; ; page++) {
-      const r = await call(
-        api.GET('/api/v1/orgs/{id}/subtree', { params: { path: { id: root }, query: { page, page_size: 200 } }, headers: asGrant(grant.id) }),
-      )
-      if (page === 1) total += r.total
-      items.push(...r.items)
-      if (page * 200 >= r.total) break
-      if (page >= MAX_ORG_PAGES) {
-        truncated = true
-        break
-      }
-    }
-  }
-  return { total, items, truncated }
+  const totals = await Promise.all(
+    roots.map((id) =>
+      call(api.GET('/api/v1/orgs/{id}/subtree', { params: { path: { id }, query: { page: 1, page_size: 1 } }, headers: asGrant(grant.id) })).then((r) => r.total),
+    ),
+  )
+  return totals.reduce((a, b) => a + b, 0)
 }
 
-export function termsDue(orgs: Org[], today: Date, withinDays = 90): Org[] {
-  const limit = isoDate(addDays(today, withinDays))
-  return orgs.filter((o) => o.kind !== 'group' && !o.dissolved_on && !!o.term_end && o.term_end <= limit)
+/** The day up to which a term ending counts as renewal due (换届, DOMAIN.md: started 1-2 months ahead). */
+export function termDueCutoff(today: Date, withinDays = 90): string {
+  return isoDate(addDays(today, withinDays))
+}
+
+/** Committees and branches of the scope whose term ends by the cutoff (the server filters). */
+async function termsDueCount(grant: Grant, cutoff: string): Promise<number> {
+  const r = await call(api.GET('/api/v1/orgs', { params: { query: { term_end_before: cutoff, page_size: 1 } }, headers: asGrant(grant.id) }))
+  return r.total
 }
 
 async function loadGrant(grant: Grant, personId: number | null, today: Date): Promise<GrantStats> {
@@ -78,18 +69,18 @@ async function loadGrant(grant: Grant, personId: number | null, today: Date): Pr
   }
   if (!isOrgManager(grant.role)) return s
   const cutoff = probationDueCutoff(today, 30)
-  const [members, probationary, due, orgs] = await Promise.all([
+  const [members, probationary, due, orgs, terms] = await Promise.all([
     countMembers(grant.id, { status: 'normal' }),
     countMembers(grant.id, { status: 'normal', category: 'probationary' }),
     countMembers(grant.id, { status: 'normal', category: 'probationary', joined_to: cutoff }),
-    scopeOrgs(grant),
+    scopeOrgCount(grant),
+    termsDueCount(grant, termDueCutoff(today)),
   ])
   s.members = members
   s.probationary = probationary
-  s.orgs = orgs.total
+  s.orgs = orgs
   if (due > 0) s.todos.push({ kind: 'probation', count: due, to: `/members?category=probationary&joined_to=${cutoff}` })
-  const terms = termsDue(orgs.items, today)
-  if (terms.length > 0) s.todos.push({ kind: 'term', count: terms.length, to: '/orgs', truncated: orgs.truncated })
+  if (terms > 0) s.todos.push({ kind: 'term', count: terms, to: '/orgs' })
   return s
 }
 
