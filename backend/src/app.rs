@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::policy::{self, RoutePolicy};
 use crate::error::{AppError, AppResult, Problem};
-use crate::{AppState, auth, code_lists, db, error, members, orgs};
+use crate::{AppState, auth, code_lists, db, error, jobs, members, orgs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,7 @@ use crate::{AppState, auth, code_lists, db, error, members, orgs};
         (name = "orgs", description = "党组织: the organization tree"),
         (name = "members", description = "党员: the roster and member records"),
         (name = "code_lists", description = "代码表: ethnicity, education, degree, job category"),
+        (name = "jobs", description = "Background jobs (imports and other long work): status, progress, result"),
         (name = "health", description = "Liveness and readiness"),
     ),
     components(schemas(Problem, error::FieldError)),
@@ -79,7 +80,7 @@ where
         .openapi(ApiDoc::openapi())
         .service(healthz)
         .service(readyz)
-        .service(scope::scope("/api/v1").configure(auth::routes::routes).configure(orgs::routes).configure(members::routes).configure(code_lists::routes))
+        .service(scope::scope("/api/v1").configure(auth::routes::routes).configure(orgs::routes).configure(members::routes).configure(code_lists::routes).configure(jobs::routes))
 }
 
 /// The OpenAPI document, generated from the route declarations.

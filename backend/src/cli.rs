@@ -11,7 +11,7 @@ use crate::audit::By;
 use crate::auth::{Role, password};
 use crate::config::Config;
 use crate::error::AppError;
-use crate::{AppState, accounts, app, db, demo, synthetic};
+use crate::{AppState, accounts, app, db, demo, jobs, synthetic};
 
 #[derive(Parser)]
 #[command(name = "dangjian", version, about = "智慧党建平台: the party-building platform's server and tools")]
@@ -183,6 +183,8 @@ async fn serve() -> CliResult {
     drop(conn);
     let bind = config.bind.clone();
     let pool = db::pool(&config.database_url, config.pool_size)?;
+    // The job worker: one job at a time per process, claimed from the shared jobs table.
+    actix_web::rt::spawn(jobs::Worker::new(pool.clone(), config.clone(), jobs::Registry::standard()).run());
     let shared = app::Shared::new(AppState { pool, config })?;
     let server = actix_web::HttpServer::new(move || app::build(shared.clone())).bind(&bind)?;
     let url = format!("http://{bind}");

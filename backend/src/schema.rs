@@ -152,6 +152,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> Int8,
+        kind -> Text,
+        payload -> Jsonb,
+        status -> Text,
+        progress -> Nullable<Jsonb>,
+        result -> Nullable<Jsonb>,
+        error -> Nullable<Text>,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        locked_by -> Nullable<Text>,
+        heartbeat_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (account_id, key) {
+        account_id -> Int8,
+        key -> Text,
+        request_hash -> Bytea,
+        status -> Int4,
+        body -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(members -> people (person_id));
 diesel::joinable!(members -> orgs (org_id));
 diesel::joinable!(role_grants -> accounts (account_id));
@@ -170,4 +200,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     settings,
     audit_log,
+    jobs,
+    idempotency_keys,
 );

@@ -59,6 +59,7 @@ const TABLE: &[(&str, Expect)] = &[
     ("GET /api/v1/members/{id}",          Roles([NO,         (200, 403), (200, 403), (200, 403), (200, 403)])),
     ("PATCH /api/v1/members/{id}",        Roles([NO,         (200, 403), (200, 403), (200, 403), (200, 403)])),
     ("DELETE /api/v1/members/{id}",       Roles([NO,         NO,         (204, 403), (204, 403), (204, 403)])),
+    ("GET /api/v1/jobs/{id}",             Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
 ];
 
 /// Every operation of the OpenAPI document as "METHOD /path", with its security scopes (None
@@ -189,6 +190,13 @@ async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
         "DELETE /api/v1/members/{id}" => {
             let id = fx.new_member("待删", member_org).await;
             Req::delete(format!("/api/v1/members/{id}"))
+        }
+        "GET /api/v1/jobs/{id}" => {
+            // Inside: a job the caller started; outside: one someone else started.
+            let by = if inside { ROLES[role].1 } else { users::ADMIN };
+            let mut conn = fx.conn().await;
+            let id = dangjian::jobs::enqueue(&mut conn, "noop", json!({}), Some(fx.accounts[by])).await.unwrap();
+            Req::get(format!("/api/v1/jobs/{id}"))
         }
         other => panic!("no request for {other}: add one to request_for"),
     }

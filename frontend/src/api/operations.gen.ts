@@ -64,6 +64,16 @@ export const operations = {
       "political_dept"
     ]
   },
+  "get_job": {
+    "method": "GET",
+    "path": "/api/v1/jobs/{id}",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "get_member": {
     "method": "GET",
     "path": "/api/v1/members/{id}",

@@ -118,7 +118,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List organizations: children of `parent_id`, or those matching `q`, or the tops of your scope. */
+        /**
+         * List organizations: children of `parent_id`, or those matching `q` or `term_end_before` in your
+         *     whole scope, or else the tops of your scope.
+         */
         get: operations["list_orgs"];
         put?: never;
         /** Create an organization under a parent in your scope (a top-level committee needs political_dept over the whole institution). */
@@ -266,6 +269,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job you started (political_dept over the whole institution sees every job). */
+        get: operations["get_job"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -354,6 +374,61 @@ export interface components {
             /** @example D0101 */
             org_code?: string | null;
         };
+        /**
+         * @description A background job (an import, for one): poll it until `status` is `succeeded` or `failed`.
+         * @example {
+         *       "attempts": 1,
+         *       "created_at": "2026-11-23T08:00:00Z",
+         *       "error": null,
+         *       "finished_at": null,
+         *       "id": 42,
+         *       "kind": "import",
+         *       "progress": {
+         *         "done": 1200,
+         *         "total": 5000
+         *       },
+         *       "result": null,
+         *       "started_at": "2026-11-23T08:00:01Z",
+         *       "status": "running"
+         *     }
+         */
+        Job: {
+            /** Format: int64 */
+            id: number;
+            /** @description What the job does (`import`, …). */
+            kind: string;
+            status: components["schemas"]["JobStatus"];
+            progress?: components["schemas"]["JobProgress"] | null;
+            /** @description The job's answer once it succeeded (an import's report, for one). */
+            result?: Record<string, never> | null;
+            /** @description Why it failed. */
+            error?: string | null;
+            /**
+             * Format: int32
+             * @description How many times a worker took it up (more than 1 after a server restarted mid-job).
+             */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+        };
+        JobProgress: {
+            /**
+             * Format: int64
+             * @example 1200
+             */
+            done: number;
+            /**
+             * Format: int64
+             * @example 5000
+             */
+            total: number;
+        };
+        /** @enum {string} */
+        JobStatus: "queued" | "running" | "succeeded" | "failed";
         /**
          * @example {
          *       "password": "Demo-2026",
@@ -1085,6 +1160,12 @@ export interface operations {
                  */
                 q?: string;
                 kind?: components["schemas"]["OrgKind"];
+                /**
+                 * @description Renewal due: orgs of the whole scope (not dissolved, not party groups) whose term ends on
+                 *     or before this date.
+                 * @example 2027-02-28
+                 */
+                term_end_before?: string;
                 page?: number;
                 page_size?: number;
             };
@@ -2047,6 +2128,59 @@ export interface operations {
             };
             /** @description Your role may not do this, or the record is outside your scope */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Job id
+                 * @example 42
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Someone else's job */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such job */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
