@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod members;
 pub mod orgs;
 pub mod schema;
+pub mod sync;
 
 /// What every request handler shares: the pool and the configuration. Nothing else lives in the
 /// process, so any number of processes can serve behind a load balancer.

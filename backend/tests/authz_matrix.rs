@@ -60,6 +60,8 @@ const TABLE: &[(&str, Expect)] = &[
     ("PATCH /api/v1/members/{id}",        Roles([NO,         (200, 403), (200, 403), (200, 403), (200, 403)])),
     ("DELETE /api/v1/members/{id}",       Roles([NO,         NO,         (204, 403), (204, 403), (204, 403)])),
     ("GET /api/v1/jobs/{id}",             Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("PUT /api/v1/sync/orgs",             Roles([NO,         NO,         NO,         (200, 403), (200, 403)])),
+    ("PUT /api/v1/sync/members",          Roles([NO,         NO,         NO,         (200, 403), (200, 403)])),
 ];
 
 /// Every operation of the OpenAPI document as "METHOD /path", with its security scopes (None
@@ -197,6 +199,19 @@ async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
             let mut conn = fx.conn().await;
             let id = dangjian::jobs::enqueue(&mut conn, "noop", json!({}), Some(fx.accounts[by])).await.unwrap();
             Req::get(format!("/api/v1/jobs/{id}"))
+        }
+        // A batch of one new record: a branch under the role's org (G1 for committee over C1,
+        // C1 for political_dept over C1) or under C2 (outside); a member in B2 / B1 or in B3.
+        "PUT /api/v1/sync/orgs" => {
+            let parent = if !inside { "C2" } else if role == 4 { "C1" } else { "G1" };
+            Req::new("PUT", "/api/v1/sync/orgs").json(json!({"items": [{"external_id": code, "code": code, "name": "同步组织", "kind": "branch", "parent_code": parent}]}))
+        }
+        "PUT /api/v1/sync/members" => {
+            let org = if !inside { "B3" } else if role == 4 { "B1" } else { "B2" };
+            Req::new("PUT", "/api/v1/sync/members").json(json!({"items": [{
+                "external_id": code, "name": "同步党员", "gender": "male", "birth_date": "1985-01-01", "category": "full",
+                "org_code": org, "joined_at": "2012-01-01", "full_member_at": "2013-01-01"
+            }]}))
         }
         other => panic!("no request for {other}: add one to request_for"),
     }

@@ -190,6 +190,24 @@ export const operations = {
     "public": true,
     "roles": []
   },
+  "sync_members": {
+    "method": "PUT",
+    "path": "/api/v1/sync/members",
+    "public": false,
+    "roles": [
+      "committee",
+      "political_dept"
+    ]
+  },
+  "sync_orgs": {
+    "method": "PUT",
+    "path": "/api/v1/sync/orgs",
+    "public": false,
+    "roles": [
+      "committee",
+      "political_dept"
+    ]
+  },
   "update_member": {
     "method": "PATCH",
     "path": "/api/v1/members/{id}",

@@ -286,6 +286,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sync/orgs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Upsert a batch of organizations by external_id, in one transaction (see the `sync` tag).
+         * @description Parents may be in the same batch. A rejected item blocks the batch (422, or 403 when outside
+         *     your scope; nothing written) unless `partial=true`. `mode=full` marks the orgs absent from the
+         *     batch as dissolved. Send `Idempotency-Key` so that a retry answers the first result.
+         */
+        put: operations["sync_orgs"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Upsert a batch of members by external_id, in one transaction (see the `sync` tag).
+         * @description A rejected item blocks the batch (422, or 403 when outside your scope; nothing written)
+         *     unless `partial=true`. Send `Idempotency-Key` so that a retry answers the first result.
+         */
+        put: operations["sync_members"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -552,6 +595,29 @@ export interface components {
             version: number;
         };
         /**
+         * @description A batch of members.
+         * @example {
+         *       "items": [
+         *         {
+         *           "category": "full",
+         *           "education": "大学本科",
+         *           "ethnicity": "汉族",
+         *           "external_id": "HR-004211",
+         *           "full_member_at": "2013-06-20",
+         *           "gender": "male",
+         *           "id_number": "11010519491231002X",
+         *           "joined_at": "2012-06-20",
+         *           "name": "张三",
+         *           "org_code": "D0101"
+         *         }
+         *       ]
+         *     }
+         */
+        MemberBatch: {
+            /** @description At most 5,000. */
+            items: components["schemas"]["SyncMember"][];
+        };
+        /**
          * @description The writable fields of a member. On create, `name`, `gender`, `category`, `org_id` and
          *     `joined_at` are required; on update every field is optional and `null` clears it.
          * @example {
@@ -671,6 +737,32 @@ export interface components {
              * @description Optimistic-concurrency version; also sent as the ETag.
              */
             version: number;
+        };
+        /**
+         * @description A batch of organizations.
+         * @example {
+         *       "items": [
+         *         {
+         *           "code": "D01",
+         *           "external_id": "ORG-01",
+         *           "kind": "committee",
+         *           "name": "机关党委",
+         *           "parent_external_id": null
+         *         },
+         *         {
+         *           "code": "D0101",
+         *           "external_id": "ORG-0101",
+         *           "founded_on": "2015-07-01",
+         *           "kind": "branch",
+         *           "name": "机关第一党支部",
+         *           "parent_external_id": "ORG-01"
+         *         }
+         *       ]
+         *     }
+         */
+        OrgBatch: {
+            /** @description At most 5,000. */
+            items: components["schemas"]["SyncOrg"][];
         };
         /**
          * @description 基层党委 / 党总支 / 党支部 / 党小组 (DOMAIN.md, Organizations).
@@ -873,6 +965,14 @@ export interface components {
         RefreshRequest: {
             refresh_token: string;
         };
+        /** @description An item that was not applied. */
+        Rejected: {
+            /** @description The item's external_id, when it had one. */
+            external_id?: string | null;
+            /** @description The item's position in `items`, from 0. */
+            index: number;
+            errors: components["schemas"]["FieldError"][];
+        };
         /** @enum {string} */
         Role: "masses" | "member" | "branch" | "committee" | "political_dept";
         /**
@@ -887,6 +987,128 @@ export interface components {
              * @example 1
              */
             depth: number;
+        };
+        /**
+         * @description One member as the master-data system sends it (documentation of an item of `items`).
+         * @example {
+         *       "category": "full",
+         *       "education": "大学本科",
+         *       "ethnicity": "汉族",
+         *       "external_id": "HR-004211",
+         *       "full_member_at": "2013-06-20",
+         *       "gender": "male",
+         *       "id_number": "11010519491231002X",
+         *       "job_category": "专业技术人员",
+         *       "joined_at": "2012-06-20",
+         *       "name": "张三",
+         *       "org_code": "D0101",
+         *       "phone": "13800138000"
+         *     }
+         */
+        SyncMember: {
+            /** @description 外部编号: the master-data system's key (required). */
+            external_id: string;
+            /** @description The member's org by its code … */
+            org_code?: string | null;
+            /** @description … or by its external id (one of the two is required for a new member). */
+            org_external_id?: string | null;
+            name?: string | null;
+            gender?: components["schemas"]["Gender"] | null;
+            id_number?: string | null;
+            /** Format: date */
+            birth_date?: string | null;
+            ethnicity?: string | null;
+            native_place?: string | null;
+            education?: string | null;
+            degree?: string | null;
+            job_category?: string | null;
+            post?: string | null;
+            title?: string | null;
+            phone?: string | null;
+            /** Format: date */
+            work_started_on?: string | null;
+            category?: components["schemas"]["Category"] | null;
+            /** Format: date */
+            joined_at?: string | null;
+            /** Format: date */
+            full_member_at?: string | null;
+            status?: components["schemas"]["Status"] | null;
+            is_flowing?: boolean | null;
+            lost_contact?: boolean | null;
+        };
+        /**
+         * @description One organization as the master-data system sends it.
+         * @example {
+         *       "code": "D0101",
+         *       "external_id": "ORG-0101",
+         *       "founded_on": "2015-07-01",
+         *       "kind": "branch",
+         *       "name": "机关第一党支部",
+         *       "parent_external_id": "ORG-01",
+         *       "term_end": "2027-05-31",
+         *       "term_start": "2024-06-01"
+         *     }
+         */
+        SyncOrg: {
+            /** @description 外部编号 (required). */
+            external_id: string;
+            /** @description Required on create. */
+            code?: string | null;
+            /** @description Required on create. */
+            name?: string | null;
+            kind?: components["schemas"]["OrgKind"] | null;
+            /** @description The parent by external id (in the batch or stored); null: a top-level committee. */
+            parent_external_id?: string | null;
+            /** @description The parent by code (in the batch or stored). */
+            parent_code?: string | null;
+            /** Format: date */
+            founded_on?: string | null;
+            /** Format: date */
+            dissolved_on?: string | null;
+            /** Format: date */
+            term_start?: string | null;
+            /** Format: date */
+            term_end?: string | null;
+        };
+        /**
+         * @description What happened to a batch.
+         * @example {
+         *       "created": [
+         *         "HR-004211"
+         *       ],
+         *       "rejected": [
+         *         {
+         *           "errors": [
+         *             {
+         *               "code": "id_number_checksum",
+         *               "field": "id_number",
+         *               "message": "the citizen ID number's check digit is wrong",
+         *               "message_zh": "公民身份号码校验位错误"
+         *             }
+         *           ],
+         *           "external_id": "HR-004214",
+         *           "index": 3
+         *         }
+         *       ],
+         *       "unchanged": [
+         *         "HR-004213"
+         *       ],
+         *       "updated": [
+         *         "HR-004212"
+         *       ]
+         *     }
+         */
+        SyncReport: {
+            /** @description External ids of the records created. */
+            created: string[];
+            /** @description External ids of the records changed. */
+            updated: string[];
+            /** @description External ids of the records already as sent. */
+            unchanged: string[];
+            /** @description Items not applied, with the reasons (only with `partial=true` in a 200 answer). */
+            rejected: components["schemas"]["Rejected"][];
+            /** @description Orgs sync with `mode=full`: external ids of the orgs marked dissolved. */
+            dissolved?: string[] | null;
         };
         /**
          * @example {
@@ -2181,6 +2403,164 @@ export interface operations {
             };
             /** @description No such job */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sync_orgs: {
+        parameters: {
+            query?: {
+                /** @description Apply the valid items and list the rejected ones (default: a rejected item blocks the batch). */
+                partial?: boolean;
+                /** @description `full`: orgs with an external_id, within your scope and absent from the batch, are marked dissolved today. */
+                mode?: "upsert" | "full";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry answer the first result (kept 24 h)
+                 * @example orgs-2026-11-23
+                 */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrgBatch"];
+            };
+        };
+        responses: {
+            /** @description Applied (or replayed for the Idempotency-Key) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncReport"];
+                };
+            };
+            /** @description Malformed body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An item is outside your scope; nothing written */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over 5,000 items */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid items, each with its index and fields (nothing written); or the Idempotency-Key was used for another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sync_members: {
+        parameters: {
+            query?: {
+                /** @description Apply the valid items and list the rejected ones (default: a rejected item blocks the batch). */
+                partial?: boolean;
+            };
+            header?: {
+                /**
+                 * @description Makes a retry answer the first result (kept 24 h)
+                 * @example members-2026-11-23-batch-1
+                 */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberBatch"];
+            };
+        };
+        responses: {
+            /** @description Applied (or replayed for the Idempotency-Key) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncReport"];
+                };
+            };
+            /** @description Malformed body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An item is outside your scope; nothing written */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over 5,000 items */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid items, each with its index and fields (nothing written); or the Idempotency-Key was used for another request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
