@@ -204,3 +204,45 @@ async fn failures_are_recorded_with_their_error() {
         assert_eq!(r.json["result"], Value::Null);
     }
 }
+
+/// Kills the server when the test ends, also when it fails.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[actix_web::test]
+async fn dangjian_serve_runs_queued_jobs() {
+    use std::process::{Command, Stdio};
+    let fx = Fx::new().await;
+    let mut conn = fx.conn().await;
+    let id = jobs::enqueue(&mut conn, "noop", json!({"steps": 2}), None).await.unwrap();
+    drop(conn);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _server = Server(
+        Command::new(env!("CARGO_BIN_EXE_dangjian"))
+            .arg("serve")
+            .env("DATABASE_URL", &fx.db.url)
+            .env("DANGJIAN_DATA_KEY", DataKey::from_bytes(DATA_KEY).to_base64())
+            .env("JWT_SECRET", "jobs-test-secret-0123456789")
+            .env("BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..200 {
+        let (status, result, _, _) = status_of(&fx.shared.state.pool, id).await;
+        if status == "succeeded" {
+            assert_eq!(result.unwrap()["echo"]["steps"], json!(2));
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server's worker did not run the job within 10 s");
+}
