@@ -190,8 +190,9 @@ impl Worker {
                 Ok(Some(_)) => {}
                 Ok(None) => tokio::time::sleep(self.poll).await,
                 Err(e) => {
+                    // The database is down or refusing: say so, and wait longer than a poll.
                     log::warn!("job worker: {e}");
-                    tokio::time::sleep(self.poll).await;
+                    tokio::time::sleep(self.poll.max(Duration::from_secs(5))).await;
                 }
             }
         }
