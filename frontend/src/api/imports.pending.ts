@@ -26,14 +26,6 @@ export interface ImportReport {
 export interface ImportStarted {
   job_id: number
 }
-export interface Job {
-  id: number
-  kind: string
-  status: 'queued' | 'running' | 'succeeded' | 'failed'
-  progress?: { done: number; total: number } | null
-  result?: Record<string, unknown> | null
-  error?: string | null
-}
 export interface ImportSummary {
   id: number
   kind: ImportKind

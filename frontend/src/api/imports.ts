@@ -2,8 +2,9 @@
 // the annotated workbook. Everything goes through the one client, so the token, the acting grant
 // and the refresh-on-401 apply; downloads come as blobs (they need the Authorization header, so a
 // plain <a href> cannot fetch them).
-import { call } from './client'
-import { untypedApi as api, type ImportDetail, type ImportKind, type ImportReport, type ImportStarted, type ImportSummary, type Job, type PageImportSummary } from './imports.pending'
+import { api as typedApi, call } from './client'
+import type { Job } from './types'
+import { untypedApi as api, type ImportDetail, type ImportKind, type ImportReport, type ImportStarted, type ImportSummary, type PageImportSummary } from './imports.pending'
 
 export type { ImportDetail, ImportKind, ImportReport, ImportSummary, Job }
 
@@ -37,7 +38,7 @@ export async function uploadImport(kind: ImportKind, file: File, opts: { dryRun:
 }
 
 export function getJob(id: number, signal?: AbortSignal): Promise<Job> {
-  return call(api.GET('/api/v1/jobs/{id}', { params: { path: { id } }, signal })) as Promise<Job>
+  return call(typedApi.GET('/api/v1/jobs/{id}', { params: { path: { id } }, signal }))
 }
 
 export function listImports(query: { page: number; page_size: number; kind?: ImportKind }): Promise<PageImportSummary> {
