@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::policy::{self, RoutePolicy};
 use crate::error::{AppError, AppResult, Problem};
-use crate::{AppState, auth, code_lists, db, error, jobs, members, orgs, sync};
+use crate::{AppState, auth, code_lists, db, error, imports, jobs, members, orgs, sync};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,7 @@ use crate::{AppState, auth, code_lists, db, error, jobs, members, orgs, sync};
         (name = "orgs", description = "党组织: the organization tree"),
         (name = "members", description = "党员: the roster and member records"),
         (name = "code_lists", description = "代码表: ethnicity, education, degree, job category"),
+        (name = "imports", description = "导入: members and orgs from spreadsheets (templates, dry run, commit, reports)"),
         (name = "jobs", description = "Background jobs (imports and other long work): status, progress, result"),
         (name = "sync", description = "Master-data sync for scripts: batches of orgs and members keyed by external_id"),
         (name = "health", description = "Liveness and readiness"),
@@ -81,7 +82,7 @@ where
         .openapi(ApiDoc::openapi())
         .service(healthz)
         .service(readyz)
-        .service(scope::scope("/api/v1").configure(auth::routes::routes).configure(orgs::routes).configure(members::routes).configure(code_lists::routes).configure(jobs::routes).configure(sync::routes))
+        .service(scope::scope("/api/v1").configure(auth::routes::routes).configure(orgs::routes).configure(members::routes).configure(code_lists::routes).configure(imports::routes).configure(jobs::routes).configure(sync::routes))
 }
 
 /// The OpenAPI document, generated from the route declarations.

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod synthetic;
 pub mod http;
+pub mod imports;
 pub mod jobs;
 pub mod members;
 pub mod orgs;

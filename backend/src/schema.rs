@@ -153,6 +153,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    imports (id) {
+        id -> Int8,
+        kind -> Text,
+        file_name -> Text,
+        created_by -> Nullable<Int8>,
+        scope_all -> Bool,
+        scope_roots -> Array<Int8>,
+        created_at -> Timestamptz,
+        dry_run -> Bool,
+        committed -> Bool,
+        rows_read -> Int4,
+        created -> Int4,
+        updated -> Int4,
+        unchanged -> Int4,
+        invalid -> Int4,
+        report -> Jsonb,
+    }
+}
+
+diesel::table! {
+    import_files (import_id) {
+        import_id -> Int8,
+        content -> Bytea,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> Int8,
         kind -> Text,
@@ -200,6 +227,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     settings,
     audit_log,
+    imports,
+    import_files,
     jobs,
     idempotency_keys,
 );

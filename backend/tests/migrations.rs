@@ -160,6 +160,7 @@ async fn schema_rs_matches_the_database() {
             "timestamptz" => "Timestamptz",
             "bytea" => "Bytea",
             "jsonb" => "Jsonb",
+            "_int8" => "Array<Int8>",
             other => other,
         };
         let ty = if nullable == "YES" { format!("Nullable<{ty}>") } else { ty.to_string() };

@@ -55,12 +55,36 @@ impl RoutePolicy {
     }
 
     pub fn get(&self, method: &Method, pattern: &str) -> Option<&Access> {
-        self.rules.get(&(method.as_str().to_string(), pattern.to_string()))
+        self.rules.get(&(method.as_str().to_string(), pattern.to_string())).or_else(|| {
+            // Two routes of one shape with other parameter names (`POST /imports/{kind}`,
+            // `GET /imports/{id}`): actix names the first registered pattern matching the path,
+            // whatever the method, so look for this method's operation of the same shape.
+            let shape = shape_of(pattern);
+            self.rules.iter().find(|((m, p), _)| m == method.as_str() && shape_of(p) == shape).map(|(_, a)| a)
+        })
     }
 
     pub fn operations(&self) -> impl Iterator<Item = (&(String, String), &Access)> {
         self.rules.iter()
     }
+}
+
+/// A route pattern with its parameter names blanked: `/a/{id}/b` → `/a/{}/b`.
+fn shape_of(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut in_param = false;
+    for c in pattern.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                out.push_str("{}");
+            }
+            '}' => in_param = false,
+            _ if in_param => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn access_of(op: &serde_json::Value) -> Result<Access, String> {

@@ -203,6 +203,7 @@ pub struct Resp {
     pub headers: HeaderMap,
     pub json: Value,
     pub text: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -259,12 +260,13 @@ pub struct Req {
     path: String,
     token: Option<String>,
     body: Option<Value>,
+    raw: Option<(String, Vec<u8>)>,
     headers: Vec<(String, String)>,
 }
 
 impl Req {
     pub fn new(method: &str, path: impl Into<String>) -> Req {
-        Req { method: method.parse().unwrap(), path: path.into(), token: None, body: None, headers: Vec::new() }
+        Req { method: method.parse().unwrap(), path: path.into(), token: None, body: None, raw: None, headers: Vec::new() }
     }
     pub fn get(path: impl Into<String>) -> Req {
         Self::new("GET", path)
@@ -290,6 +292,11 @@ impl Req {
         self.body = Some(body);
         self
     }
+    /// A body that is not JSON (a multipart upload), with its content type.
+    pub fn raw(mut self, content_type: &str, body: Vec<u8>) -> Req {
+        self.raw = Some((content_type.to_string(), body));
+        self
+    }
     pub fn header(mut self, k: &str, v: impl Into<String>) -> Req {
         self.headers.push((k.to_string(), v.into()));
         self
@@ -308,6 +315,9 @@ impl Req {
         }
         if let Some(b) = self.body {
             r = r.set_json(b);
+        }
+        if let Some((content_type, b)) = self.raw {
+            r = r.insert_header(("Content-Type", content_type)).set_payload(b);
         }
         r
     }
@@ -357,7 +367,7 @@ impl TestApp {
 fn finish(status: StatusCode, headers: HeaderMap, bytes: &[u8]) -> Resp {
     let text = String::from_utf8_lossy(bytes).to_string();
     let json = serde_json::from_slice(bytes).unwrap_or(Value::Null);
-    Resp { status, headers, json, text }
+    Resp { status, headers, json, text, bytes: bytes.to_vec() }
 }
 
 // ---------------------------------------------------------------------------------------------

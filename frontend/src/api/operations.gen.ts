@@ -52,6 +52,16 @@ export const operations = {
       "political_dept"
     ]
   },
+  "get_annotated": {
+    "method": "GET",
+    "path": "/api/v1/imports/{id}/annotated",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "get_code_lists": {
     "method": "GET",
     "path": "/api/v1/code-lists",
@@ -59,6 +69,16 @@ export const operations = {
     "roles": [
       "masses",
       "member",
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "get_import": {
+    "method": "GET",
+    "path": "/api/v1/imports/{id}",
+    "public": false,
+    "roles": [
       "branch",
       "committee",
       "political_dept"
@@ -96,11 +116,31 @@ export const operations = {
       "political_dept"
     ]
   },
+  "get_template": {
+    "method": "GET",
+    "path": "/api/v1/imports/templates/{kind}",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "healthz": {
     "method": "GET",
     "path": "/healthz",
     "public": true,
     "roles": []
+  },
+  "list_imports": {
+    "method": "GET",
+    "path": "/api/v1/imports",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
   },
   "list_members": {
     "method": "GET",
@@ -222,6 +262,16 @@ export const operations = {
   "update_org": {
     "method": "PATCH",
     "path": "/api/v1/orgs/{id}",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "upload": {
+    "method": "POST",
+    "path": "/api/v1/imports/{kind}",
     "public": false,
     "roles": [
       "branch",

@@ -269,6 +269,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports/templates/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the import template: a header row in Chinese, drop-down lists for the closed
+         *     fields (the org codes of your scope among them), date columns, one example row, and a
+         *     second sheet 说明 explaining each column.
+         */
+        get: operations["get_template"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Past imports in your scope (newest first): yours, and those of workers under you. */
+        get: operations["list_imports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a spreadsheet of members or orgs. With `dry_run=true` (the default) it only checks and
+         *     reports; with `dry_run=false` it writes in one transaction: every valid row, or — when any
+         *     row is invalid and `skip_invalid` is not set — nothing. The report is kept (`GET /imports/{id}`).
+         */
+        post: operations["upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One past import with its report. */
+        get: operations["get_import"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/annotated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The uploaded workbook re-written as XLSX with an added 错误说明 column holding each row's
+         *     problems, those rows highlighted.
+         */
+        get: operations["get_annotated"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{id}": {
         parameters: {
             query?: never;
@@ -416,6 +512,119 @@ export interface components {
             org_name?: string | null;
             /** @example D0101 */
             org_code?: string | null;
+        };
+        /** @description A past import with its report. */
+        ImportDetail: components["schemas"]["ImportSummary"] & {
+            report: components["schemas"]["ImportReport"];
+        };
+        /** @enum {string} */
+        ImportKind: "members" | "orgs";
+        /** @description One problem of one row (or, for `unknown_column`, of the header row). */
+        ImportProblem: {
+            /**
+             * Format: int32
+             * @description The row number the spreadsheet program shows.
+             * @example 5
+             */
+            row: number;
+            /**
+             * @description The column's header text (none for a problem of the whole row).
+             * @example 公民身份号码
+             */
+            column?: string | null;
+            /**
+             * @description Stable code: the API's validation codes (`id_number_checksum`, `before_18th_birthday`, …)
+             *     plus `required`, `invalid_date`, `invalid_value`, `id_number_as_number`, `unknown_org`,
+             *     `ambiguous_org`, `duplicate_in_file`, `out_of_scope`, `unknown_column`, ….
+             * @example id_number_checksum
+             */
+            code: string;
+            /** @example 公民身份号码校验位错误 */
+            message: string;
+        };
+        /**
+         * @description What an import did (or, in a dry run, would do).
+         * @example {
+         *       "committed": false,
+         *       "created": 1,
+         *       "dry_run": true,
+         *       "import_id": 12,
+         *       "invalid": 1,
+         *       "kind": "members",
+         *       "problems": [
+         *         {
+         *           "code": "id_number_checksum",
+         *           "column": "公民身份号码",
+         *           "message": "公民身份号码校验位错误",
+         *           "row": 4
+         *         }
+         *       ],
+         *       "rows_read": 3,
+         *       "unchanged": 0,
+         *       "updated": 1
+         *     }
+         */
+        ImportReport: {
+            /** Format: int64 */
+            import_id: number;
+            kind: components["schemas"]["ImportKind"];
+            dry_run: boolean;
+            /** @description Whether rows were written (false for a dry run, and for a commit blocked by invalid rows). */
+            committed: boolean;
+            /**
+             * Format: int32
+             * @description Data rows read (blank rows not counted).
+             */
+            rows_read: number;
+            /** Format: int32 */
+            created: number;
+            /** Format: int32 */
+            updated: number;
+            /** Format: int32 */
+            unchanged: number;
+            /**
+             * Format: int32
+             * @description Rows with at least one problem (never written).
+             */
+            invalid: number;
+            problems: components["schemas"]["ImportProblem"][];
+        };
+        /** @description A past import, for the list. */
+        ImportSummary: {
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["ImportKind"];
+            /** @example 党员名册.xlsx */
+            file_name: string;
+            /** @description The username of who ran it. */
+            created_by?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            dry_run: boolean;
+            committed: boolean;
+            /** Format: int32 */
+            rows_read: number;
+            /** Format: int32 */
+            created: number;
+            /** Format: int32 */
+            updated: number;
+            /** Format: int32 */
+            unchanged: number;
+            /** Format: int32 */
+            invalid: number;
+        };
+        /**
+         * @description The multipart form of an upload.
+         * @example {
+         *       "file": "党员名册.xlsx"
+         *     }
+         */
+        ImportUpload: {
+            /**
+             * Format: binary
+             * @description The spreadsheet: .xlsx, .xls, .ods, or .csv (UTF-8 or GBK).
+             */
+            file: string;
         };
         /**
          * @description A background job (an import, for one): poll it until `status` is `succeeded` or `failed`.
@@ -769,6 +978,47 @@ export interface components {
          * @enum {string}
          */
         OrgKind: "committee" | "general_branch" | "branch" | "group";
+        /** @description One page of a list, with the total for the pager. */
+        Page_ImportSummary: {
+            items: {
+                /** Format: int64 */
+                id: number;
+                kind: components["schemas"]["ImportKind"];
+                /** @example 党员名册.xlsx */
+                file_name: string;
+                /** @description The username of who ran it. */
+                created_by?: string | null;
+                /** Format: date-time */
+                created_at: string;
+                dry_run: boolean;
+                committed: boolean;
+                /** Format: int32 */
+                rows_read: number;
+                /** Format: int32 */
+                created: number;
+                /** Format: int32 */
+                updated: number;
+                /** Format: int32 */
+                unchanged: number;
+                /** Format: int32 */
+                invalid: number;
+            }[];
+            /**
+             * Format: int64
+             * @example 128
+             */
+            total: number;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            page: number;
+            /**
+             * Format: int64
+             * @example 20
+             */
+            page_size: number;
+        };
         /** @description One page of a list, with the total for the pager. */
         Page_Member: {
             items: {
@@ -2350,6 +2600,296 @@ export interface operations {
             };
             /** @description Your role may not do this, or the record is outside your scope */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description members or orgs
+                 * @example members
+                 */
+                kind: components["schemas"]["ImportKind"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this, or the record is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown kind */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_imports: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["ImportKind"];
+                /** @example 1 */
+                page?: number;
+                /** @example 20 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of imports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ImportSummary"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this, or the record is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only check and report (the default); `false` writes.
+                 * @example true
+                 */
+                dry_run?: boolean;
+                /**
+                 * @description With `dry_run=false`: write the valid rows even when some are invalid (by default any
+                 *     invalid row blocks the whole commit).
+                 * @example false
+                 */
+                skip_invalid?: boolean;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description members or orgs
+                 * @example members
+                 */
+                kind: components["schemas"]["ImportKind"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImportUpload"];
+            };
+        };
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description No file in the form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this, or the record is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file (or what it unpacks to) is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a spreadsheet, encrypted, no header row, or too many rows */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Import id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import and its report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportDetail"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this, or the record is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such import */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_annotated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Import id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The annotated workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this, or the record is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such import */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

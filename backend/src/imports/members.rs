@@ -1,0 +1,512 @@
+//! The member import: each row becomes a [`MemberRecord`] (merged into the stored one when it
+//! matches by 外部编号 or citizen ID number), checked by the API's rules.
+//!
+//! A blank cell leaves the stored value as it is (a clerk's blank means "not given", not "erase").
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::read::{Cell, normalize_text, parse_date};
+use super::{ImportOptions, ImportProblem, ImportReport, Importer, Located, Progress};
+use crate::audit;
+use crate::crypto::DataKey;
+use crate::error::AppError;
+use crate::members::queries::{self, ID_NUMBER_INDEX, MemberRow, Reveal};
+use crate::members::rules::MemberRecord;
+use crate::members::today;
+use crate::members::types::{Category, Gender, Status};
+use crate::orgs::types::OrgKind;
+use crate::schema::{code_lists, members, org_closure, orgs, people};
+
+/// Header text → field. The first name of each field is the template's.
+pub const COLUMNS: &[(&str, &str)] = &[
+    ("外部编号", "external_id"),
+    ("姓名", "name"),
+    ("性别", "gender"),
+    ("公民身份号码", "id_number"),
+    ("身份证号码", "id_number"),
+    ("身份证号", "id_number"),
+    ("民族", "ethnicity"),
+    ("出生日期", "birth_date"),
+    ("学历", "education"),
+    ("工作岗位", "job_category"),
+    ("人员类别", "category"),
+    ("党组织编码", "org_code"),
+    ("所在党组织", "org_name"),
+    ("入党日期", "joined_at"),
+    ("转正日期", "full_member_at"),
+    ("手机号码", "phone"),
+    ("手机号", "phone"),
+    ("党籍状态", "status"),
+];
+
+/// The template's header for a field (the API's field names, as `MemberRecord::check` reports them).
+pub fn header_of(field: &str) -> &'static str {
+    match field {
+        "org_id" | "org_code" => "党组织编码",
+        f => COLUMNS.iter().find(|(_, x)| *x == f).map_or("", |(h, _)| *h),
+    }
+}
+
+pub const STATUSES: [&str; 5] = ["正常", "停止党籍", "出党", "死亡", "失联"];
+
+struct OrgInfo {
+    code: String,
+    kind: OrgKind,
+}
+
+/// What the rows are checked against, loaded once.
+struct Context {
+    orgs: HashMap<i64, OrgInfo>,
+    by_code: HashMap<String, i64>,
+    by_name: HashMap<String, Vec<i64>>,
+    /// None: every org.
+    managed: Option<HashSet<i64>>,
+    codes: HashSet<(String, String)>,
+}
+
+impl Context {
+    async fn load(conn: &mut AsyncPgConnection, by: &Importer) -> Result<Self, AppError> {
+        let rows: Vec<(i64, String, String, String)> = orgs::table.select((orgs::id, orgs::code, orgs::name, orgs::kind)).load(conn).await?;
+        let mut ctx = Context { orgs: HashMap::new(), by_code: HashMap::new(), by_name: HashMap::new(), managed: None, codes: HashSet::new() };
+        for (id, code, name, kind) in rows {
+            ctx.by_code.insert(code.clone(), id);
+            ctx.by_name.entry(name).or_default().push(id);
+            ctx.orgs.insert(id, OrgInfo { code, kind: OrgKind::parse(&kind).unwrap_or(OrgKind::Branch) });
+        }
+        if !by.scope.all {
+            let ids: Vec<i64> = org_closure::table
+                .filter(org_closure::ancestor_id.eq_any(&by.scope.org_roots))
+                .select(org_closure::descendant_id)
+                .load(conn)
+                .await?;
+            ctx.managed = Some(ids.into_iter().collect());
+        }
+        let codes: Vec<(String, String)> = code_lists::table.select((code_lists::list, code_lists::name)).load(conn).await?;
+        ctx.codes = codes.into_iter().collect();
+        Ok(ctx)
+    }
+
+    fn manages(&self, org: i64) -> bool {
+        self.managed.as_ref().is_none_or(|m| m.contains(&org))
+    }
+}
+
+/// The fields a row gives (None: the column is absent or the cell blank).
+#[derive(Default)]
+struct Given {
+    external_id: Option<String>,
+    name: Option<String>,
+    gender: Option<Gender>,
+    id_number: Option<String>,
+    ethnicity: Option<String>,
+    birth_date: Option<NaiveDate>,
+    education: Option<String>,
+    job_category: Option<String>,
+    category: Option<Category>,
+    org_id: Option<i64>,
+    joined_at: Option<NaiveDate>,
+    full_member_at: Option<NaiveDate>,
+    phone: Option<String>,
+    status: Option<(Status, bool)>,
+}
+
+struct RowProblems<'a> {
+    row: u32,
+    list: &'a mut Vec<ImportProblem>,
+    count: usize,
+}
+
+impl RowProblems<'_> {
+    fn push(&mut self, column: &str, code: &str, message: impl Into<String>) {
+        self.count += 1;
+        self.list.push(ImportProblem { row: self.row, column: (!column.is_empty()).then(|| column.to_string()), code: code.into(), message: message.into() });
+    }
+}
+
+fn list_zh(list: &str) -> &'static str {
+    match list {
+        "ethnicity" => "民族",
+        "education" => "学历",
+        _ => "工作岗位",
+    }
+}
+
+/// Reads the row's cells into fields, reporting what cannot be read.
+fn read_row(cells: &[Cell], loc: &Located, ctx: &Context, p: &mut RowProblems<'_>) -> Given {
+    let mut g = Given::default();
+    for &(ci, field) in &loc.columns {
+        let cell = cells.get(ci).unwrap_or(&Cell::Empty);
+        if cell.is_empty() {
+            continue;
+        }
+        let col = header_of(field);
+        let text = cell.text();
+        match field {
+            "external_id" => g.external_id = Some(text),
+            "name" => g.name = Some(text),
+            "gender" => match text.as_str() {
+                "男" | "男性" => g.gender = Some(Gender::Male),
+                "女" | "女性" => g.gender = Some(Gender::Female),
+                _ => p.push(col, "invalid_value", format!("性别须为“男”或“女”，而不是“{text}”")),
+            },
+            "id_number" => {
+                let looks_numeric = matches!(cell, Cell::Number(_)) || text.contains(['E', 'e', '+']) && text.chars().all(|c| c.is_ascii_digit() || "Ee+.".contains(c));
+                if looks_numeric {
+                    p.push(
+                        col,
+                        "id_number_as_number",
+                        "公民身份号码被存成了数字，末几位已丢失，无法还原；请把该列设为“文本”格式后重新填写号码",
+                    );
+                } else {
+                    g.id_number = Some(text.to_uppercase());
+                }
+            }
+            "ethnicity" | "education" | "job_category" => {
+                if ctx.codes.contains(&(field.to_string(), text.clone())) {
+                    match field {
+                        "ethnicity" => g.ethnicity = Some(text),
+                        "education" => g.education = Some(text),
+                        _ => g.job_category = Some(text),
+                    }
+                } else {
+                    p.push(col, "not_in_code_list", format!("“{text}”不在{}代码表中", list_zh(field)));
+                }
+            }
+            "birth_date" | "joined_at" | "full_member_at" => match parse_date(cell) {
+                Ok(d) => match field {
+                    "birth_date" => g.birth_date = d,
+                    "joined_at" => g.joined_at = d,
+                    _ => g.full_member_at = d,
+                },
+                Err(_) => p.push(col, "invalid_date", format!("“{text}”不是有效日期（可写作 2001-07-01、2001.07.01、2001年7月1日 或 20010701）")),
+            },
+            "category" => match text.as_str() {
+                "正式党员" | "正式" => g.category = Some(Category::Full),
+                "预备党员" | "预备" => g.category = Some(Category::Probationary),
+                _ => p.push(col, "invalid_value", format!("人员类别须为“正式党员”或“预备党员”，而不是“{text}”")),
+            },
+            "org_code" => match ctx.by_code.get(&text) {
+                Some(id) => g.org_id = Some(*id),
+                None => p.push(col, "unknown_org", format!("党组织编码“{text}”不存在")),
+            },
+            "org_name" if g.org_id.is_none() => match ctx.by_name.get(&text).map(Vec::as_slice) {
+                Some([id]) => g.org_id = Some(*id),
+                Some(_) => p.push("所在党组织", "ambiguous_org", format!("名为“{text}”的党组织不止一个，请改填党组织编码")),
+                None => p.push("所在党组织", "unknown_org", format!("党组织“{text}”不存在")),
+            },
+            "phone" => g.phone = Some(text),
+            "status" => match text.as_str() {
+                "正常" => g.status = Some((Status::Normal, false)),
+                "停止党籍" => g.status = Some((Status::Suspended, false)),
+                "出党" => g.status = Some((Status::Left, false)),
+                "死亡" => g.status = Some((Status::Deceased, false)),
+                "失联" => g.status = Some((Status::Normal, true)),
+                _ => p.push(col, "invalid_value", format!("党籍状态须为{}之一，而不是“{text}”", STATUSES.join("、"))),
+            },
+            _ => {}
+        }
+    }
+    g
+}
+
+fn apply(rec: &mut MemberRecord, g: Given) {
+    macro_rules! set_opt {
+        ($($f:ident),*) => { $( if let Some(v) = g.$f { rec.$f = Some(v); } )* };
+    }
+    set_opt!(external_id, id_number, ethnicity, birth_date, education, job_category, full_member_at, phone);
+    if let Some(v) = g.name {
+        rec.name = v;
+    }
+    if let Some(v) = g.gender {
+        rec.gender = v;
+    }
+    if let Some(v) = g.category {
+        rec.category = v;
+        if v == Category::Probationary && g.full_member_at.is_none() {
+            rec.full_member_at = None;
+        }
+    }
+    if let Some(v) = g.org_id {
+        rec.org_id = v;
+    }
+    if let Some(v) = g.joined_at {
+        rec.joined_at = v;
+    }
+    if let Some((s, lost)) = g.status {
+        rec.status = s;
+        rec.lost_contact = lost;
+    }
+}
+
+/// The canonical ID number for duplicate detection and the blind index (as the rules store it).
+fn normalized_id(id: &str) -> String {
+    normalize_text(id).to_uppercase()
+}
+
+enum Planned {
+    Create(Box<MemberRecord>, u32),
+    Update(i64, Box<MemberRecord>),
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    conn: &mut AsyncPgConnection,
+    key: &DataKey,
+    by: &Importer,
+    import_id: i64,
+    loc: &Located,
+    options: ImportOptions,
+    report: &mut ImportReport,
+    progress: Progress<'_>,
+) -> Result<(), AppError> {
+    let ctx = Context::load(conn, by).await?;
+    let today = today();
+    let total = loc.rows.len();
+    report.rows_read = total as i32;
+
+    // Pass 1: read every row, collecting the keys to look up in one query each.
+    let mut given = Vec::with_capacity(total);
+    // Columns already reported unreadable, per row: not reported again as missing or invalid.
+    let mut bad_cols: HashMap<u32, Vec<String>> = HashMap::new();
+    for (row, cells) in &loc.rows {
+        let before = report.problems.len();
+        let mut p = RowProblems { row: *row, list: &mut report.problems, count: 0 };
+        let g = read_row(cells, loc, &ctx, &mut p);
+        if p.count > 0 {
+            let cols = report.problems[before..].iter().map(|x| x.column.clone().unwrap_or_default()).collect();
+            bad_cols.insert(*row, cols);
+        }
+        given.push((*row, g));
+    }
+    let ext_ids: Vec<String> = given.iter().filter_map(|(_, g)| g.external_id.clone()).collect();
+    let hashes: Vec<Vec<u8>> = given.iter().filter_map(|(_, g)| g.id_number.as_deref().map(|i| key.blind_index(ID_NUMBER_INDEX, &normalized_id(i)))).collect();
+    let mut by_ext: HashMap<String, i64> = HashMap::new();
+    for chunk in ext_ids.chunks(10_000) {
+        let found: Vec<(i64, Option<String>)> = people::table.filter(people::external_id.eq_any(chunk)).select((people::id, people::external_id)).load(conn).await?;
+        by_ext.extend(found.into_iter().filter_map(|(id, e)| e.map(|e| (e, id))));
+    }
+    let mut by_hash: HashMap<Vec<u8>, i64> = HashMap::new();
+    for chunk in hashes.chunks(10_000) {
+        let found: Vec<(i64, Option<Vec<u8>>)> =
+            people::table.filter(people::id_number_hash.eq_any(chunk)).select((people::id, people::id_number_hash)).load(conn).await?;
+        by_hash.extend(found.into_iter().filter_map(|(id, h)| h.map(|h| (h, id))));
+    }
+    let matched: Vec<i64> = by_ext.values().chain(by_hash.values()).copied().collect::<HashSet<_>>().into_iter().collect();
+    let mut stored: HashMap<i64, MemberRow> = HashMap::new();
+    for chunk in matched.chunks(10_000) {
+        let rows: Vec<MemberRow> = members::table
+            .inner_join(people::table)
+            .inner_join(orgs::table)
+            .filter(members::person_id.eq_any(chunk))
+            .select((
+                people::id,
+                people::external_id,
+                people::name,
+                people::gender,
+                people::id_number_enc,
+                people::id_number_masked,
+                people::birth_date,
+                people::ethnicity,
+                people::native_place,
+                people::education,
+                people::degree,
+                people::job_category,
+                people::post,
+                people::title,
+                people::phone_enc,
+                people::phone_masked,
+                people::work_started_on,
+                members::category,
+                members::org_id,
+                orgs::name,
+                members::joined_at,
+                members::full_member_at,
+                members::status,
+                members::is_flowing,
+                members::lost_contact,
+                members::version,
+            ))
+            .load(conn)
+            .await?;
+        stored.extend(rows.into_iter().map(|r| (r.id, r)));
+    }
+
+    // Pass 2: merge, check, and plan.
+    let mut seen_ids: HashMap<String, u32> = HashMap::new();
+    let mut seen_ext: HashMap<String, u32> = HashMap::new();
+    let mut seen_person: HashMap<i64, u32> = HashMap::new();
+    let mut plan = Vec::new();
+    for (done, (row, g)) in given.into_iter().enumerate() {
+        if done % 1000 == 0 {
+            progress(done, total);
+        }
+        let no_cols = Vec::new();
+        let reported = bad_cols.get(&row).unwrap_or(&no_cols);
+        let mut p = RowProblems { row, list: &mut report.problems, count: reported.len() };
+        let id_key = g.id_number.as_deref().map(normalized_id);
+        if let Some(id) = &id_key {
+            if let Some(first) = seen_ids.get(id) {
+                p.push("公民身份号码", "duplicate_in_file", format!("与第 {first} 行的公民身份号码重复"));
+            } else {
+                seen_ids.insert(id.clone(), row);
+            }
+        }
+        if let Some(e) = &g.external_id {
+            if let Some(first) = seen_ext.get(e) {
+                p.push("外部编号", "duplicate_in_file", format!("与第 {first} 行的外部编号重复"));
+            } else {
+                seen_ext.insert(e.clone(), row);
+            }
+        }
+        let via_ext = g.external_id.as_ref().and_then(|e| by_ext.get(e)).copied();
+        let via_id = id_key.as_ref().and_then(|i| by_hash.get(&key.blind_index(ID_NUMBER_INDEX, i))).copied();
+        let person = via_ext.or(via_id);
+        if let (Some(a), Some(b)) = (via_ext, via_id)
+            && a != b
+        {
+            p.push("公民身份号码", "id_number_taken", "该公民身份号码已登记给另一人");
+        }
+        if let Some(pid) = person {
+            if let Some(first) = seen_person.get(&pid) {
+                p.push("", "duplicate_in_file", format!("与第 {first} 行是同一人"));
+            } else {
+                seen_person.insert(pid, row);
+            }
+        }
+        let existing = person.and_then(|pid| stored.get(&pid));
+        if person.is_some() && existing.is_none() {
+            p.push("公民身份号码", "person_not_member", "此人已在系统中登记（非党员），请在系统中办理");
+        }
+        if let (Some(row_ext), Some(ex)) = (&g.external_id, existing)
+            && ex.external_id.as_ref().is_some_and(|e| e != row_ext)
+        {
+            p.push("外部编号", "external_id_conflict", "按公民身份号码找到的党员已有另一个外部编号");
+        }
+        if let Some(ex) = existing
+            && !ctx.manages(ex.org_id)
+        {
+            p.push("党组织编码", "out_of_scope", "此党员所在党组织超出您的管理范围");
+        }
+        let before = match existing {
+            Some(ex) => Some(queries::record_of(ex, key)?),
+            None => None,
+        };
+        let mut rec = match &before {
+            Some(b) => b.clone(),
+            None => {
+                let mut missing = false;
+                for (present, field) in [
+                    (g.name.is_some(), "name"),
+                    (g.gender.is_some(), "gender"),
+                    (g.category.is_some(), "category"),
+                    (g.org_id.is_some(), "org_code"),
+                    (g.joined_at.is_some(), "joined_at"),
+                ] {
+                    // A cell already reported unreadable is not reported missing as well.
+                    let col = header_of(field);
+                    if !present && !reported.iter().any(|x| x == col || (field == "org_code" && x == "所在党组织")) {
+                        p.push(col, "required", format!("新党员须填写“{col}”"));
+                    }
+                    missing |= !present;
+                }
+                if missing {
+                    report.invalid += 1;
+                    continue;
+                }
+                MemberRecord {
+                    external_id: None,
+                    name: String::new(),
+                    gender: Gender::Male,
+                    id_number: None,
+                    birth_date: None,
+                    ethnicity: None,
+                    native_place: None,
+                    education: None,
+                    degree: None,
+                    job_category: None,
+                    post: None,
+                    title: None,
+                    phone: None,
+                    work_started_on: None,
+                    category: Category::Full,
+                    org_id: 0,
+                    joined_at: today,
+                    full_member_at: None,
+                    status: Status::Normal,
+                    is_flowing: false,
+                    lost_contact: false,
+                }
+            }
+        };
+        let org_given = g.org_id.is_some();
+        apply(&mut rec, g);
+        for e in rec.check(today) {
+            let col = header_of(&e.field);
+            // A birth date missing because the ID number or the date cell was unreadable.
+            let cause_reported = reported.iter().any(|x| x == col) || (e.field == "birth_date" && reported.iter().any(|x| x == "公民身份号码"));
+            if !cause_reported {
+                p.push(col, &e.code, e.message_zh);
+            }
+        }
+        if org_given && before.as_ref().is_none_or(|b| b.org_id != rec.org_id) {
+            match ctx.orgs.get(&rec.org_id) {
+                Some(o) if !ctx.manages(rec.org_id) => p.push("党组织编码", "out_of_scope", format!("党组织“{}”超出您的管理范围", o.code)),
+                Some(o) if !o.kind.holds_members() => p.push("党组织编码", "org_cannot_hold_members", format!("“{}”不是党支部或党小组，不能直接管理党员", o.code)),
+                _ => {}
+            }
+        }
+        if p.count > 0 {
+            report.invalid += 1;
+            continue;
+        }
+        match (person, before) {
+            (Some(pid), Some(b)) => {
+                if format!("{b:?}") == format!("{rec:?}") {
+                    report.unchanged += 1;
+                } else {
+                    report.updated += 1;
+                    plan.push(Planned::Update(pid, Box::new(rec)));
+                }
+            }
+            _ => {
+                report.created += 1;
+                plan.push(Planned::Create(Box::new(rec), row));
+            }
+        }
+    }
+    progress(total, total);
+
+    report.committed = !options.dry_run && (report.invalid == 0 || options.skip_invalid);
+    if !report.committed {
+        return Ok(());
+    }
+    let today = crate::members::today();
+    let masked = |r: MemberRow| r.into_member(key, Reveal::default(), today);
+    let with_import = |m: crate::members::types::Member| {
+        let mut v = serde_json::to_value(m).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.insert("import_id".into(), import_id.into());
+        }
+        v
+    };
+    for item in plan {
+        match item {
+            Planned::Create(rec, _row) => {
+                let id = queries::insert(conn, key, &rec).await?;
+                let after = queries::get_row(conn, id).await?.map(masked).map(with_import);
+                audit::record(conn, by.by(), "import", "member", Some(id), None::<&()>, after.as_ref()).await?;
+            }
+            Planned::Update(id, rec) => {
+                let before = queries::get_row(conn, id).await?.map(masked);
+                queries::update(conn, key, id, &rec).await?;
+                let after = queries::get_row(conn, id).await?.map(masked).map(with_import);
+                audit::record(conn, by.by(), "import", "member", Some(id), before.as_ref(), after.as_ref()).await?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,397 @@
+//! Spreadsheet imports: files written by other programs (openpyxl, xlwt, a hand-made ODS, UTF-8
+//! and GBK CSV: `tests/fixtures/make_fixtures.py`), each quirk a clerk's file has, each problem
+//! a row can have, the bad files that must leave nothing behind, dry run vs commit, skip_invalid,
+//! the idempotent second run, scope, the templates, the list, the detail, the annotated workbook
+//! and the audit entries.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, SheetVisible};
+use common::{Fx, Req, Resp, users};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde_json::Value;
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+const BOUNDARY: &str = "----dangjian-test-boundary";
+
+/// A multipart/form-data body with one file field.
+fn multipart(field: &str, file_name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+fn upload_req(kind: &str, query: &str, file_name: &str, bytes: &[u8]) -> Req {
+    Req::post(format!("/api/v1/imports/{kind}?{query}")).raw(&format!("multipart/form-data; boundary={BOUNDARY}"), multipart("file", file_name, bytes))
+}
+
+async fn upload(fx: &Fx, token: &str, kind: &str, query: &str, name: &str) -> Resp {
+    fx.send(upload_req(kind, query, name, &fixture(name)).token(token)).await
+}
+
+async fn count(fx: &Fx, table: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let r: N = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result(&mut fx.conn().await).await.unwrap();
+    r.n
+}
+
+/// (people, members, orgs, imports, audit_log) row counts.
+async fn counts(fx: &Fx) -> [i64; 5] {
+    [count(fx, "people").await, count(fx, "members").await, count(fx, "orgs").await, count(fx, "imports").await, count(fx, "audit_log").await]
+}
+
+async fn person(fx: &Fx, name: &str) -> i64 {
+    use dangjian::schema::people as p;
+    p::table.filter(p::name.eq(name)).select(p::id).first(&mut fx.conn().await).await.unwrap_or_else(|_| panic!("no person {name}"))
+}
+
+async fn org_id(fx: &Fx, code: &str) -> Option<i64> {
+    use dangjian::schema::orgs as o;
+    o::table.filter(o::code.eq(code)).select(o::id).first(&mut fx.conn().await).await.optional().unwrap()
+}
+
+fn counts_of(r: &Value) -> (i64, i64, i64, i64, i64) {
+    let n = |k: &str| r[k].as_i64().unwrap_or(-1);
+    (n("rows_read"), n("created"), n("updated"), n("unchanged"), n("invalid"))
+}
+
+/// The report's problems as "row:column:code".
+fn problems(r: &Value) -> Vec<String> {
+    r["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{}:{}:{}", p["row"], p["column"].as_str().unwrap_or("-"), p["code"].as_str().unwrap()))
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_messy_file_is_read_as_a_patient_clerk_would_and_a_second_run_changes_nothing() {
+    let fx = Fx::new().await;
+    let admin = fx.login(users::ADMIN).await;
+    let before = counts(&fx).await;
+
+    // Dry run: counts of what would happen, nothing written but the import's record.
+    let r = upload(&fx, &admin, "members", "dry_run=true", "members_messy.xlsx").await;
+    r.expect(200);
+    assert_eq!(counts_of(&r.json), (4, 4, 0, 0, 0), "{}", r.text);
+    assert_eq!((r.json["dry_run"].as_bool(), r.json["committed"].as_bool(), r.json["kind"].as_str()), (Some(true), Some(false), Some("members")));
+    // The title rows are skipped; the one unknown column is reported once, on the header row.
+    assert_eq!(problems(&r.json), ["3:备注:unknown_column"]);
+    let after_dry = counts(&fx).await;
+    assert_eq!(after_dry[..3], before[..3], "a dry run writes no people, members or orgs");
+    assert_eq!(after_dry[3], before[3] + 1, "the dry run is recorded");
+
+    // Commit.
+    let r = upload(&fx, &admin, "members", "dry_run=false", "members_messy.xlsx").await;
+    r.expect(200);
+    assert_eq!(counts_of(&r.json), (4, 4, 0, 0, 0), "{}", r.text);
+    assert_eq!(r.json["committed"], true);
+    let import_id = r.json["import_id"].as_i64().unwrap();
+    assert_eq!(counts(&fx).await[0], before[0] + 4);
+
+    let get = |id: i64| fx.send(Req::get(format!("/api/v1/members/{id}")).token(&admin));
+    let sun1 = get(person(&fx, "孙一").await).await.json; // trailing space in the name trimmed
+    assert_eq!(sun1["id_number"].as_str().unwrap().chars().last(), Some('X'), "lower-case x upper-cased: {sun1}");
+    assert_eq!((sun1["birth_date"].as_str(), sun1["joined_at"].as_str(), sun1["full_member_at"].as_str()), (Some("1980-05-06"), Some("2010-07-01"), Some("2011-07-01")));
+    assert_eq!(sun1["phone"], "13912345678", "full-width digits converted");
+    assert_eq!((sun1["external_id"].as_str(), sun1["org_id"].as_i64(), sun1["gender"].as_str()), (Some("E001"), Some(fx.orgs.b1), Some("male")));
+    let sun2 = get(person(&fx, "孙二").await).await.json;
+    assert_eq!(sun2["org_id"], fx.orgs.b2, "所在党组织 by its full name");
+    assert_eq!((sun2["joined_at"].as_str(), sun2["full_member_at"].as_str(), sun2["birth_date"].as_str()), (Some("2012-07-01"), Some("2013-07-01"), Some("1985-09-10")));
+    assert_eq!((sun2["ethnicity"].as_str(), sun2["education"].as_str()), (Some("回族"), Some("研究生")));
+    let sun3 = get(person(&fx, "孙三").await).await.json;
+    assert_eq!((sun3["org_id"].as_i64(), sun3["category"].as_str(), sun3["joined_at"].as_str()), (Some(fx.orgs.b1_1), Some("probationary"), Some("2026-01-15")));
+    let sun5 = get(person(&fx, "孙五").await).await.json;
+    assert_eq!((sun5["birth_date"].as_str(), sun5["joined_at"].as_str(), sun5["full_member_at"].as_str()), (Some("1975-03-04"), Some("2000-07-01"), Some("2001-07-01")));
+
+    // Every created member is audited with the import as its cause.
+    let audit = fx.audit("member", sun1["id"].as_i64().unwrap()).await;
+    assert_eq!(audit.len(), 2, "{audit:?}"); // the import, and the read of personal data above
+    assert_eq!(audit[0].0, "import");
+    assert_eq!(audit[0].3.as_ref().unwrap()["import_id"], import_id);
+    assert_eq!(audit[0].3.as_ref().unwrap()["name"], "孙一");
+
+    // The same file again: matched by 外部编号 or ID number, nothing changes and it says so.
+    let audit_rows = count(&fx, "audit_log").await;
+    let r = upload(&fx, &admin, "members", "dry_run=false", "members_messy.xlsx").await;
+    assert_eq!(counts_of(&r.json), (4, 0, 0, 4, 0), "{}", r.text);
+    assert_eq!(count(&fx, "audit_log").await, audit_rows, "an unchanged row writes no audit entry");
+    assert_eq!(counts(&fx).await[0], before[0] + 4);
+}
+
+#[actix_web::test]
+async fn every_row_problem_is_reported_and_invalid_rows_block_the_commit_unless_skipped() {
+    let fx = Fx::new().await;
+    let com = fx.login(users::COM_C1).await;
+    let before = counts(&fx).await;
+    let r = upload(&fx, &com, "members", "dry_run=true", "members_errors.xlsx").await;
+    r.expect(200);
+    assert_eq!(counts_of(&r.json), (10, 1, 0, 0, 9), "{}", r.text);
+    assert_eq!(
+        problems(&r.json),
+        [
+            "3:公民身份号码:id_number_checksum",
+            "4:公民身份号码:id_number_as_number",
+            "5:出生日期:invalid_date",
+            "6:入党日期:before_18th_birthday",
+            "7:转正日期:probation_length",
+            "8:党组织编码:unknown_org",
+            "9:公民身份号码:duplicate_in_file",
+            "10:党组织编码:out_of_scope",
+            "11:公民身份号码:id_number_gender_mismatch",
+        ],
+        "{}",
+        r.text
+    );
+    // Messages are in Chinese.
+    for p in r.json["problems"].as_array().unwrap() {
+        assert!(p["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{p}");
+    }
+    assert!(r.json["problems"][6]["message"].as_str().unwrap().contains("第 2 行"), "the duplicate names the first row");
+
+    // A commit with invalid rows writes nothing (but records the attempt).
+    let r = upload(&fx, &com, "members", "dry_run=false", "members_errors.xlsx").await;
+    assert_eq!((r.json["committed"].as_bool(), r.json["created"].as_i64()), (Some(false), Some(1)), "{}", r.text);
+    let now = counts(&fx).await;
+    assert_eq!((now[0], now[1], now[2], now[4]), (before[0], before[1], before[2], before[4]), "nothing written");
+
+    // skip_invalid: the valid row goes in.
+    let r = upload(&fx, &com, "members", "dry_run=false&skip_invalid=true", "members_errors.xlsx").await;
+    assert_eq!((r.json["committed"].as_bool(), r.json["created"].as_i64(), r.json["invalid"].as_i64()), (Some(true), Some(1), Some(9)), "{}", r.text);
+    assert_eq!(counts(&fx).await[0], before[0] + 1);
+    person(&fx, "周一").await;
+
+    // The same rows as political_dept over everything: B3 is now in scope.
+    let admin = fx.login(users::ADMIN).await;
+    let r = upload(&fx, &admin, "members", "dry_run=true", "members_errors.xlsx").await;
+    assert!(!problems(&r.json).iter().any(|p| p.contains("out_of_scope")), "{}", r.text);
+}
+
+#[actix_web::test]
+async fn csv_in_utf8_and_gbk_xls_and_ods_are_read_alike() {
+    let fx = Fx::new().await;
+    let admin = fx.login(users::ADMIN).await;
+    for name in ["members_utf8.csv", "members_gbk.csv", "members.xls", "members.ods"] {
+        let r = upload(&fx, &admin, "members", "dry_run=true", name).await;
+        r.expect(200);
+        assert_eq!(counts_of(&r.json), (2, 2, 0, 0, 0), "{name}: {}", r.text);
+        assert!(r.json["problems"].as_array().unwrap().is_empty(), "{name}: {}", r.text);
+    }
+    let r = upload(&fx, &admin, "members", "dry_run=false", "members_gbk.csv").await;
+    assert_eq!(counts_of(&r.json), (2, 2, 0, 0, 0), "{}", r.text);
+    let wu1 = fx.send(Req::get(format!("/api/v1/members/{}", person(&fx, "吴一").await)).token(&admin)).await.json;
+    assert_eq!((wu1["joined_at"].as_str(), wu1["org_id"].as_i64()), (Some("2005-07-01"), Some(fx.orgs.b2)));
+    // The same people from the other formats: unchanged.
+    for name in ["members_utf8.csv", "members.xls", "members.ods"] {
+        let r = upload(&fx, &admin, "members", "dry_run=false", name).await;
+        assert_eq!(counts_of(&r.json), (2, 0, 0, 2, 0), "{name}: {}", r.text);
+    }
+}
+
+#[actix_web::test]
+async fn a_changed_row_updates_the_member_it_matches() {
+    let fx = Fx::new().await;
+    let admin = fx.login(users::ADMIN).await;
+    upload(&fx, &admin, "members", "dry_run=false", "members_utf8.csv").await.expect(200);
+    let id = person(&fx, "吴一").await;
+    let version = fx.member_version(id).await;
+    // Same 外部编号, a new name and org; the columns left out keep their values.
+    let csv = "外部编号,姓名,党组织编码\nF001,吴一一,B1\n";
+    let r = fx.send(upload_req("members", "dry_run=false", "change.csv", csv.as_bytes()).token(&admin)).await;
+    assert_eq!(counts_of(&r.json), (1, 0, 1, 0, 0), "{}", r.text);
+    let m = fx.send(Req::get(format!("/api/v1/members/{id}")).token(&admin)).await.json;
+    assert_eq!((m["name"].as_str(), m["org_id"].as_i64(), m["joined_at"].as_str()), (Some("吴一一"), Some(fx.orgs.b1), Some("2005-07-01")));
+    assert_eq!(fx.member_version(id).await, version + 1);
+    let audit = fx.audit("member", id).await;
+    let last = audit.iter().rev().find(|a| a.0 == "import").unwrap();
+    assert_eq!((last.2.as_ref().unwrap()["name"].as_str(), last.3.as_ref().unwrap()["name"].as_str()), (Some("吴一"), Some("吴一一")));
+    // A member of another scope cannot be changed by a file.
+    let com2 = fx.login(users::COM_C2).await;
+    let r = fx.send(upload_req("members", "dry_run=true", "change.csv", "外部编号,姓名\nF001,吴某\n".as_bytes()).token(&com2)).await;
+    assert_eq!(problems(&r.json), ["2:党组织编码:out_of_scope"], "{}", r.text);
+}
+
+#[actix_web::test]
+async fn bad_files_are_refused_and_leave_nothing_behind() {
+    let fx = Fx::new().await;
+    let admin = fx.login(users::ADMIN).await;
+    let before = counts(&fx).await;
+    let check = async |r: Resp, status: u16, code: &str| {
+        r.expect_problem(status, code);
+        assert!(r.json["detail_zh"].as_str().is_some_and(|s| !s.is_empty()), "{}", r.text);
+        assert_eq!(counts(&fx).await, before, "{code}: nothing written");
+    };
+    check(upload(&fx, &admin, "members", "dry_run=false", "not_a_spreadsheet.xlsx").await, 422, "not_a_spreadsheet").await;
+    check(upload(&fx, &admin, "members", "dry_run=false", "encrypted.xlsx").await, 422, "encrypted_file").await;
+    check(upload(&fx, &admin, "members", "dry_run=false", "zip_bomb.xlsx").await, 413, "uncompressed_too_large").await;
+    let big = vec![b'a'; dangjian::imports::MAX_FILE_BYTES + 1];
+    check(fx.send(upload_req("members", "dry_run=false", "big.csv", &big).token(&admin)).await, 413, "file_too_large").await;
+    let mut many = String::from("姓名,性别\n");
+    for _ in 0..=dangjian::imports::MAX_ROWS {
+        many.push_str("张,男\n");
+    }
+    check(fx.send(upload_req("members", "dry_run=false", "many.csv", many.as_bytes()).token(&admin)).await, 422, "too_many_rows").await;
+    check(fx.send(upload_req("members", "dry_run=false", "x.csv", "a,b\n1,2\n".as_bytes()).token(&admin)).await, 422, "no_header_row").await;
+    let no_file = Req::post("/api/v1/imports/members?dry_run=false").raw(&format!("multipart/form-data; boundary={BOUNDARY}"), multipart("other", "a.csv", b"x"));
+    check(fx.send(no_file.token(&admin)).await, 422, "validation_failed").await;
+    check(fx.send(upload_req("people", "dry_run=false", "a.csv", b"x").token(&admin)).await, 422, "validation_failed").await;
+}
+
+#[actix_web::test]
+async fn orgs_are_imported_with_parents_from_earlier_rows_and_scope_checked() {
+    let fx = Fx::new().await;
+    let com = fx.login(users::COM_C1).await;
+    let r = upload(&fx, &com, "orgs", "dry_run=true", "orgs.xlsx").await;
+    r.expect(200);
+    assert_eq!(counts_of(&r.json), (4, 2, 1, 0, 1), "{}", r.text);
+    assert_eq!(problems(&r.json), ["5:上级党组织编码:out_of_scope"]);
+    assert_eq!(org_id(&fx, "B4").await, None, "dry run");
+    let r = upload(&fx, &com, "orgs", "dry_run=false", "orgs.xlsx").await;
+    assert_eq!(r.json["committed"], false, "blocked by the invalid row");
+    assert_eq!(org_id(&fx, "B4").await, None);
+    let r = upload(&fx, &com, "orgs", "dry_run=false&skip_invalid=true", "orgs.xlsx").await;
+    assert_eq!((r.json["committed"].as_bool(), r.json["created"].as_i64(), r.json["updated"].as_i64()), (Some(true), Some(2), Some(1)), "{}", r.text);
+    let b4 = org_id(&fx, "B4").await.unwrap();
+    let b4_1 = org_id(&fx, "B4-1").await.unwrap();
+    let path = fx.send(Req::get(format!("/api/v1/orgs/{b4_1}/path")).token(&com)).await.json;
+    let codes: Vec<&str> = path.as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["C1", "G1", "B4", "B4-1"]);
+    let b4j = fx.send(Req::get(format!("/api/v1/orgs/{b4}")).token(&com)).await.json;
+    assert_eq!((b4j["founded_on"].as_str(), b4j["term_start"].as_str(), b4j["term_end"].as_str()), (Some("2026-07-01"), Some("2026-07-01"), Some("2029-06-30")));
+    let b2 = fx.send(Req::get(format!("/api/v1/orgs/{}", fx.orgs.b2)).token(&com)).await.json;
+    assert_eq!(b2["name"], "机关第二党支部（更名）");
+    let audit = fx.audit("org", b4).await;
+    assert_eq!(audit[0].0, "import");
+    assert_eq!(audit[0].3.as_ref().unwrap()["import_id"], r.json["import_id"]);
+    let r = upload(&fx, &com, "orgs", "dry_run=false&skip_invalid=true", "orgs.xlsx").await;
+    assert_eq!(counts_of(&r.json), (4, 0, 0, 3, 1), "second run: {}", r.text);
+}
+
+#[actix_web::test]
+async fn templates_have_the_headers_lists_and_explanations_and_import_cleanly() {
+    let fx = Fx::new().await;
+    let br = fx.login(users::BR_B1).await;
+    let r = fx.send(Req::get("/api/v1/imports/templates/members").token(&br)).await;
+    r.expect(200);
+    assert_eq!(r.header("content-type"), Some(dangjian::imports::XLSX_TYPE));
+    let cd = r.header("content-disposition").unwrap();
+    assert!(cd.starts_with("attachment;") && cd.contains("filename*=UTF-8''%E5%85%9A%E5%91%98%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"), "{cd}"); // 党员导入模板.xlsx
+    let bytes = fx_bytes(&fx, Req::get("/api/v1/imports/templates/members").token(&br)).await;
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.clone())).unwrap();
+    let names: Vec<(String, SheetVisible)> = book.sheets_metadata().iter().map(|s| (s.name.clone(), s.visible)).collect();
+    assert_eq!(names, [("党员信息".into(), SheetVisible::Visible), ("说明".into(), SheetVisible::Visible), ("代码表".into(), SheetVisible::Hidden)]);
+    let data = book.worksheet_range("党员信息").unwrap();
+    let header: Vec<String> = data.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        header,
+        ["外部编号", "姓名", "性别", "公民身份号码", "民族", "出生日期", "学历", "工作岗位", "人员类别", "党组织编码", "入党日期", "转正日期", "手机号码", "党籍状态"]
+    );
+    assert!(matches!(data.get((1, 10)), Some(Data::DateTime(_))), "the example's dates are dates: {:?}", data.get((1, 10)));
+    let lists = book.worksheet_range("代码表").unwrap();
+    let list_header: Vec<String> = lists.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+    assert_eq!(list_header, ["性别", "民族", "学历", "工作岗位", "人员类别", "党组织编码", "党籍状态"]);
+    let column = |i: usize| lists.rows().skip(1).map(|r| r[i].to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>();
+    assert_eq!(column(5), ["B1", "B1-1"], "the org codes of the branch worker's scope");
+    assert_eq!(column(1).len(), 58);
+    assert_eq!(column(4), ["正式党员", "预备党员"]);
+    let help = book.worksheet_range("说明").unwrap();
+    assert_eq!(help.get((0, 0)).map(|c| c.to_string()).as_deref(), Some("列名"));
+    assert_eq!(help.get((4, 0)).map(|c| c.to_string()).as_deref(), Some("公民身份号码"));
+    // The drop-downs, as another program reads them: lists pointing at 代码表.
+    let dvs = validations_by_openpyxl(&bytes);
+    assert_eq!(dvs.len(), 7, "{dvs:?}");
+    assert!(dvs.iter().any(|d| d.starts_with("list ") && d.contains("代码表'!$F$2:$F$3") && d.ends_with("J2:J10001")), "{dvs:?}");
+
+    // The template itself imports: its example row is valid.
+    let r = fx.send(upload_req("members", "dry_run=true", "模板.xlsx", &bytes).token(&br)).await;
+    assert_eq!(counts_of(&r.json), (1, 1, 0, 0, 0), "{}", r.text);
+
+    let orgs = fx_bytes(&fx, Req::get("/api/v1/imports/templates/orgs").token(&br)).await;
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(orgs)).unwrap();
+    let data = book.worksheet_range_at(0).unwrap().unwrap();
+    let header: Vec<String> = data.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+    assert_eq!(header, ["外部编号", "党组织编码", "党组织名称", "党组织类别", "上级党组织编码", "成立日期", "本届任期开始", "本届任期届满"]);
+}
+
+/// The raw bytes of a download.
+async fn fx_bytes(fx: &Fx, req: Req) -> Vec<u8> {
+    let r = fx.send(req).await;
+    r.expect(200);
+    r.bytes
+}
+
+/// Data validations of the first sheet as openpyxl (another program) reads them: (type, formula, range).
+fn validations_by_openpyxl(xlsx: &[u8]) -> Vec<String> {
+    let path = std::env::temp_dir().join(format!("dj_template_{:016x}.xlsx", rand::random::<u64>()));
+    std::fs::write(&path, xlsx).unwrap();
+    let script = "import sys, openpyxl\nws = openpyxl.load_workbook(sys.argv[1]).worksheets[0]\nfor dv in ws.data_validations.dataValidation:\n    print(dv.type, dv.formula1, dv.sqref)";
+    let out = std::process::Command::new("/usr/bin/python3").args(["-c", script]).arg(&path).output().expect("python3 (apt-get install python3-openpyxl)");
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "openpyxl: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
+}
+
+#[actix_web::test]
+async fn imports_are_listed_in_scope_with_reports_and_an_annotated_workbook() {
+    let fx = Fx::new().await;
+    let com = fx.login(users::COM_C1).await;
+    let r = upload(&fx, &com, "members", "dry_run=true", "members_errors.xlsx").await;
+    let id = r.json["import_id"].as_i64().unwrap();
+
+    let list = fx.send(Req::get("/api/v1/imports").token(&com)).await;
+    list.expect(200);
+    assert_eq!(list.json["total"], 1);
+    let item = &list.json["items"][0];
+    assert_eq!((item["id"].as_i64(), item["created_by"].as_str(), item["file_name"].as_str()), (Some(id), Some("com_c1"), Some("members_errors.xlsx")));
+    assert_eq!((item["kind"].as_str(), item["dry_run"].as_bool(), item["committed"].as_bool(), item["invalid"].as_i64()), (Some("members"), Some(true), Some(false), Some(9)));
+    // Political_dept over everything sees it; a branch worker below, and another committee, do not.
+    let admin = fx.login(users::ADMIN).await;
+    assert_eq!(fx.send(Req::get("/api/v1/imports").token(&admin)).await.json["total"], 1);
+    let br = fx.login(users::BR_B1).await;
+    assert_eq!(fx.send(Req::get("/api/v1/imports").token(&br)).await.json["total"], 0);
+    let com2 = fx.login(users::COM_C2).await;
+    fx.send(Req::get(format!("/api/v1/imports/{id}")).token(&com2)).await.expect_problem(403, "out_of_scope");
+    fx.send(Req::get("/api/v1/imports/999999").token(&com2)).await.expect_problem(404, "not_found");
+
+    let detail = fx.send(Req::get(format!("/api/v1/imports/{id}")).token(&admin)).await;
+    detail.expect(200);
+    assert_eq!(detail.json["created_by"], "com_c1");
+    assert_eq!(detail.json["report"]["problems"], r.json["problems"]);
+    assert_eq!(detail.json["report"]["import_id"], id);
+
+    let res = fx.send(Req::get(format!("/api/v1/imports/{id}/annotated")).token(&com)).await;
+    res.expect(200);
+    assert_eq!(res.header("content-type"), Some(dangjian::imports::XLSX_TYPE));
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(res.bytes.clone())).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let cell = |r: usize, c: usize| sheet.get((r, c)).map(|d| d.to_string()).unwrap_or_default();
+    assert_eq!(cell(0, 0), "姓名", "the original cells are kept");
+    assert_eq!(cell(0, 8), "错误说明");
+    assert_eq!(cell(1, 8), "", "the valid row has no note");
+    assert!(cell(2, 8).contains("【公民身份号码】") && cell(2, 8).contains("校验"), "{}", cell(2, 8));
+    assert!(cell(9, 8).contains("管理范围"), "{}", cell(9, 8));
+    assert_eq!(cell(2, 1), "男");
+    // A CSV upload is annotated as XLSX as well.
+    let r = upload(&fx, &com, "members", "dry_run=true", "members_gbk.csv").await;
+    let res = fx.send(Req::get(format!("/api/v1/imports/{}/annotated", r.json["import_id"])).token(&com)).await;
+    res.expect(200);
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(res.bytes.clone())).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(sheet.get((1, 1)).map(|d| d.to_string()).as_deref(), Some("吴一"));
+}
