@@ -2,57 +2,55 @@
 // the annotated workbook. Everything goes through the one client, so the token, the acting grant
 // and the refresh-on-401 apply; downloads come as blobs (they need the Authorization header, so a
 // plain <a href> cannot fetch them).
-import { api as typedApi, call } from './client'
-import type { Job } from './types'
-import { untypedApi as api, type ImportDetail, type ImportKind, type ImportReport, type ImportStarted, type ImportSummary, type PageImportSummary } from './imports.pending'
+import { api, call } from './client'
+import type { ImportDetail, ImportKind, ImportReport, ImportSummary, Job, PageImportSummary } from './types'
 
 export type { ImportDetail, ImportKind, ImportReport, ImportSummary, Job }
 
 export const IMPORT_KINDS: readonly ImportKind[] = ['members', 'orgs']
 /** Spreadsheet formats the importer reads. */
 export const IMPORT_ACCEPT = '.xlsx,.xls,.ods,.csv'
-/** Checked before uploading, so a user with a huge file hears it at once (the server checks too). */
+/** Checked before uploading, so a user with a huge file hears it at once (the server's limit, 20 MB). */
 export const MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 export type UploadResult = { kind: 'report'; report: ImportReport } | { kind: 'job'; jobId: number }
 
-function asForm(file: File): FormData {
+/** Dry run or commit. 200 answers the report; 202 `{job_id}` a job to poll (large files). */
+export async function uploadImport(kind: ImportKind, file: File, opts: { dryRun: boolean; skipInvalid: boolean }, signal?: AbortSignal): Promise<UploadResult> {
   const form = new FormData()
   form.append('file', file, file.name)
-  return form
-}
-
-/** Dry run or commit. 200 answers the report; 202 a job to poll (large files). */
-export async function uploadImport(kind: ImportKind, file: File, opts: { dryRun: boolean; skipInvalid: boolean }, signal?: AbortSignal): Promise<UploadResult> {
-  const r = await call<unknown>(
+  const body: unknown = await call(
     api.POST('/api/v1/imports/{kind}', {
       params: { path: { kind }, query: { dry_run: opts.dryRun, skip_invalid: opts.skipInvalid } },
-      body: asForm(file) as never,
+      // The generated body type describes the form's fields; the browser sends the FormData itself.
+      body: form as unknown as { file: string },
       bodySerializer: (b: unknown) => b as FormData,
       signal,
     }),
   )
-  const started = r as ImportReport | ImportStarted
-  if ('job_id' in started && started.job_id !== undefined) return { kind: 'job', jobId: started.job_id }
-  return { kind: 'report', report: started as ImportReport }
+  // A large file runs as a job (202 {job_id}), as docs/api.md describes.
+  const job = (body as { job_id?: unknown }).job_id
+  if (typeof job === 'number') return { kind: 'job', jobId: job }
+  return { kind: 'report', report: body as ImportReport }
 }
 
 export function getJob(id: number, signal?: AbortSignal): Promise<Job> {
-  return call(typedApi.GET('/api/v1/jobs/{id}', { params: { path: { id } }, signal }))
+  return call(api.GET('/api/v1/jobs/{id}', { params: { path: { id } }, signal }))
+}
+
+/** A finished job's `result`: an import's report. */
+export function jobReport(job: Job): ImportReport | null {
+  const r = job.result as unknown
+  if (!r || typeof r !== 'object' || !('problems' in r)) return null
+  return r as ImportReport
 }
 
 export function listImports(query: { page: number; page_size: number; kind?: ImportKind }): Promise<PageImportSummary> {
-  return call(api.GET('/api/v1/imports', { params: { query } })) as Promise<PageImportSummary>
+  return call(api.GET('/api/v1/imports', { params: { query } }))
 }
 
 export function getImport(id: number): Promise<ImportDetail> {
-  return call(api.GET('/api/v1/imports/{id}', { params: { path: { id } } })) as Promise<ImportDetail>
-}
-
-async function blobOf(p: Promise<{ data?: unknown; error?: unknown; response: Response }>): Promise<{ blob: Blob; name: string | null }> {
-  const r = await p
-  const blob = await call(Promise.resolve(r))
-  return { blob: blob as Blob, name: fileNameOf(r.response.headers.get('Content-Disposition')) }
+  return call(api.GET('/api/v1/imports/{id}', { params: { path: { id } } }))
 }
 
 /** The file name of a Content-Disposition header (RFC 6266: filename* first, UTF-8). */
@@ -81,19 +79,16 @@ export function saveBlob(blob: Blob, name: string) {
   setTimeout(() => URL.revokeObjectURL(url), 1000)
 }
 
-export async function downloadTemplate(kind: ImportKind, fallbackName: string) {
-  const { blob, name } = await blobOf(api.GET('/api/v1/imports/templates/{kind}', { params: { path: { kind } }, parseAs: 'blob' }))
-  saveBlob(blob, name ?? fallbackName)
+async function saveDownload(p: Promise<{ data?: unknown; error?: unknown; response: Response }>, fallbackName: string) {
+  const r = await p
+  const blob = (await call(Promise.resolve(r))) as unknown as Blob
+  saveBlob(blob, fileNameOf(r.response.headers.get('Content-Disposition')) ?? fallbackName)
 }
 
-export async function downloadAnnotated(id: number, fallbackName: string) {
-  const { blob, name } = await blobOf(api.GET('/api/v1/imports/{id}/annotated', { params: { path: { id } }, parseAs: 'blob' }))
-  saveBlob(blob, name ?? fallbackName)
+export function downloadTemplate(kind: ImportKind, fallbackName: string): Promise<void> {
+  return saveDownload(api.GET('/api/v1/imports/templates/{kind}', { params: { path: { kind } }, parseAs: 'blob' }), fallbackName)
 }
 
-/** A finished job's `result`: an import's report. */
-export function jobReport(job: Job): ImportReport | null {
-  const r = job.result as unknown
-  if (!r || typeof r !== 'object' || !('problems' in r)) return null
-  return r as ImportReport
+export function downloadAnnotated(id: number, fallbackName: string): Promise<void> {
+  return saveDownload(api.GET('/api/v1/imports/{id}/annotated', { params: { path: { id } }, parseAs: 'blob' }), fallbackName)
 }

@@ -2,6 +2,7 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import type { Role } from '@/api/types'
 import { t } from '@/locales'
 import { useAuthStore } from '@/stores/auth'
+import { operations } from '@/api/operations.gen'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -64,7 +65,7 @@ export const routes: RouteRecordRaw[] = [
         path: 'imports',
         name: 'imports',
         component: () => import('@/views/imports/ImportsView.vue'),
-        meta: { title: t.menu.imports, crumbs: [t.menu.dataAdmin], roles: MANAGERS, keepAlive: 'ImportsView' },
+        meta: { title: t.menu.imports, crumbs: [t.menu.dataAdmin], roles: [...operations.list_imports.roles], keepAlive: 'ImportsView' },
       },
       {
         path: 'profile',

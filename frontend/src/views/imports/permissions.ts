@@ -1,7 +1,11 @@
-// Who sees 导入: the roles the import operations admit (docs/api.md: branch, committee, political_dept).
+// Who sees 导入: the roles the import operations admit (their OpenAPI security scopes).
 import type { Role } from '@/api/types'
-import { isOrgManager } from '@/utils/permissions'
+import { roleAllows } from '@/utils/permissions'
 
 export function mayImport(role: Role | null | undefined): boolean {
-  return isOrgManager(role)
+  return roleAllows('upload', role) && roleAllows('get_template', role)
+}
+
+export function mayListImports(role: Role | null | undefined): boolean {
+  return roleAllows('list_imports', role)
 }
