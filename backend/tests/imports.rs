@@ -395,3 +395,37 @@ async fn imports_are_listed_in_scope_with_reports_and_an_annotated_workbook() {
     let sheet = book.worksheet_range_at(0).unwrap().unwrap();
     assert_eq!(sheet.get((1, 1)).map(|d| d.to_string()).as_deref(), Some("吴一"));
 }
+
+#[actix_web::test]
+async fn org_rows_are_checked_like_the_api() {
+    let fx = Fx::new().await;
+    let admin = fx.login(users::ADMIN).await;
+    let csv = "外部编号,党组织编码,党组织名称,党组织类别,上级党组织编码,本届任期开始,本届任期届满\n\
+               X1,B 9,错误编码支部,党支部,G1,,\n\
+               X2,B10,任期倒置支部,党支部,G1,2026-07-01,2025-07-01\n\
+               X2,B11,外部编号重复,党支部,G1,,\n\
+               X3,B12,无上级,党支部,NOPE,,\n\
+               X4,B13,小组挂党委,党小组,C1,,\n\
+               ,B1,机关第一党支部,党总支,G1,,\n\
+               ,B14,类别不明,支部委员会,G1,,\n";
+    let before = counts(&fx).await;
+    let r = fx.send(upload_req("orgs", "dry_run=false", "orgs.csv", csv.as_bytes()).token(&admin)).await;
+    r.expect(200);
+    assert_eq!(
+        problems(&r.json),
+        [
+            "2:党组织编码:invalid_code",
+            "3:本届任期届满:before_term_start",
+            "4:外部编号:duplicate_in_file",
+            "5:上级党组织编码:unknown_org",
+            "6:上级党组织编码:kind_not_allowed_here",
+            "7:党组织类别:kind_change_not_supported",
+            "8:党组织类别:invalid_value",
+        ],
+        "{}",
+        r.text
+    );
+    assert_eq!((r.json["committed"].as_bool(), r.json["invalid"].as_i64()), (Some(false), Some(7)));
+    let now = counts(&fx).await;
+    assert_eq!((now[0], now[1], now[2], now[4]), (before[0], before[1], before[2], before[4]), "nothing written");
+}

@@ -113,6 +113,7 @@ pub async fn run(
     // New orgs planned so far, by code: (index in plan, kind).
     let mut new_codes: HashMap<String, (usize, OrgKind)> = HashMap::new();
     let mut seen: HashMap<String, u32> = HashMap::new();
+    let mut seen_ext: HashMap<String, u32> = HashMap::new();
     let mut plan: Vec<Planned> = Vec::new();
     for (done, (row, cells)) in loc.rows.iter().enumerate() {
         if done % 1000 == 0 {
@@ -184,10 +185,20 @@ pub async fn run(
         if existing.is_none() && kind.is_none() && !problems.iter().any(|p| p.column.as_deref() == Some("党组织类别")) {
             push!("kind", "required", "新党组织须填写“党组织类别”".into());
         }
+        // The API's rules for a code (orgs::validate): 1-64 letters, digits, '-', '_' or '.'.
         if let Some(c) = &code
-            && (c.chars().count() > 32 || c.is_empty())
+            && (c.len() > 64 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.')))
         {
-            push!("code", "too_long", "党组织编码不超过 32 个字符".into());
+            push!("code", "invalid_code", "党组织编码须为 1-64 位字母、数字或 - _ .".into());
+        }
+        if let Some(e) = &ext {
+            if e.chars().count() > 64 {
+                push!("external_id", "too_long", "外部编号不超过 64 个字符".into());
+            } else if let Some(first) = seen_ext.get(e) {
+                push!("external_id", "duplicate_in_file", format!("与第 {first} 行的外部编号重复"));
+            } else {
+                seen_ext.insert(e.clone(), *row);
+            }
         }
         let get_date = |f: &str, old: Option<NaiveDate>| dates.get(f).copied().unwrap_or(old);
         let (Some(kind), Some((parent_ref, parent_kind))) = (kind, parent) else {
@@ -208,8 +219,8 @@ pub async fn run(
             term_start: get_date("term_start", existing.and_then(|e| e.term_start)),
             term_end: get_date("term_end", existing.and_then(|e| e.term_end)),
         };
-        if values.name.chars().count() > 100 {
-            push!("name", "too_long", "党组织名称不超过 100 个字".into());
+        if values.name.chars().count() > 200 {
+            push!("name", "too_long", "党组织名称不超过 200 个字".into());
         }
         if values.founded_on.is_some_and(|d| d > today) {
             push!("founded_on", "in_future", "成立日期不能晚于今天".into());
@@ -217,9 +228,10 @@ pub async fn run(
         if let (Some(s), Some(e)) = (values.term_start, values.term_end)
             && e <= s
         {
-            push!("term_end", "term_end_before_start", "本届任期届满须晚于任期开始".into());
+            push!("term_end", "before_term_start", "本届任期届满须晚于任期开始".into());
         }
-        if !kind.may_be_under(parent_kind) {
+        // (A changed kind of an existing org is reported as such below, not as a misplacement.)
+        if existing.is_none_or(|e| e.kind() == kind) && !kind.may_be_under(parent_kind) {
             let msg = match parent_kind {
                 None => format!("{}不能作为顶级组织，只有党委可以", kind.zh()),
                 Some(p) => format!("{}不能设在{}之下", kind.zh(), p.zh()),
