@@ -225,6 +225,10 @@ async fn a_changed_row_updates_the_member_it_matches() {
     let com2 = fx.login(users::COM_C2).await;
     let r = fx.send(upload_req("members", "dry_run=true", "change.csv", "外部编号,姓名\nF001,吴某\n".as_bytes()).token(&com2)).await;
     assert_eq!(problems(&r.json), ["2:党组织编码:out_of_scope"], "{}", r.text);
+    // A repeated column: the first counts, the second is reported and skipped.
+    let r = fx.send(upload_req("members", "dry_run=true", "twice.csv", "外部编号,姓名,姓 名\nF001,吴一一,别名\n".as_bytes()).token(&admin)).await;
+    assert_eq!(problems(&r.json), ["1:姓 名:duplicate_column"], "{}", r.text);
+    assert_eq!(counts_of(&r.json), (1, 0, 0, 1, 0), "{}", r.text);
 }
 
 #[actix_web::test]

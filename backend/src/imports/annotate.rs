@@ -16,16 +16,18 @@ pub fn build(bytes: &[u8], file_name: &str, kind: ImportKind, report: &ImportRep
         ImportKind::Members => members::COLUMNS,
         ImportKind::Orgs => orgs::COLUMNS,
     };
-    // Which sheet and header row the import used (the same rules, on the same bytes).
+    // Which sheet and header row the import used (the same rules, on the same cells).
     let (sheet_index, header_row) = {
-        let sheets_again = read::read_sheets(bytes, file_name, MAX_ROWS)?;
-        let l = locate(sheets_again, known)?;
+        let headers_only: Vec<read::Sheet> =
+            sheets.iter().map(|s| read::Sheet { name: s.name.clone(), rows: s.rows.iter().take(10).cloned().collect() }).collect();
+        let l = locate(headers_only, known)?;
         (l.sheet, l.header_row)
     };
     let sheet = sheets.into_iter().nth(sheet_index).unwrap_or_default();
     let mut notes: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     for p in &report.problems {
-        if p.row == header_row && p.code == "unknown_column" {
+        if p.row == header_row {
+            // Unknown or repeated columns: the header row holds the 错误说明 heading itself.
             continue;
         }
         let where_ = p.column.as_deref().map(|c| format!("【{c}】")).unwrap_or_default();

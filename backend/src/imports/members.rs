@@ -295,9 +295,15 @@ pub async fn run(
             people::table.filter(people::id_number_hash.eq_any(chunk)).select((people::id, people::id_number_hash)).load(conn).await?;
         by_hash.extend(found.into_iter().filter_map(|(id, h)| h.map(|h| (h, id))));
     }
-    let matched: Vec<i64> = by_ext.values().chain(by_hash.values()).copied().collect::<HashSet<_>>().into_iter().collect();
+    let mut matched: Vec<i64> = by_ext.values().chain(by_hash.values()).copied().collect::<HashSet<_>>().into_iter().collect();
+    matched.sort_unstable();
     let mut stored: HashMap<i64, MemberRow> = HashMap::new();
     for chunk in matched.chunks(10_000) {
+        if !options.dry_run {
+            // A commit locks the memberships it may change (in id order, so two imports cannot
+            // deadlock): an edit through the API meanwhile waits, then meets the bumped version.
+            members::table.filter(members::person_id.eq_any(chunk)).select(members::person_id).order(members::person_id).for_update().load::<i64>(conn).await?;
+        }
         let rows: Vec<MemberRow> = members::table
             .inner_join(people::table)
             .inner_join(orgs::table)
@@ -501,7 +507,7 @@ pub async fn run(
                 audit::record(conn, by.by(), "import", "member", Some(id), None::<&()>, after.as_ref()).await?;
             }
             Planned::Update(id, rec) => {
-                let before = queries::get_row(conn, id).await?.map(masked);
+                let before = stored.remove(&id).map(masked);
                 queries::update(conn, key, id, &rec).await?;
                 let after = queries::get_row(conn, id).await?.map(masked).map(with_import);
                 audit::record(conn, by.by(), "import", "member", Some(id), before.as_ref(), after.as_ref()).await?;

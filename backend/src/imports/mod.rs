@@ -149,6 +149,8 @@ pub struct Located {
     /// (column index, field) for each known column.
     pub columns: Vec<(usize, &'static str)>,
     pub unknown: Vec<String>,
+    /// Headers naming a field an earlier column already gives (ignored).
+    pub duplicate: Vec<String>,
     pub rows: Vec<Row>,
 }
 
@@ -169,6 +171,7 @@ pub fn locate(sheets: Vec<read::Sheet>, known: &[(&'static str, &'static str)]) 
         let Some((header_row, header)) = rows.pop() else { continue };
         let mut columns = Vec::new();
         let mut unknown = Vec::new();
+        let mut duplicate = Vec::new();
         for (ci, cell) in header.iter().enumerate() {
             let key = read::header_key(&cell.text());
             if key.is_empty() {
@@ -176,12 +179,13 @@ pub fn locate(sheets: Vec<read::Sheet>, known: &[(&'static str, &'static str)]) 
             }
             match known.iter().find(|(h, _)| *h == key) {
                 Some((_, field)) if !columns.iter().any(|(_, f)| f == field) => columns.push((ci, *field)),
-                Some(_) => unknown.push(cell.text()),
+                // A second column for the same field: the first one counts.
+                Some(_) => duplicate.push(cell.text()),
                 None => unknown.push(cell.text()),
             }
         }
         let rows: Vec<Row> = data.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.is_empty())).collect();
-        return Ok(Located { sheet: si, header_row, columns, unknown, rows });
+        return Ok(Located { sheet: si, header_row, columns, unknown, duplicate, rows });
     }
     Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_header_row", "No header row found", "未找到表头").with_detail(
         "no row in the first rows of any sheet holds the template's column headers",
@@ -235,6 +239,14 @@ pub async fn run_import(
                 column: Some(h.clone()),
                 code: "unknown_column".into(),
                 message: format!("无法识别的列“{h}”，已跳过"),
+            });
+        }
+        for h in &located.duplicate {
+            report.problems.push(ImportProblem {
+                row: located.header_row,
+                column: Some(h.clone()),
+                code: "duplicate_column".into(),
+                message: format!("列“{h}”与前面的列重复，已跳过"),
             });
         }
         match kind {
