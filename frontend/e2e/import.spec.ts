@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { test, expect, loggedIn, menu, isPhone } from './fixtures'
+
+// Issue 4's import screen in the browser, against the real server: 下载模板, upload a small XLSX
+// (written by openpyxl: e2e/fixtures/make_import_fixture.py) with one bad row, see the dry run's
+// report name that row, commit with 跳过错误行, find the new member in the list and the import in
+// 导入记录.
+const FIXTURE = fileURLToPath(new URL('./fixtures/import-members.xlsx', import.meta.url))
+
+test('a branch worker downloads the template, validates a file, skips the bad row and imports the rest', async ({ page, shot }) => {
+  await loggedIn(page, 'zhibu01')
+  await menu(page, '党员信息')
+  await page.getByTestId('member-import').click()
+  const dialog = page.getByTestId('import-dialog')
+  await expect(dialog).toContainText('导入党员')
+
+  // 下载模板: an XLSX (a zip) with a Chinese file name.
+  const download = page.waitForEvent('download')
+  await page.getByTestId('import-template').click()
+  const template = await download
+  expect(template.suggestedFilename()).toMatch(/\.xlsx$/)
+  const bytes = readFileSync((await template.path())!)
+  expect(bytes.subarray(0, 2).toString()).toBe('PK')
+  await shot('import-01-dialog')
+
+  await dialog.locator('input[type=file]').setInputFiles(FIXTURE)
+  await expect(page.getByTestId('import-file')).toContainText('import-members.xlsx')
+  await page.getByTestId('import-validate').click()
+
+  // The dry run: one row to create, one invalid (row 3: the ID's checksum), nothing written yet.
+  await expect(page.getByTestId('import-stat-created')).toContainText('1')
+  await expect(page.getByTestId('import-stat-invalid')).toContainText('1')
+  const problems = page.getByTestId('import-problems')
+  await expect(problems).toContainText('3')
+  await expect(problems).toContainText('公民身份号码')
+  await expect(page.getByTestId('import-commit')).toBeDisabled()
+  await shot('import-02-report')
+
+  // The same report as the uploaded workbook with an error column.
+  const annotated = page.waitForEvent('download')
+  await page.getByTestId('import-annotated').click()
+  const marked = await annotated
+  expect(marked.suggestedFilename()).toMatch(/\.xlsx$/)
+  expect(readFileSync((await marked.path())!).subarray(0, 2).toString()).toBe('PK')
+
+  // 跳过错误行 → 确认导入.
+  await page.getByTestId('import-skip').click()
+  await page.getByTestId('import-commit').click()
+  await expect(page.getByTestId('import-done')).toContainText('导入完成')
+  await expect(page.getByTestId('import-done')).toContainText('新增 1 条')
+  await shot('import-03-done')
+  await page.getByTestId('import-finish').click()
+
+  // The member is in the list; the bad row's person is not.
+  await page.getByTestId('member-q').fill('导入测试')
+  await page.getByTestId('member-search-submit').click()
+  const list = page.getByTestId('member-table')
+  await expect(list.getByText('导入测试甲')).toBeVisible()
+  await expect(list.getByText('导入测试乙')).toHaveCount(0)
+
+  // 导入记录: the dry run and the commit, newest first, with the report behind each.
+  await menu(page, '导入记录')
+  const rows = page.getByTestId('imports-table').locator('.el-table__body tr')
+  await expect(rows.first()).toContainText('import-members.xlsx')
+  await expect(rows.first()).toContainText('已写入')
+  await expect(rows.nth(1)).toContainText('仅校验')
+  await rows.first().getByText('查看报告').click()
+  await expect(page.getByTestId('import-view-dialog').getByTestId('import-problems')).toContainText('公民身份号码')
+  await shot('import-04-history')
+})
+
+test('the import report fits a phone: problems as cards, nothing sideways @phone', async ({ page, shot }) => {
+  await loggedIn(page, 'zhibu01')
+  await menu(page, '导入记录')
+  await page.getByTestId('imports-new-members').click()
+  await page.getByTestId('import-dialog').locator('input[type=file]').setInputFiles(FIXTURE)
+  await page.getByTestId('import-validate').click()
+  await expect(page.getByTestId('import-stat-invalid')).toContainText('1')
+  if (isPhone(page)) await expect(page.getByTestId('import-problems').locator('.pcard')).toHaveCount(1)
+  const width = await page.evaluate(() => document.documentElement.scrollWidth)
+  expect(width).toBeLessThanOrEqual(page.viewportSize()!.width)
+  await shot('import-report-fit')
+})
