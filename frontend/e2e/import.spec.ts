@@ -82,3 +82,27 @@ test('the import report fits a phone: problems as cards, nothing sideways @phone
   expect(width).toBeLessThanOrEqual(page.viewportSize()!.width)
   await shot('import-report-fit')
 })
+
+test('org import from 党组织: its own template, and a file that is not a spreadsheet is refused in Chinese', async ({ page, shot }) => {
+  await loggedIn(page, 'dangwei')
+  await page.goto('/orgs')
+  await page.getByTestId('org-import').click()
+  const dialog = page.getByTestId('import-dialog')
+  await expect(dialog).toContainText('导入党组织')
+
+  const download = page.waitForEvent('download')
+  await page.getByTestId('import-template').click()
+  expect((await download).suggestedFilename()).toMatch(/\.xlsx$/)
+
+  // Refused before upload: the wrong extension.
+  await dialog.locator('input[type=file]').setInputFiles({ name: '组织.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4') })
+  await expect(page.getByTestId('import-file-error')).toContainText('文件格式不支持')
+  await expect(page.getByTestId('import-validate')).toBeDisabled()
+
+  // Refused by the server: named .xlsx, but not a workbook (problem+json, shown in Chinese).
+  await dialog.locator('input[type=file]').setInputFiles({ name: '组织.xlsx', mimeType: 'application/octet-stream', buffer: Buffer.from('这不是表格文件') })
+  await page.getByTestId('import-validate').click()
+  await expect(page.getByTestId('import-error')).toBeVisible()
+  await expect(page.getByTestId('import-error')).toContainText(/[\u4e00-\u9fa5]/)
+  await shot('import-05-refused')
+})
