@@ -433,3 +433,29 @@ async fn org_rows_are_checked_like_the_api() {
     let now = counts(&fx).await;
     assert_eq!((now[0], now[1], now[2], now[4]), (before[0], before[1], before[2], before[4]), "nothing written");
 }
+
+/// run_import is what a background job calls: a plain async fn over a connection, reporting
+/// progress as (done, total) with a growing fraction that ends at 1.
+#[actix_web::test]
+async fn run_import_reports_progress_as_a_job_would_show_it() {
+    use dangjian::imports::{ImportKind, ImportOptions, Importer, run_import};
+    let fx = Fx::new().await;
+    let importer = Importer {
+        account_id: fx.accounts[users::ADMIN],
+        ip: None,
+        scope: dangjian::auth::Scope { all: true, org_roots: Vec::new(), person_id: None },
+    };
+    let key = fx.shared.state.config.data_key.clone();
+    let mut conn = fx.conn().await;
+    for dry_run in [true, false] {
+        let mut seen: Vec<(usize, usize)> = Vec::new();
+        let options = ImportOptions { dry_run, skip_invalid: false };
+        let bytes = fixture("members_messy.xlsx");
+        let report = run_import(&mut conn, &key, &importer, ImportKind::Members, "members_messy.xlsx", &bytes, options, &mut |d, t| seen.push((d, t))).await.unwrap();
+        assert_eq!((report.created, report.committed), (4, !dry_run));
+        let last = *seen.last().unwrap();
+        assert_eq!(last.0, last.1, "ends at 100%: {seen:?}");
+        let fractions: Vec<f64> = seen.iter().map(|(d, t)| *d as f64 / *t as f64).collect();
+        assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "never goes back: {seen:?}");
+    }
+}

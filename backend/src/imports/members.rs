@@ -267,6 +267,9 @@ pub async fn run(
     let today = today();
     let total = loc.rows.len();
     report.rows_read = total as i32;
+    // Progress counts rows checked and then (a commit) records written; until the plan is known,
+    // a commit assumes every row writes, so the fraction only grows.
+    let check_total = if options.dry_run { total } else { 2 * total };
 
     // Pass 1: read every row, collecting the keys to look up in one query each.
     let mut given = Vec::with_capacity(total);
@@ -348,7 +351,7 @@ pub async fn run(
     let mut plan = Vec::new();
     for (done, (row, g)) in given.into_iter().enumerate() {
         if done % 1000 == 0 {
-            progress(done, total);
+            progress(done, check_total);
         }
         let no_cols = Vec::new();
         let reported = bad_cols.get(&row).unwrap_or(&no_cols);
@@ -484,12 +487,15 @@ pub async fn run(
             }
         }
     }
-    progress(total, total);
+
 
     report.committed = !options.dry_run && (report.invalid == 0 || options.skip_invalid);
     if !report.committed {
+        progress(total, total);
         return Ok(());
     }
+    let all = total + plan.len();
+    progress(total, all);
     let today = crate::members::today();
     let masked = |r: MemberRow| r.into_member(key, Reveal::default(), today);
     let with_import = |m: crate::members::types::Member| {
@@ -499,7 +505,10 @@ pub async fn run(
         }
         v
     };
-    for item in plan {
+    for (i, item) in plan.into_iter().enumerate() {
+        if i % 500 == 0 && i > 0 {
+            progress(total + i, all);
+        }
         match item {
             Planned::Create(rec, _row) => {
                 let id = queries::insert(conn, key, &rec).await?;
@@ -514,5 +523,6 @@ pub async fn run(
             }
         }
     }
+    progress(all, all);
     Ok(())
 }

@@ -110,6 +110,9 @@ pub async fn run(
     let today = crate::members::today();
     let total = loc.rows.len();
     report.rows_read = total as i32;
+    // Progress counts rows checked and then (a commit) records written; until the plan is known,
+    // a commit assumes every row writes, so the fraction only grows.
+    let check_total = if options.dry_run { total } else { 2 * total };
     // New orgs planned so far, by code: (index in plan, kind).
     let mut new_codes: HashMap<String, (usize, OrgKind)> = HashMap::new();
     let mut seen: HashMap<String, u32> = HashMap::new();
@@ -117,7 +120,7 @@ pub async fn run(
     let mut plan: Vec<Planned> = Vec::new();
     for (done, (row, cells)) in loc.rows.iter().enumerate() {
         if done % 1000 == 0 {
-            progress(done, total);
+            progress(done, check_total);
         }
         let mut problems: Vec<ImportProblem> = Vec::new();
         macro_rules! push {
@@ -279,11 +282,14 @@ pub async fn run(
             }
         }
     }
-    progress(total, total);
+
     report.committed = !options.dry_run && (report.invalid == 0 || options.skip_invalid);
     if !report.committed {
+        progress(total, total);
         return Ok(());
     }
+    let all = total + plan.len();
+    progress(total, all);
     // Ids of the orgs created, by their index in the plan (for children on later rows).
     let mut created: HashMap<usize, i64> = HashMap::new();
     let with_import = |org: Option<crate::orgs::types::Org>| {
@@ -296,6 +302,9 @@ pub async fn run(
         })
     };
     for (i, item) in plan.into_iter().enumerate() {
+        if i % 500 == 0 && i > 0 {
+            progress(total + i, all);
+        }
         match item {
             Planned::Create(v, parent_ref) => {
                 let parent_id = match parent_ref {
@@ -345,5 +354,6 @@ pub async fn run(
             }
         }
     }
+    progress(all, all);
     Ok(())
 }
