@@ -283,6 +283,7 @@ const zhCN = {
     doneTitle: '导入完成',
     doneText: (c: number, u: number, s: number) => `新增 ${c} 条，更新 ${u} 条${s ? `，跳过 ${s} 条有误的行` : ''}。`,
     notCommitted: '未写入任何数据',
+    blocked: (n: number) => `校验之后数据有变化，现有 ${n} 行有误。请重新校验后再导入。`,
     again: '继续导入',
     finish: '完成',
     dryRunTitle: '校验报告（尚未写入）',

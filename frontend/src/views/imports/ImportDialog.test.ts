@@ -83,3 +83,25 @@ describe('import dialog', () => {
     w.unmount()
   })
 })
+
+describe('import dialog, a commit blocked after all', () => {
+  it('says nothing was written and does not tell the list to reload', async () => {
+    onFetch((req) => {
+      const dryRun = new URL(req.url).searchParams.get('dry_run') === 'true'
+      const clean = { ...dry, invalid: 0, problems: [] }
+      return json(dryRun ? clean : { ...dry, dry_run: false, committed: false, invalid: 1, problems: [problems[0]] })
+    })
+    const w = mount(ImportDialog, { attachTo: document.body, global: { stubs: { transition: false } } })
+    w.vm.open('orgs')
+    await settle()
+    await drop(new File([new Uint8Array(10)], 'orgs.csv'))
+    click('[data-testid=import-validate]')
+    await settle()
+    click('[data-testid=import-commit]')
+    await settle()
+    expect(q('[data-testid=import-done]')?.textContent).toContain('未写入任何数据')
+    expect(q('[data-testid=import-done]')?.textContent).toContain('现有 1 行有误')
+    expect(w.emitted('imported')).toBeUndefined()
+    w.unmount()
+  })
+})
