@@ -126,6 +126,11 @@ async fn a_messy_file_is_read_as_a_patient_clerk_would_and_a_second_run_changes_
     assert_eq!(audit[0].0, "import");
     assert_eq!(audit[0].3.as_ref().unwrap()["import_id"], import_id);
     assert_eq!(audit[0].3.as_ref().unwrap()["name"], "孙一");
+    // The entry shows the member as the API's list does (personal data masked).
+    let mut after = audit[0].3.clone().unwrap();
+    after.as_object_mut().unwrap().remove("import_id");
+    let listed = fx.send(Req::get(format!("/api/v1/members?org_id={}&q=%E5%AD%99%E4%B8%80", fx.orgs.b1)).token(&admin)).await.json; // 孙一
+    assert_eq!(after, listed["items"][0]);
 
     // The same file again: matched by 外部编号 or ID number, nothing changes and it says so.
     let audit_rows = count(&fx, "audit_log").await;
@@ -221,6 +226,10 @@ async fn a_changed_row_updates_the_member_it_matches() {
     let audit = fx.audit("member", id).await;
     let last = audit.iter().rev().find(|a| a.0 == "import").unwrap();
     assert_eq!((last.2.as_ref().unwrap()["name"].as_str(), last.3.as_ref().unwrap()["name"].as_str()), (Some("吴一"), Some("吴一一")));
+    let mut after = last.3.clone().unwrap();
+    after.as_object_mut().unwrap().remove("import_id");
+    let listed = fx.send(Req::get(format!("/api/v1/members?org_id={}&q=%E5%90%B4", fx.orgs.b1)).token(&admin)).await.json; // 吴
+    assert_eq!(after, listed["items"][0], "after = the record as listed, version bumped");
     // A member of another scope cannot be changed by a file.
     let com2 = fx.login(users::COM_C2).await;
     let r = fx.send(upload_req("members", "dry_run=true", "change.csv", "外部编号,姓名\nF001,吴某\n".as_bytes()).token(&com2)).await;

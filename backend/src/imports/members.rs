@@ -11,13 +11,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::read::{Cell, normalize_text, parse_date};
 use super::{ImportOptions, ImportProblem, ImportReport, Importer, Located, Progress};
-use crate::audit;
 use crate::crypto::DataKey;
 use crate::error::AppError;
 use crate::members::queries::{self, ID_NUMBER_INDEX, MemberRow, Reveal};
-use crate::members::rules::MemberRecord;
+use crate::members::id_number;
+use crate::members::rules::{MemberRecord, mask_phone, standing_years};
 use crate::members::today;
-use crate::members::types::{Category, Gender, Status};
+use crate::members::types::{Category, Gender, Member, Status};
 use crate::orgs::types::OrgKind;
 use crate::schema::{code_lists, members, org_closure, orgs, people};
 
@@ -55,6 +55,7 @@ pub const STATUSES: [&str; 5] = ["正常", "停止党籍", "出党", "死亡", "
 
 struct OrgInfo {
     code: String,
+    name: String,
     kind: OrgKind,
 }
 
@@ -74,8 +75,8 @@ impl Context {
         let mut ctx = Context { orgs: HashMap::new(), by_code: HashMap::new(), by_name: HashMap::new(), managed: None, codes: HashSet::new() };
         for (id, code, name, kind) in rows {
             ctx.by_code.insert(code.clone(), id);
-            ctx.by_name.entry(name).or_default().push(id);
-            ctx.orgs.insert(id, OrgInfo { code, kind: OrgKind::parse(&kind).unwrap_or(OrgKind::Branch) });
+            ctx.by_name.entry(name.clone()).or_default().push(id);
+            ctx.orgs.insert(id, OrgInfo { code, name, kind: OrgKind::parse(&kind).unwrap_or(OrgKind::Branch) });
         }
         if !by.scope.all {
             let ids: Vec<i64> = org_closure::table
@@ -250,6 +251,34 @@ fn normalized_id(id: &str) -> String {
 enum Planned {
     Create(Box<MemberRecord>, u32),
     Update(i64, Box<MemberRecord>),
+}
+
+/// (member id, before, after) of one audit entry.
+type AuditEntry = (i64, Option<serde_json::Value>, serde_json::Value);
+
+/// Writes the collected audit entries (action `import`) in one statement.
+async fn flush_audit(conn: &mut AsyncPgConnection, by: &Importer, entries: &mut Vec<AuditEntry>) -> Result<(), AppError> {
+    use crate::schema::audit_log as l;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let by = by.by();
+    let rows: Vec<_> = entries
+        .drain(..)
+        .map(|(id, before, after)| {
+            (
+                l::account_id.eq(by.account_id),
+                l::ip.eq(by.ip.map(str::to_string)),
+                l::action.eq("import"),
+                l::entity.eq("member"),
+                l::entity_id.eq(Some(id)),
+                l::before.eq(before),
+                l::after.eq(Some(after)),
+            )
+        })
+        .collect();
+    diesel::insert_into(l::table).values(rows).execute(conn).await?;
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -496,33 +525,64 @@ pub async fn run(
     }
     let all = total + plan.len();
     progress(total, all);
-    let today = crate::members::today();
-    let masked = |r: MemberRow| r.into_member(key, Reveal::default(), today);
-    let with_import = |m: crate::members::types::Member| {
+    // Each write is audited with the record as the API shows it (personal data masked) and the
+    // import's id; the entries go in batches.
+    let org_name = |id: i64| ctx.orgs.get(&id).map(|o| o.name.clone()).unwrap_or_default();
+    let shown = |id: i64, rec: &MemberRecord, version: i32| -> serde_json::Value {
+        let m = Member {
+            id,
+            external_id: rec.external_id.clone(),
+            name: rec.name.clone(),
+            gender: rec.gender,
+            id_number: rec.id_number.as_deref().map(id_number::mask),
+            birth_date: rec.birth_date,
+            ethnicity: rec.ethnicity.clone(),
+            native_place: rec.native_place.clone(),
+            education: rec.education.clone(),
+            degree: rec.degree.clone(),
+            job_category: rec.job_category.clone(),
+            post: rec.post.clone(),
+            title: rec.title.clone(),
+            phone: rec.phone.as_deref().map(mask_phone),
+            work_started_on: rec.work_started_on,
+            category: rec.category,
+            org_id: rec.org_id,
+            org_name: org_name(rec.org_id),
+            joined_at: rec.joined_at,
+            full_member_at: rec.full_member_at,
+            status: rec.status,
+            is_flowing: rec.is_flowing,
+            lost_contact: rec.lost_contact,
+            standing_years: standing_years(rec.full_member_at, today),
+            version,
+        };
         let mut v = serde_json::to_value(m).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.insert("import_id".into(), import_id.into());
         }
         v
     };
+    let mut entries: Vec<AuditEntry> = Vec::new();
     for (i, item) in plan.into_iter().enumerate() {
         if i % 500 == 0 && i > 0 {
             progress(total + i, all);
+            flush_audit(conn, by, &mut entries).await?;
         }
         match item {
             Planned::Create(rec, _row) => {
                 let id = queries::insert(conn, key, &rec).await?;
-                let after = queries::get_row(conn, id).await?.map(masked).map(with_import);
-                audit::record(conn, by.by(), "import", "member", Some(id), None::<&()>, after.as_ref()).await?;
+                entries.push((id, None, shown(id, &rec, 1)));
             }
             Planned::Update(id, rec) => {
-                let before = stored.remove(&id).map(masked);
+                let old = stored.remove(&id);
+                let version = old.as_ref().map_or(1, |r| r.version + 1);
+                let before = old.map(|r| serde_json::to_value(r.into_member(key, Reveal::default(), today)).unwrap_or_default());
                 queries::update(conn, key, id, &rec).await?;
-                let after = queries::get_row(conn, id).await?.map(masked).map(with_import);
-                audit::record(conn, by.by(), "import", "member", Some(id), before.as_ref(), after.as_ref()).await?;
+                entries.push((id, before, shown(id, &rec, version)));
             }
         }
     }
+    flush_audit(conn, by, &mut entries).await?;
     progress(all, all);
     Ok(())
 }
