@@ -91,6 +91,10 @@ check_port() {
     [[ $1 =~ ^[0-9]+$ ]] && (($1 > 0 && $1 < 65536)) || die "bad port: '$1'"
 }
 
+port_in_use() { # PORT
+    "$(client pg_isready)" -q -h 127.0.0.1 -p "$1" >/dev/null 2>&1 || (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
 running() { # DIR
     [[ -f $1/PG_VERSION ]] && as_owner "$BINDIR/pg_ctl" -D "$1" status >/dev/null 2>&1
 }
@@ -197,8 +201,7 @@ cmd_start() { # DIR PORT [fast]
     fi
 
     # Something else on that port? Starting would fail with a confusing log line.
-    if "$(client pg_isready)" -q -h 127.0.0.1 -p "$port" >/dev/null 2>&1 ||
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    if port_in_use "$port"; then
         die "port $port on 127.0.0.1 is already in use by another program; choose another port"
     fi
 
@@ -285,7 +288,21 @@ cmd_test_url() { # DIR PORT
     elif [[ -n ${DATABASE_URL:-} ]]; then
         cmd_admin_url "$DATABASE_URL"
     else
-        cmd_start "$1" "$2" fast
+        # The test cluster is private and throwaway: when its usual port is held by something else
+        # (another checkout's test cluster, say), take the next free port rather than fail.
+        local dir port=$2
+        check_port "$port"
+        dir=$(abs_dir "$1")
+        need_bindir "$dir"
+        if running "$dir"; then
+            port=$(sed -n 4p "$dir/postmaster.pid" 2>/dev/null || echo "$port")
+        else
+            while port_in_use "$port"; do
+                ((port < $2 + 50)) || die "no free port in $2..$((port)) on 127.0.0.1"
+                port=$((port + 1))
+            done
+        fi
+        cmd_start "$1" "$port" fast
     fi
 }
 
