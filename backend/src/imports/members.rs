@@ -336,40 +336,7 @@ pub async fn run(
             // deadlock): an edit through the API meanwhile waits, then meets the bumped version.
             members::table.filter(members::person_id.eq_any(chunk)).select(members::person_id).order(members::person_id).for_update().load::<i64>(conn).await?;
         }
-        let rows: Vec<MemberRow> = members::table
-            .inner_join(people::table)
-            .inner_join(orgs::table)
-            .filter(members::person_id.eq_any(chunk))
-            .select((
-                people::id,
-                people::external_id,
-                people::name,
-                people::gender,
-                people::id_number_enc,
-                people::id_number_masked,
-                people::birth_date,
-                people::ethnicity,
-                people::native_place,
-                people::education,
-                people::degree,
-                people::job_category,
-                people::post,
-                people::title,
-                people::phone_enc,
-                people::phone_masked,
-                people::work_started_on,
-                members::category,
-                members::org_id,
-                orgs::name,
-                members::joined_at,
-                members::full_member_at,
-                members::status,
-                members::is_flowing,
-                members::lost_contact,
-                members::version,
-            ))
-            .load(conn)
-            .await?;
+        let rows: Vec<MemberRow> = crate::members::queries::get_rows(conn, chunk).await?;
         stored.extend(rows.into_iter().map(|r| (r.id, r)));
     }
 

@@ -133,6 +133,17 @@ pub async fn get_row(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<Mem
         .optional()?)
 }
 
+/// Member rows by id, in no particular order (a caller's batch).
+pub async fn get_rows(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<Vec<MemberRow>, AppError> {
+    Ok(members::table
+        .inner_join(people::table)
+        .inner_join(orgs::table)
+        .filter(members::person_id.eq_any(ids))
+        .select(member_columns!())
+        .load::<MemberRow>(conn)
+        .await?)
+}
+
 /// Locks the membership row for a write and returns (version, org_id).
 pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<(i32, i64)>, AppError> {
     Ok(members::table.find(id).select((members::version, members::org_id)).for_update().first(conn).await.optional()?)

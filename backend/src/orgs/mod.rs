@@ -94,7 +94,8 @@ pub async fn list_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQuery
     Ok(HttpResponse::Ok().json(Page { items, total, page, page_size: size }))
 }
 
-fn validate(code: &str, name: &str, founded: Option<NaiveDate>, dissolved: Option<NaiveDate>, term_start: Option<NaiveDate>, term_end: Option<NaiveDate>) -> Result<(), AppError> {
+/// The field rules of an org record, shared by the API, imports and sync.
+pub fn field_errors(code: &str, name: &str, founded: Option<NaiveDate>, dissolved: Option<NaiveDate>, term_start: Option<NaiveDate>, term_end: Option<NaiveDate>) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if code.is_empty() || code.len() > 64 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
         errors.push(FieldError::new("code", "invalid_code", "use 1-64 letters, digits, '-', '_' or '.'", "编码须为 1-64 位字母、数字或 - _ ."));
@@ -112,6 +113,11 @@ fn validate(code: &str, name: &str, founded: Option<NaiveDate>, dissolved: Optio
     {
         errors.push(FieldError::new("term_end", "before_term_start", "the term must end after it starts", "届期结束日期须晚于开始日期"));
     }
+    errors
+}
+
+fn validate(code: &str, name: &str, founded: Option<NaiveDate>, dissolved: Option<NaiveDate>, term_start: Option<NaiveDate>, term_end: Option<NaiveDate>) -> Result<(), AppError> {
+    let errors = field_errors(code, name, founded, dissolved, term_start, term_end);
     if errors.is_empty() { Ok(()) } else { Err(AppError::validation(errors)) }
 }
 

@@ -287,26 +287,6 @@ pub async fn apply(conn: &mut AsyncPgConnection, actor: &Actor, items: &[Value])
     Ok(report)
 }
 
-fn validate(code: &str, name: &str, founded: Option<NaiveDate>, dissolved: Option<NaiveDate>, term_start: Option<NaiveDate>, term_end: Option<NaiveDate>) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    if code.is_empty() || code.len() > 64 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
-        errors.push(FieldError::new("code", "invalid_code", "use 1-64 letters, digits, '-', '_' or '.'", "编码须为 1-64 位字母、数字或 - _ ."));
-    }
-    if name.is_empty() || name.chars().count() > 200 {
-        errors.push(FieldError::new("name", "required", "the name is required (at most 200 characters)", "请填写名称（不超过 200 字）"));
-    }
-    if let (Some(f), Some(d)) = (founded, dissolved)
-        && d < f
-    {
-        errors.push(FieldError::new("dissolved_on", "before_founded", "cannot be dissolved before it was founded", "撤销日期不能早于成立日期"));
-    }
-    if let (Some(s), Some(e)) = (term_start, term_end)
-        && e <= s
-    {
-        errors.push(FieldError::new("term_end", "before_term_start", "the term must end after it starts", "届期结束日期须晚于开始日期"));
-    }
-    errors
-}
 
 fn kind_refused(field: &str, kind: OrgKind, parent: Option<OrgKind>) -> AppError {
     let (en, zh) = match parent {
@@ -367,7 +347,7 @@ async fn apply_one(conn: &mut AsyncPgConnection, actor: &Actor, manage: &Scope, 
             };
             let flat = |v: Option<Option<NaiveDate>>| v.flatten();
             let (founded, dissolved, term_start, term_end) = (flat(item.founded_on), flat(item.dissolved_on), flat(item.term_start), flat(item.term_end));
-            let errors = validate(&code, &name, founded, dissolved, term_start, term_end);
+            let errors = crate::orgs::field_errors(&code, &name, founded, dissolved, term_start, term_end);
             if !errors.is_empty() {
                 return Err(AppError::validation(errors));
             }
@@ -409,7 +389,7 @@ async fn apply_one(conn: &mut AsyncPgConnection, actor: &Actor, manage: &Scope, 
             let term_start = item.term_start.unwrap_or(row.term_start);
             let term_end = item.term_end.unwrap_or(row.term_end);
             let parent_id = parent.unwrap_or(row.parent_id);
-            let errors = validate(&code, &name, founded, dissolved, term_start, term_end);
+            let errors = crate::orgs::field_errors(&code, &name, founded, dissolved, term_start, term_end);
             if !errors.is_empty() {
                 return Err(AppError::validation(errors));
             }
