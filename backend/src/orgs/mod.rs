@@ -15,7 +15,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use self::types::{CreateOrg, MoveOrg, Org, OrgKind, OrgRow, PathItem, SubtreeOrg, UpdateOrg};
+use self::types::{CreateOrg, MoveOrg, Org, OrgFields, OrgKind, OrgRow, PathItem, SubtreeOrg, UpdateOrg};
 use crate::audit::{self, By};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, FieldError, Problem};
@@ -174,15 +174,17 @@ pub async fn create_org(state: web::Data<AppState>, actor: Actor, body: ApiJson<
                 }
                 let id: i64 = diesel::insert_into(orgs::table)
                     .values((
-                        orgs::external_id.eq(body.external_id.as_deref().map(str::trim).filter(|s| !s.is_empty())),
-                        orgs::code.eq(&code),
-                        orgs::name.eq(&name),
-                        orgs::kind.eq(body.kind.as_str()),
+                        OrgFields {
+                            external_id: body.external_id.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+                            code: &code,
+                            name: &name,
+                            kind: body.kind.as_str(),
+                            founded_on: body.founded_on,
+                            dissolved_on: body.dissolved_on,
+                            term_start: body.term_start,
+                            term_end: body.term_end,
+                        },
                         orgs::parent_id.eq(body.parent_id),
-                        orgs::founded_on.eq(body.founded_on),
-                        orgs::dissolved_on.eq(body.dissolved_on),
-                        orgs::term_start.eq(body.term_start),
-                        orgs::term_end.eq(body.term_end),
                     ))
                     .returning(orgs::id)
                     .get_result(conn)
@@ -292,14 +294,16 @@ pub async fn update_org(state: web::Data<AppState>, actor: Actor, req: HttpReque
                 }
                 diesel::update(orgs::table.find(id))
                     .set((
-                        orgs::external_id.eq(&external_id),
-                        orgs::code.eq(&code),
-                        orgs::name.eq(&name),
-                        orgs::kind.eq(kind.as_str()),
-                        orgs::founded_on.eq(founded),
-                        orgs::dissolved_on.eq(dissolved),
-                        orgs::term_start.eq(term_start),
-                        orgs::term_end.eq(term_end),
+                        OrgFields {
+                            external_id: external_id.as_deref(),
+                            code: &code,
+                            name: &name,
+                            kind: kind.as_str(),
+                            founded_on: founded,
+                            dissolved_on: dissolved,
+                            term_start,
+                            term_end,
+                        },
                         orgs::version.eq(orgs::version + 1),
                         orgs::updated_at.eq(diesel::dsl::now),
                     ))

@@ -78,6 +78,22 @@ impl OrgRow {
     }
 }
 
+/// The writable fields of an org row, as the API and the sync write them: one struct for
+/// insert and update so the two cannot drift (`None` writes NULL). The parent is set apart,
+/// since a change of parent is a move (the closure trigger).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = orgs, treat_none_as_null = true)]
+pub struct OrgFields<'a> {
+    pub external_id: Option<&'a str>,
+    pub code: &'a str,
+    pub name: &'a str,
+    pub kind: &'static str,
+    pub founded_on: Option<NaiveDate>,
+    pub dissolved_on: Option<NaiveDate>,
+    pub term_start: Option<NaiveDate>,
+    pub term_end: Option<NaiveDate>,
+}
+
 /// An organization.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({

@@ -23,7 +23,7 @@ use crate::error::{AppError, AppResult, FieldError, Problem, deserialize_problem
 use crate::http::ApiQuery;
 use crate::members::today;
 use crate::orgs::queries as oq;
-use crate::orgs::types::{OrgKind, OrgRow, double_option};
+use crate::orgs::types::{OrgFields, OrgKind, OrgRow, double_option};
 use crate::schema::{org_closure, orgs};
 use crate::{AppState, db};
 
@@ -359,15 +359,17 @@ async fn apply_one(conn: &mut AsyncPgConnection, actor: &Actor, manage: &Scope, 
             code_free(conn, &code, None).await?;
             let id: i64 = diesel::insert_into(orgs::table)
                 .values((
-                    orgs::external_id.eq(&item.external_id),
-                    orgs::code.eq(&code),
-                    orgs::name.eq(&name),
-                    orgs::kind.eq(kind.as_str()),
+                    OrgFields {
+                    external_id: Some(&item.external_id),
+                    code: &code,
+                    name: &name,
+                    kind: kind.as_str(),
+                    founded_on: founded,
+                    dissolved_on: dissolved,
+                    term_start,
+                    term_end,
+                },
                     orgs::parent_id.eq(parent),
-                    orgs::founded_on.eq(founded),
-                    orgs::dissolved_on.eq(dissolved),
-                    orgs::term_start.eq(term_start),
-                    orgs::term_end.eq(term_end),
                 ))
                 .returning(orgs::id)
                 .get_result(conn)
@@ -441,15 +443,17 @@ async fn apply_one(conn: &mut AsyncPgConnection, actor: &Actor, manage: &Scope, 
             let before = oq::get(conn, id).await?;
             diesel::update(orgs::table.find(id))
                 .set((
-                    orgs::external_id.eq(&item.external_id),
-                    orgs::code.eq(&code),
-                    orgs::name.eq(&name),
-                    orgs::kind.eq(kind.as_str()),
+                    OrgFields {
+                    external_id: Some(&item.external_id),
+                    code: &code,
+                    name: &name,
+                    kind: kind.as_str(),
+                    founded_on: founded,
+                    dissolved_on: dissolved,
+                    term_start,
+                    term_end,
+                },
                     orgs::parent_id.eq(parent_id),
-                    orgs::founded_on.eq(founded),
-                    orgs::dissolved_on.eq(dissolved),
-                    orgs::term_start.eq(term_start),
-                    orgs::term_end.eq(term_end),
                     orgs::version.eq(orgs::version + 1),
                     orgs::updated_at.eq(diesel::dsl::now),
                 ))
