@@ -169,6 +169,7 @@ diesel::table! {
         unchanged -> Int4,
         invalid -> Int4,
         report -> Jsonb,
+        job_id -> Nullable<Int8>,
     }
 }
 

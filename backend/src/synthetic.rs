@@ -484,7 +484,7 @@ pub async fn run(url: &str, key: &DataKey, size: Size) -> Result<(), BoxError> {
     for (name, _) in &indexes {
         tx.batch_execute(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\""))).await?;
     }
-    tx.batch_execute("ALTER TABLE members DISABLE TRIGGER members_history").await?;
+    tx.batch_execute("ALTER TABLE members DISABLE TRIGGER members_history_insert").await?;
 
     let total = size.members;
     let (seed, key2, people_orgs) = (size.seed, key.clone(), orgs.clone());
@@ -571,7 +571,7 @@ pub async fn run(url: &str, key: &DataKey, size: Size) -> Result<(), BoxError> {
             &[&person_base],
         )
         .await?;
-    tx.batch_execute("ALTER TABLE members ENABLE TRIGGER members_history").await?;
+    tx.batch_execute("ALTER TABLE members ENABLE TRIGGER members_history_insert").await?;
     eprintln!("  history  {history:>10} rows in {:.1} s", t_hist.elapsed().as_secs_f64());
 
     let t_idx = Instant::now();

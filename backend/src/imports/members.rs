@@ -11,6 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::read::{Cell, normalize_text, parse_date};
 use super::{ImportOptions, ImportProblem, ImportReport, Importer, Located, Progress};
+use crate::audit;
 use crate::crypto::DataKey;
 use crate::error::AppError;
 use crate::members::queries::{self, ID_NUMBER_INDEX, MemberRow, Reveal};
@@ -248,37 +249,12 @@ fn normalized_id(id: &str) -> String {
     normalize_text(id).to_uppercase()
 }
 
+/// Records written per batch (and per progress step).
+const WRITE_BATCH: usize = 5_000;
+
 enum Planned {
-    Create(Box<MemberRecord>, u32),
+    Create(Box<MemberRecord>),
     Update(i64, Box<MemberRecord>),
-}
-
-/// (member id, before, after) of one audit entry.
-type AuditEntry = (i64, Option<serde_json::Value>, serde_json::Value);
-
-/// Writes the collected audit entries (action `import`) in one statement.
-async fn flush_audit(conn: &mut AsyncPgConnection, by: &Importer, entries: &mut Vec<AuditEntry>) -> Result<(), AppError> {
-    use crate::schema::audit_log as l;
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let by = by.by();
-    let rows: Vec<_> = entries
-        .drain(..)
-        .map(|(id, before, after)| {
-            (
-                l::account_id.eq(by.account_id),
-                l::ip.eq(by.ip.map(str::to_string)),
-                l::action.eq("import"),
-                l::entity.eq("member"),
-                l::entity_id.eq(Some(id)),
-                l::before.eq(before),
-                l::after.eq(Some(after)),
-            )
-        })
-        .collect();
-    diesel::insert_into(l::table).values(rows).execute(conn).await?;
-    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -470,7 +446,7 @@ pub async fn run(
         }
         match (person, before) {
             (Some(pid), Some(b)) => {
-                if format!("{b:?}") == format!("{rec:?}") {
+                if b == rec {
                     report.unchanged += 1;
                 } else {
                     report.updated += 1;
@@ -479,7 +455,7 @@ pub async fn run(
             }
             _ => {
                 report.created += 1;
-                plan.push(Planned::Create(Box::new(rec), row));
+                plan.push(Planned::Create(Box::new(rec)));
             }
         }
     }
@@ -529,27 +505,41 @@ pub async fn run(
         }
         v
     };
-    let mut entries: Vec<AuditEntry> = Vec::new();
-    for (i, item) in plan.into_iter().enumerate() {
-        if i % 500 == 0 && i > 0 {
-            progress(total + i, all);
-            flush_audit(conn, by, &mut entries).await?;
-        }
+    // The writes go in set-based batches (members::queries::insert_many / update_many), each
+    // followed by its audit entries, so a 100,000-row file costs a few dozen statements.
+    let mut creates: Vec<MemberRecord> = Vec::new();
+    let mut updates: Vec<(i64, MemberRecord)> = Vec::new();
+    for item in plan {
         match item {
-            Planned::Create(rec, _row) => {
-                let id = queries::insert(conn, key, &rec).await?;
-                entries.push((id, None, shown(id, &rec, 1)));
-            }
-            Planned::Update(id, rec) => {
-                let old = stored.remove(&id);
-                let version = old.as_ref().map_or(1, |r| r.version + 1);
-                let before = old.map(|r| serde_json::to_value(r.into_member(key, Reveal::default(), today)).unwrap_or_default());
-                queries::update(conn, key, id, &rec).await?;
-                entries.push((id, before, shown(id, &rec, version)));
-            }
+            Planned::Create(rec) => creates.push(*rec),
+            Planned::Update(id, rec) => updates.push((id, *rec)),
         }
     }
-    flush_audit(conn, by, &mut entries).await?;
+    let mut done = total;
+    for chunk in creates.chunks(WRITE_BATCH) {
+        let recs: Vec<&MemberRecord> = chunk.iter().collect();
+        let ids = queries::insert_many(conn, key, &recs).await?;
+        let entries: Vec<audit::Entry> = ids.iter().zip(chunk).map(|(id, rec)| (*id, None, shown(*id, rec, 1))).collect();
+        audit::record_many(conn, by.by(), "import", "member", &entries).await?;
+        done += chunk.len();
+        progress(done, all);
+    }
+    for chunk in updates.chunks(WRITE_BATCH) {
+        let items: Vec<(i64, &MemberRecord)> = chunk.iter().map(|(id, rec)| (*id, rec)).collect();
+        queries::update_many(conn, key, &items).await?;
+        let entries: Vec<audit::Entry> = chunk
+            .iter()
+            .map(|(id, rec)| {
+                let old = stored.remove(id);
+                let version = old.as_ref().map_or(1, |r| r.version + 1);
+                let before = old.map(|r| serde_json::to_value(r.into_member(key, Reveal::default(), today)).unwrap_or_default());
+                (*id, before, shown(*id, rec, version))
+            })
+            .collect();
+        audit::record_many(conn, by.by(), "import", "member", &entries).await?;
+        done += chunk.len();
+        progress(done, all);
+    }
     progress(all, all);
     Ok(())
 }

@@ -275,6 +275,215 @@ pub async fn update(conn: &mut AsyncPgConnection, key: &DataKey, id: i64, rec: &
     Ok(())
 }
 
+/// Rows per statement of the bulk writes: large enough that per-statement costs vanish, small
+/// enough that the bound arrays of one statement stay a few megabytes.
+const BULK_CHUNK: usize = 5_000;
+
+/// Inserts many records (an import, a sync batch) in a few set-based statements instead of two
+/// per record: ids are drawn from the sequence first, then each table takes its rows as
+/// `INSERT … SELECT FROM unnest($arrays)`, and the history trigger runs once per statement.
+/// Answers the new ids, in the order of `recs`.
+pub async fn insert_many(conn: &mut AsyncPgConnection, key: &DataKey, recs: &[&MemberRecord]) -> Result<Vec<i64>, AppError> {
+    use diesel::sql_types::{BigInt, Integer};
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let mut ids = Vec::with_capacity(recs.len());
+    for chunk in recs.chunks(BULK_CHUNK) {
+        let drawn: Vec<Id> = diesel::sql_query("SELECT nextval('people_id_seq') AS id FROM generate_series(1, $1)")
+            .bind::<Integer, _>(chunk.len() as i32)
+            .load(conn)
+            .await?;
+        let chunk_ids: Vec<i64> = drawn.into_iter().map(|r| r.id).collect();
+        let people: Vec<PersonRow<'_>> = chunk.iter().map(|r| person_row(key, r)).collect::<Result<_, _>>()?;
+        PersonColumns::of(&people).insert(conn, &chunk_ids).await?;
+        MembershipColumns::of(chunk.iter().map(|r| membership_row(r))).insert(conn, &chunk_ids).await?;
+        ids.extend(chunk_ids);
+    }
+    Ok(ids)
+}
+
+/// Writes many whole records (as [`update`] does one), in set-based statements.
+pub async fn update_many(conn: &mut AsyncPgConnection, key: &DataKey, items: &[(i64, &MemberRecord)]) -> Result<(), AppError> {
+    for chunk in items.chunks(BULK_CHUNK) {
+        let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
+        let people: Vec<PersonRow<'_>> = chunk.iter().map(|(_, r)| person_row(key, r)).collect::<Result<_, _>>()?;
+        PersonColumns::of(&people).update(conn, &ids).await?;
+        MembershipColumns::of(chunk.iter().map(|(_, r)| membership_row(r))).update(conn, &ids).await?;
+    }
+    Ok(())
+}
+
+/// [`PersonRow`]s turned into one array per column, bound to an `unnest`.
+struct PersonColumns<'a> {
+    external_id: Vec<Option<&'a str>>,
+    name: Vec<&'a str>,
+    name_initials: Vec<&'a str>,
+    name_pinyin: Vec<&'a str>,
+    gender: Vec<&'static str>,
+    id_number_enc: Vec<Option<&'a [u8]>>,
+    id_number_hash: Vec<Option<&'a [u8]>>,
+    id_number_masked: Vec<Option<&'a str>>,
+    birth_date: Vec<Option<NaiveDate>>,
+    ethnicity: Vec<Option<&'a str>>,
+    native_place: Vec<Option<&'a str>>,
+    education: Vec<Option<&'a str>>,
+    degree: Vec<Option<&'a str>>,
+    job_category: Vec<Option<&'a str>>,
+    post: Vec<Option<&'a str>>,
+    title: Vec<Option<&'a str>>,
+    phone_enc: Vec<Option<&'a [u8]>>,
+    phone_masked: Vec<Option<&'a str>>,
+    work_started_on: Vec<Option<NaiveDate>>,
+}
+
+/// The `unnest` of the people columns, in [`PersonColumns`]' bind order after the ids ($1).
+const PEOPLE_UNNEST: &str = "unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bytea[], \
+    $9::text[], $10::date[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bytea[], \
+    $19::text[], $20::date[]) AS u(id, external_id, name, name_initials, name_pinyin, gender, id_number_enc, id_number_hash, \
+    id_number_masked, birth_date, ethnicity, native_place, education, degree, job_category, post, title, phone_enc, phone_masked, \
+    work_started_on)";
+
+macro_rules! bind_person_columns {
+    ($q:expr, $c:expr, $ids:expr) => {{
+        use diesel::sql_types::{Array, BigInt, Bytea, Date, Nullable, Text};
+        $q.bind::<Array<BigInt>, _>($ids)
+            .bind::<Array<Nullable<Text>>, _>(&$c.external_id)
+            .bind::<Array<Text>, _>(&$c.name)
+            .bind::<Array<Text>, _>(&$c.name_initials)
+            .bind::<Array<Text>, _>(&$c.name_pinyin)
+            .bind::<Array<Text>, _>(&$c.gender)
+            .bind::<Array<Nullable<Bytea>>, _>(&$c.id_number_enc)
+            .bind::<Array<Nullable<Bytea>>, _>(&$c.id_number_hash)
+            .bind::<Array<Nullable<Text>>, _>(&$c.id_number_masked)
+            .bind::<Array<Nullable<Date>>, _>(&$c.birth_date)
+            .bind::<Array<Nullable<Text>>, _>(&$c.ethnicity)
+            .bind::<Array<Nullable<Text>>, _>(&$c.native_place)
+            .bind::<Array<Nullable<Text>>, _>(&$c.education)
+            .bind::<Array<Nullable<Text>>, _>(&$c.degree)
+            .bind::<Array<Nullable<Text>>, _>(&$c.job_category)
+            .bind::<Array<Nullable<Text>>, _>(&$c.post)
+            .bind::<Array<Nullable<Text>>, _>(&$c.title)
+            .bind::<Array<Nullable<Bytea>>, _>(&$c.phone_enc)
+            .bind::<Array<Nullable<Text>>, _>(&$c.phone_masked)
+            .bind::<Array<Nullable<Date>>, _>(&$c.work_started_on)
+    }};
+}
+
+impl<'a> PersonColumns<'a> {
+    fn of(rows: &'a [PersonRow<'a>]) -> Self {
+        PersonColumns {
+            external_id: rows.iter().map(|r| r.external_id).collect(),
+            name: rows.iter().map(|r| r.name).collect(),
+            name_initials: rows.iter().map(|r| r.name_initials.as_str()).collect(),
+            name_pinyin: rows.iter().map(|r| r.name_pinyin.as_str()).collect(),
+            gender: rows.iter().map(|r| r.gender).collect(),
+            id_number_enc: rows.iter().map(|r| r.id_number_enc.as_deref()).collect(),
+            id_number_hash: rows.iter().map(|r| r.id_number_hash.as_deref()).collect(),
+            id_number_masked: rows.iter().map(|r| r.id_number_masked.as_deref()).collect(),
+            birth_date: rows.iter().map(|r| r.birth_date).collect(),
+            ethnicity: rows.iter().map(|r| r.ethnicity).collect(),
+            native_place: rows.iter().map(|r| r.native_place).collect(),
+            education: rows.iter().map(|r| r.education).collect(),
+            degree: rows.iter().map(|r| r.degree).collect(),
+            job_category: rows.iter().map(|r| r.job_category).collect(),
+            post: rows.iter().map(|r| r.post).collect(),
+            title: rows.iter().map(|r| r.title).collect(),
+            phone_enc: rows.iter().map(|r| r.phone_enc.as_deref()).collect(),
+            phone_masked: rows.iter().map(|r| r.phone_masked.as_deref()).collect(),
+            work_started_on: rows.iter().map(|r| r.work_started_on).collect(),
+        }
+    }
+
+    async fn insert(&self, conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<(), AppError> {
+        let sql = format!(
+            "INSERT INTO people (id, external_id, name, name_initials, name_pinyin, gender, id_number_enc, id_number_hash, id_number_masked, \
+             birth_date, ethnicity, native_place, education, degree, job_category, post, title, phone_enc, phone_masked, work_started_on) \
+             SELECT * FROM {PEOPLE_UNNEST}"
+        );
+        bind_person_columns!(diesel::sql_query(sql), self, ids).execute(conn).await?;
+        Ok(())
+    }
+
+    async fn update(&self, conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<(), AppError> {
+        let sql = format!(
+            "UPDATE people p SET external_id = u.external_id, name = u.name, name_initials = u.name_initials, name_pinyin = u.name_pinyin, \
+             gender = u.gender, id_number_enc = u.id_number_enc, id_number_hash = u.id_number_hash, id_number_masked = u.id_number_masked, \
+             birth_date = u.birth_date, ethnicity = u.ethnicity, native_place = u.native_place, education = u.education, degree = u.degree, \
+             job_category = u.job_category, post = u.post, title = u.title, phone_enc = u.phone_enc, phone_masked = u.phone_masked, \
+             work_started_on = u.work_started_on, version = p.version + 1, updated_at = now() \
+             FROM {PEOPLE_UNNEST} WHERE p.id = u.id"
+        );
+        bind_person_columns!(diesel::sql_query(sql), self, ids).execute(conn).await?;
+        Ok(())
+    }
+}
+
+/// [`MembershipRow`]s as one array per column.
+#[derive(Default)]
+struct MembershipColumns {
+    org_id: Vec<i64>,
+    category: Vec<&'static str>,
+    joined_at: Vec<NaiveDate>,
+    full_member_at: Vec<Option<NaiveDate>>,
+    status: Vec<&'static str>,
+    is_flowing: Vec<bool>,
+    lost_contact: Vec<bool>,
+}
+
+const MEMBERS_UNNEST: &str = "unnest($1::bigint[], $2::bigint[], $3::text[], $4::date[], $5::date[], $6::text[], $7::bool[], $8::bool[]) \
+    AS u(person_id, org_id, category, joined_at, full_member_at, status, is_flowing, lost_contact)";
+
+macro_rules! bind_membership_columns {
+    ($q:expr, $c:expr, $ids:expr) => {{
+        use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text};
+        $q.bind::<Array<BigInt>, _>($ids)
+            .bind::<Array<BigInt>, _>(&$c.org_id)
+            .bind::<Array<Text>, _>(&$c.category)
+            .bind::<Array<Date>, _>(&$c.joined_at)
+            .bind::<Array<Nullable<Date>>, _>(&$c.full_member_at)
+            .bind::<Array<Text>, _>(&$c.status)
+            .bind::<Array<Bool>, _>(&$c.is_flowing)
+            .bind::<Array<Bool>, _>(&$c.lost_contact)
+    }};
+}
+
+impl MembershipColumns {
+    fn of(rows: impl Iterator<Item = MembershipRow>) -> Self {
+        let mut c = MembershipColumns::default();
+        for r in rows {
+            c.org_id.push(r.org_id);
+            c.category.push(r.category);
+            c.joined_at.push(r.joined_at);
+            c.full_member_at.push(r.full_member_at);
+            c.status.push(r.status);
+            c.is_flowing.push(r.is_flowing);
+            c.lost_contact.push(r.lost_contact);
+        }
+        c
+    }
+
+    async fn insert(&self, conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<(), AppError> {
+        let sql = format!(
+            "INSERT INTO members (person_id, org_id, category, joined_at, full_member_at, status, is_flowing, lost_contact) SELECT * FROM {MEMBERS_UNNEST}"
+        );
+        bind_membership_columns!(diesel::sql_query(sql), self, ids).execute(conn).await?;
+        Ok(())
+    }
+
+    async fn update(&self, conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<(), AppError> {
+        let sql = format!(
+            "UPDATE members m SET org_id = u.org_id, category = u.category, joined_at = u.joined_at, full_member_at = u.full_member_at, \
+             status = u.status, is_flowing = u.is_flowing, lost_contact = u.lost_contact, version = m.version + 1, updated_at = now() \
+             FROM {MEMBERS_UNNEST} WHERE m.person_id = u.person_id"
+        );
+        bind_membership_columns!(diesel::sql_query(sql), self, ids).execute(conn).await?;
+        Ok(())
+    }
+}
+
 pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> Result<(), AppError> {
     diesel::delete(people::table.find(id)).execute(conn).await?;
     Ok(())

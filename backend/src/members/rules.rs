@@ -10,7 +10,7 @@ use crate::error::{AppError, FieldError};
 use crate::schema::code_lists;
 
 /// A whole member record in plain text, as validated before it is stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MemberRecord {
     pub external_id: Option<String>,
     pub name: String,
