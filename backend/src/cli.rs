@@ -1,4 +1,4 @@
-//! The `dangjian` command: serve, migrate, openapi, demo-data, gen, user create.
+//! The `dangjian` command: serve, migrate, openapi, demo-data, gen, gen-roster, user create.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -41,6 +41,18 @@ enum Command {
         #[arg(long, default_value_t = 6_000)]
         orgs: u64,
         /// Seed of the random generator, for repeatable data.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Write a generated roster of new members as an import file (for the import benchmark).
+    GenRoster {
+        #[arg(long, default_value_t = 100_000)]
+        rows: u64,
+        /// Members are spread over the first this many branches of the database.
+        #[arg(long, default_value_t = 2_000)]
+        branches: u64,
+        #[arg(long)]
+        out: std::path::PathBuf,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
@@ -110,6 +122,11 @@ async fn run(command: Command) -> CliResult {
         Command::Gen { members, orgs, seed } => {
             let config = Config::from_env()?;
             synthetic::run(&config.database_url, &config.data_key, synthetic::Size { members, orgs, seed }).await?;
+            Ok(())
+        }
+        Command::GenRoster { rows, branches, out, seed } => {
+            let config = Config::from_env()?;
+            synthetic::roster(&config.database_url, &out, rows, branches, seed).await?;
             Ok(())
         }
         Command::User { command: UserCommand::Create { username, grants, id_number } } => {

@@ -288,9 +288,15 @@ struct IdSeqs {
 
 impl IdSeqs {
     fn new(today: NaiveDate) -> Self {
+        Self::starting_at(today, 0)
+    }
+
+    /// Sequences that start at `first` in each cell: a roster drawn with `first` = 250 never
+    /// repeats an ID number of `dangjian gen` (which would need 250 births on one day and place).
+    fn starting_at(today: NaiveDate, first: u16) -> Self {
         let epoch = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
         let days = (today - epoch).num_days().max(1) as usize + 1;
-        IdSeqs { epoch, days, next: vec![0; PLACES.len() * days * 2] }
+        IdSeqs { epoch, days, next: vec![first; PLACES.len() * days * 2] }
     }
 
     fn take(&mut self, region: &str, birth: NaiveDate, male: bool) -> Result<String, BoxError> {
@@ -665,4 +671,72 @@ mod tests {
             assert!(seen.insert(ids.take("320102", birth, true).unwrap()));
         }
     }
+}
+
+/// A generated roster to import (`dangjian gen-roster`): `rows` new members spread over the
+/// first `branches` branches of the database, written as the import template lays them out
+/// (real Excel dates, ID numbers as text), with rust_xlsxwriter's constant-memory sheet. Every
+/// row is valid, so a dry run finds nothing and a commit writes them all.
+pub async fn roster(url: &str, out: &std::path::Path, rows: u64, branches: u64, seed: u64) -> Result<(), BoxError> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    let conn_task = tokio::spawn(connection);
+    let codes: Vec<String> = client
+        .query("SELECT code FROM orgs WHERE kind = 'branch' AND dissolved_on IS NULL ORDER BY id LIMIT $1", &[&(branches as i64)])
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    drop(client);
+    conn_task.abort();
+    if (codes.len() as u64) < branches.max(1) {
+        return Err(format!("the database holds {} branches, fewer than the {branches} asked for (run `dangjian gen --orgs` with more orgs)", codes.len()).into());
+    }
+    let today = Local::now().date_naive();
+    let out = out.to_path_buf();
+    tokio::task::spawn_blocking(move || -> Result<(), BoxError> {
+        let started = Instant::now();
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet_with_constant_memory()?;
+        sheet.set_name("党员名册")?;
+        let date = Format::new().set_num_format("yyyy-mm-dd");
+        let header = [
+            "外部编号", "姓名", "性别", "公民身份号码", "民族", "出生日期", "学历", "工作岗位", "人员类别", "党组织编码", "入党日期", "转正日期", "手机号码", "党籍状态",
+        ];
+        for (c, h) in header.iter().enumerate() {
+            sheet.write_string(0, c as u16, *h)?;
+        }
+        let profiles = [Profile::Faculty, Profile::Staff, Profile::Graduate, Profile::Undergraduate, Profile::Worker, Profile::Retired, Profile::Official];
+        let mut ids = IdSeqs::starting_at(today, 250);
+        let excel = |d: NaiveDate| ExcelDateTime::parse_from_str(&d.format("%Y-%m-%d").to_string());
+        for i in 0..rows {
+            let mut rng = person_rng(seed, i);
+            let profile = profiles[(i % profiles.len() as u64) as usize];
+            let core = demo::draw_core(&mut rng, profile, 0.45, probationary_share(profile), today);
+            let details = demo::draw_details(&mut rng, profile, &core, today);
+            let male = core.gender == Gender::Male;
+            let id = ids.take(details.region, core.birth, male)?;
+            let r = (i + 1) as u32;
+            sheet.write_string(r, 0, format!("R{seed}-{i:07}"))?;
+            sheet.write_string(r, 1, &details.name)?;
+            sheet.write_string(r, 2, if male { "男" } else { "女" })?;
+            sheet.write_string(r, 3, &id)?;
+            sheet.write_string(r, 4, details.ethnicity)?;
+            sheet.write_datetime_with_format(r, 5, excel(core.birth)?, &date)?;
+            sheet.write_string(r, 6, details.education)?;
+            sheet.write_string(r, 7, details.job_category)?;
+            sheet.write_string(r, 8, if core.category == Category::Full { "正式党员" } else { "预备党员" })?;
+            sheet.write_string(r, 9, &codes[(i % codes.len() as u64) as usize])?;
+            sheet.write_datetime_with_format(r, 10, excel(core.joined_at)?, &date)?;
+            if let Some(d) = core.full_member_at {
+                sheet.write_datetime_with_format(r, 11, excel(d)?, &date)?;
+            }
+            sheet.write_string(r, 12, &details.phone)?;
+            sheet.write_string(r, 13, "正常")?;
+        }
+        book.save(&out)?;
+        eprintln!("dangjian gen-roster: {rows} rows over {} branches in {:.1} s: {}", codes.len(), started.elapsed().as_secs_f64(), out.display());
+        Ok(())
+    })
+    .await?
 }

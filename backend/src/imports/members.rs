@@ -263,7 +263,7 @@ pub async fn run(
     key: &DataKey,
     by: &Importer,
     import_id: i64,
-    loc: &Located,
+    loc: &mut Located,
     options: ImportOptions,
     report: &mut ImportReport,
     progress: Progress<'_>,
@@ -280,15 +280,16 @@ pub async fn run(
     let mut given = Vec::with_capacity(total);
     // Columns already reported unreadable, per row: not reported again as missing or invalid.
     let mut bad_cols: HashMap<u32, Vec<String>> = HashMap::new();
-    for (row, cells) in &loc.rows {
+    // The cells are dropped as they are read into fields: the largest thing in memory goes first.
+    for (row, cells) in std::mem::take(&mut loc.rows) {
         let before = report.problems.len();
-        let mut p = RowProblems { row: *row, list: &mut report.problems, count: 0 };
-        let g = read_row(cells, loc, &ctx, &mut p);
+        let mut p = RowProblems { row, list: &mut report.problems, count: 0 };
+        let g = read_row(&cells, loc, &ctx, &mut p);
         if p.count > 0 {
             let cols = report.problems[before..].iter().map(|x| x.column.clone().unwrap_or_default()).collect();
-            bad_cols.insert(*row, cols);
+            bad_cols.insert(row, cols);
         }
-        given.push((*row, g));
+        given.push((row, g));
     }
     let ext_ids: Vec<String> = given.iter().filter_map(|(_, g)| g.external_id.clone()).collect();
     let hashes: Vec<Vec<u8>> = given.iter().filter_map(|(_, g)| g.id_number.as_deref().map(|i| key.blind_index(ID_NUMBER_INDEX, &normalized_id(i)))).collect();

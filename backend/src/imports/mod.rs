@@ -154,43 +154,60 @@ pub struct Located {
     pub rows: Vec<Row>,
 }
 
-/// Finds the header row: in the first sheet that has one, within its first 10 rows, the row
-/// with the most known headers (at least two).
+/// The header row of a sheet: which known field each column index holds.
+pub struct Header {
+    /// Index of the header row among the rows given to [`find_header`].
+    pub index: usize,
+    pub columns: Vec<(usize, &'static str)>,
+    pub unknown: Vec<String>,
+    pub duplicate: Vec<String>,
+}
+
+/// The header among a sheet's first rows: the row with the most known headers (at least two)
+/// within the first 10.
+pub fn find_header(rows: &[Row], known: &[(&'static str, &'static str)]) -> Option<Header> {
+    let mut best: Option<(usize, usize)> = None;
+    for (i, (_, cells)) in rows.iter().enumerate().take(10) {
+        let hits = cells.iter().filter(|c| known.iter().any(|(h, _)| *h == read::header_key(&c.text()))).count();
+        if hits >= 2 && best.is_none_or(|(_, b)| hits > b) {
+            best = Some((i, hits));
+        }
+    }
+    let (index, _) = best?;
+    let mut h = Header { index, columns: Vec::new(), unknown: Vec::new(), duplicate: Vec::new() };
+    for (ci, cell) in rows[index].1.iter().enumerate() {
+        let key = read::header_key(&cell.text());
+        if key.is_empty() {
+            continue;
+        }
+        match known.iter().find(|(k, _)| *k == key) {
+            Some((_, field)) if !h.columns.iter().any(|(_, f)| f == field) => h.columns.push((ci, *field)),
+            // A second column for the same field: the first one counts.
+            Some(_) => h.duplicate.push(cell.text()),
+            None => h.unknown.push(cell.text()),
+        }
+    }
+    Some(h)
+}
+
+/// Finds the header row (in the first sheet that has one, see [`find_header`]) of sheets read whole.
 pub fn locate(sheets: Vec<read::Sheet>, known: &[(&'static str, &'static str)]) -> Result<Located, AppError> {
     for (si, sheet) in sheets.into_iter().enumerate() {
-        let mut best: Option<(usize, usize)> = None;
-        for (i, (_, cells)) in sheet.rows.iter().enumerate().take(10) {
-            let hits = cells.iter().filter(|c| known.iter().any(|(h, _)| *h == read::header_key(&c.text()))).count();
-            if hits >= 2 && best.is_none_or(|(_, b)| hits > b) {
-                best = Some((i, hits));
-            }
-        }
-        let Some((hi, _)) = best else { continue };
+        let Some(h) = find_header(&sheet.rows, known) else { continue };
         let mut rows = sheet.rows;
-        let data = rows.split_off(hi + 1);
-        let Some((header_row, header)) = rows.pop() else { continue };
-        let mut columns = Vec::new();
-        let mut unknown = Vec::new();
-        let mut duplicate = Vec::new();
-        for (ci, cell) in header.iter().enumerate() {
-            let key = read::header_key(&cell.text());
-            if key.is_empty() {
-                continue;
-            }
-            match known.iter().find(|(h, _)| *h == key) {
-                Some((_, field)) if !columns.iter().any(|(_, f)| f == field) => columns.push((ci, *field)),
-                // A second column for the same field: the first one counts.
-                Some(_) => duplicate.push(cell.text()),
-                None => unknown.push(cell.text()),
-            }
-        }
+        let data = rows.split_off(h.index + 1);
+        let header_row = rows.last().map_or(0, |r| r.0);
         let rows: Vec<Row> = data.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.is_empty())).collect();
-        return Ok(Located { sheet: si, header_row, columns, unknown, duplicate, rows });
+        return Ok(Located { sheet: si, header_row, columns: h.columns, unknown: h.unknown, duplicate: h.duplicate, rows });
     }
-    Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_header_row", "No header row found", "未找到表头").with_detail(
+    Err(no_header_row())
+}
+
+pub fn no_header_row() -> AppError {
+    AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_header_row", "No header row found", "未找到表头").with_detail(
         "no row in the first rows of any sheet holds the template's column headers",
         "表格前 10 行中没有找到模板的列名（如“姓名”“党组织编码”），请使用导入模板",
-    ))
+    )
 }
 
 /// Validates the file and, unless a dry run (or blocked by invalid rows), writes it, all in one
@@ -209,15 +226,15 @@ pub async fn run_import(
     if bytes.len() > MAX_FILE_BYTES {
         return Err(file_too_large());
     }
-    let sheets = read::read_sheets(bytes, file_name, MAX_ROWS)?;
     let known = match kind {
         ImportKind::Members => members::COLUMNS,
         ImportKind::Orgs => orgs::COLUMNS,
     };
-    let located = locate(sheets, known)?;
-    if located.rows.len() > MAX_ROWS {
-        return Err(read::too_many_rows(MAX_ROWS));
-    }
+    // Parsing a large workbook takes a second or two of CPU: off the async worker threads.
+    let (owned, name) = (bytes.to_vec(), file_name.to_string());
+    let mut located = tokio::task::spawn_blocking(move || read::read_located(&owned, &name, MAX_ROWS, known))
+        .await
+        .map_err(|e| AppError::internal(format!("reading the upload: {e}")))??;
     conn.transaction::<_, AppError, _>(async move |conn| {
         let import_id: i64 = diesel::insert_into(imports::table)
             .values((
@@ -250,7 +267,7 @@ pub async fn run_import(
             });
         }
         match kind {
-            ImportKind::Members => members::run(conn, key, by, import_id, &located, options, &mut report, progress).await?,
+            ImportKind::Members => members::run(conn, key, by, import_id, &mut located, options, &mut report, progress).await?,
             ImportKind::Orgs => orgs::run(conn, by, import_id, &located, options, &mut report, progress).await?,
         }
         // By row, as a clerk reads them (stable: a row's problems keep their column order).

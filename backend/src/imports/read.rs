@@ -5,9 +5,10 @@
 use std::io::Cursor;
 
 use actix_web::http::StatusCode;
-use calamine::{Data, Reader};
+use calamine::{Data, DataRef, Reader};
 use chrono::NaiveDate;
 
+use super::{Located, Row, find_header, no_header_row};
 use crate::error::AppError;
 
 /// The most an uploaded archive (xlsx, ods) may unpack to.
@@ -145,11 +146,8 @@ pub fn read_sheets(bytes: &[u8], file_name: &str, max_rows: usize) -> Result<Vec
     match sniff(bytes, file_name)? {
         Format::Text => Ok(vec![read_csv(bytes, max_rows)?]),
         format => {
-            if format == Format::Zip && zip_uncompressed_size(bytes)? > MAX_UNCOMPRESSED {
-                return Err(AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "uncompressed_too_large", "The file is too large", "文件过大").with_detail(
-                    format!("the workbook would unpack to more than {} MB", MAX_UNCOMPRESSED / 1024 / 1024),
-                    format!("表格解压后超过 {} MB，请拆分后分批导入", MAX_UNCOMPRESSED / 1024 / 1024),
-                ));
+            if format == Format::Zip {
+                check_unzipped_size(bytes)?;
             }
             let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| not_a_spreadsheet())?;
             let mut sheets = Vec::new();
@@ -172,6 +170,168 @@ pub fn read_sheets(bytes: &[u8], file_name: &str, max_rows: usize) -> Result<Vec
     }
 }
 
+/// Reads the data rows under the header row of the first sheet that has one (see
+/// [`find_header`]), streaming: an `.xlsx` is parsed cell by cell with calamine's cells reader,
+/// never as a whole-sheet `Range`, and only non-blank rows of that one sheet are kept, as compact
+/// [`Cell`]s. More than `max_rows` data rows are refused as soon as they are seen.
+pub fn read_located(bytes: &[u8], file_name: &str, max_rows: usize, known: &[(&'static str, &'static str)]) -> Result<Located, AppError> {
+    let mut feeder = Feeder { known, max_rows, sheet: 0, probe: Vec::new(), found: None };
+    match sniff(bytes, file_name)? {
+        Format::Text => {
+            let sheet = read_csv(bytes, max_rows)?;
+            for (n, cells) in sheet.rows {
+                if feeder.push(n, cells)? == Flow::NextSheet {
+                    break;
+                }
+            }
+            feeder.end_sheet();
+        }
+        format => {
+            if format == Format::Zip {
+                check_unzipped_size(bytes)?;
+            }
+            match calamine::Xlsx::new(Cursor::new(bytes)) {
+                Ok(mut book) => {
+                    for name in book.sheet_names() {
+                        let mut reader = book.worksheet_cells_reader(&name).map_err(|_| not_a_spreadsheet())?;
+                        let mut current: Option<(u32, Vec<Cell>)> = None;
+                        let mut flow = Flow::More;
+                        while let Some(cell) = reader.next_cell().map_err(|_| not_a_spreadsheet())? {
+                            let (r, c) = cell.get_position();
+                            if current.as_ref().is_some_and(|(n, _)| *n != r + 1)
+                                && let Some((n, cells)) = current.take()
+                            {
+                                flow = feeder.push(n, cells)?;
+                                if flow == Flow::NextSheet {
+                                    break;
+                                }
+                            }
+                            let value = cell_of_ref(cell.get_value());
+                            let (_, cells) = current.get_or_insert_with(|| (r + 1, Vec::new()));
+                            if value != Cell::Empty {
+                                let c = c as usize;
+                                if cells.len() <= c {
+                                    cells.resize(c + 1, Cell::Empty);
+                                }
+                                cells[c] = value;
+                            }
+                        }
+                        if flow != Flow::NextSheet
+                            && let Some((n, cells)) = current.take()
+                        {
+                            feeder.push(n, cells)?;
+                        }
+                        if feeder.end_sheet() {
+                            break;
+                        }
+                    }
+                }
+                // .xls and .ods (rarely large): read whole, as calamine offers them.
+                Err(_) => {
+                    for sheet in read_sheets(bytes, file_name, max_rows)? {
+                        for (n, cells) in sheet.rows {
+                            if feeder.push(n, cells)? == Flow::NextSheet {
+                                break;
+                            }
+                        }
+                        if feeder.end_sheet() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    feeder.found.ok_or_else(no_header_row)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    More,
+    /// This sheet has no header in its first rows: skip the rest of it.
+    NextSheet,
+}
+
+/// Takes a sheet's rows one by one: the first 10 are held until the header is found among them,
+/// then the data rows are kept (blank ones dropped).
+struct Feeder<'k> {
+    known: &'k [(&'static str, &'static str)],
+    max_rows: usize,
+    sheet: usize,
+    probe: Vec<Row>,
+    found: Option<Located>,
+}
+
+impl Feeder<'_> {
+    fn push(&mut self, n: u32, cells: Vec<Cell>) -> Result<Flow, AppError> {
+        if let Some(loc) = &mut self.found {
+            if cells.iter().any(|c| !c.is_empty()) {
+                if loc.rows.len() >= self.max_rows {
+                    return Err(too_many_rows(self.max_rows));
+                }
+                loc.rows.push((n, cells));
+            }
+            return Ok(Flow::More);
+        }
+        self.probe.push((n, cells));
+        if self.probe.len() < 10 {
+            return Ok(Flow::More);
+        }
+        Ok(if self.locate()? { Flow::More } else { Flow::NextSheet })
+    }
+
+    /// Looks for the header among the held rows; on success the rows after it become data.
+    fn locate(&mut self) -> Result<bool, AppError> {
+        let probe = std::mem::take(&mut self.probe);
+        let Some(h) = find_header(&probe, self.known) else { return Ok(false) };
+        let header_row = probe[h.index].0;
+        self.found = Some(Located { sheet: self.sheet, header_row, columns: h.columns, unknown: h.unknown, duplicate: h.duplicate, rows: Vec::new() });
+        for (n, cells) in probe.into_iter().skip(h.index + 1) {
+            self.push(n, cells)?;
+        }
+        Ok(true)
+    }
+
+    /// The end of a sheet: answers whether the header was found (reading can stop).
+    fn end_sheet(&mut self) -> bool {
+        if self.found.is_none() && !self.probe.is_empty() {
+            // Fewer than 10 rows in all: look among those (push cannot fail here: they are few).
+            let _ = self.locate();
+        }
+        self.probe.clear();
+        self.sheet += 1;
+        self.found.is_some()
+    }
+}
+
+fn check_unzipped_size(bytes: &[u8]) -> Result<(), AppError> {
+    if zip_uncompressed_size(bytes)? > MAX_UNCOMPRESSED {
+        return Err(AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "uncompressed_too_large", "The file is too large", "文件过大").with_detail(
+            format!("the workbook would unpack to more than {} MB", MAX_UNCOMPRESSED / 1024 / 1024),
+            format!("表格解压后超过 {} MB，请拆分后分批导入", MAX_UNCOMPRESSED / 1024 / 1024),
+        ));
+    }
+    Ok(())
+}
+
+fn cell_of_ref(d: &DataRef<'_>) -> Cell {
+    match d {
+        DataRef::SharedString(s) => Cell::Text((*s).to_string()),
+        DataRef::String(s) => Cell::Text(s.clone()),
+        DataRef::Int(i) => Cell::Number(*i as f64),
+        DataRef::Float(f) => Cell::Number(*f),
+        DataRef::Bool(b) => Cell::Text(if *b { "是" } else { "否" }.into()),
+        DataRef::DateTime(dt) => dt.as_datetime().map(|d| Cell::Date(d.date())).unwrap_or(Cell::Number(dt.as_f64())),
+        DataRef::DateTimeIso(s) => iso_date(s),
+        DataRef::DurationIso(s) => Cell::Text(s.clone()),
+        DataRef::Empty | DataRef::Error(_) => Cell::Empty,
+    }
+}
+
+fn iso_date(s: &str) -> Cell {
+    s.get(..10).and_then(|p| NaiveDate::parse_from_str(p, "%Y-%m-%d").ok()).map(Cell::Date).unwrap_or_else(|| Cell::Text(s.to_string()))
+}
+
 pub fn too_many_rows(max_rows: usize) -> AppError {
     AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "too_many_rows", "The file has too many rows", "文件行数过多")
         .with_detail(format!("at most {max_rows} rows per import"), format!("每次最多导入 {max_rows} 行，请拆分后分批导入"))
@@ -185,7 +345,7 @@ fn cell_of(d: &Data) -> Cell {
         Data::Float(f) => Cell::Number(*f),
         Data::Bool(b) => Cell::Text(if *b { "是" } else { "否" }.into()),
         Data::DateTime(dt) => dt.as_datetime().map(|d| Cell::Date(d.date())).unwrap_or(Cell::Number(dt.as_f64())),
-        Data::DateTimeIso(s) => s.get(..10).and_then(|p| NaiveDate::parse_from_str(p, "%Y-%m-%d").ok()).map(Cell::Date).unwrap_or_else(|| Cell::Text(s.clone())),
+        Data::DateTimeIso(s) => iso_date(s),
         Data::DurationIso(s) => Cell::Text(s.clone()),
     }
 }

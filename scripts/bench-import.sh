@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# `make bench` (second part): the member import at the size issue 4 names. A generated roster of
+# BENCH_IMPORT_ROWS (100,000) new members over BENCH_IMPORT_BRANCHES (2,000) branches, as XLSX, is
+# uploaded to a release server: a dry run, then a commit. Beside it, in the same run and on the
+# same tables, the ceiling: `COPY` of the very rows the commit wrote (exported to CSV) back into
+# `people` and `members` (with their indexes and the history trigger), inside a transaction that
+# is rolled back. Also the server's peak memory (VmHWM). Writes the figures into
+# docs/benchmarks.md between the `bench-import:begin` and `bench-import:end` markers.
+#
+# Data: a fresh database dangjian_import_bench on the benchmark cluster (.data/pg-bench, port
+# 54330, `fast` mode), with an org tree from `dangjian gen --orgs` and a few members already in it.
+# Settings: BENCH_IMPORT_ROWS, BENCH_IMPORT_BRANCHES, BENCH_PG_DIR, BENCH_PG_PORT, BENCH_IMPORT_BIND
+# (127.0.0.1:18082), BENCH_DOC (docs/benchmarks.md; empty leaves the document alone).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROWS=${BENCH_IMPORT_ROWS:-100000}
+BRANCHES=${BENCH_IMPORT_BRANCHES:-2000}
+PG_DIR=${BENCH_PG_DIR:-.data/pg-bench}
+PG_PORT=${BENCH_PG_PORT:-54330}
+BIND=${BENCH_IMPORT_BIND:-127.0.0.1:18082}
+DOC=${BENCH_DOC-docs/benchmarks.md}
+DB=dangjian_import_bench
+BIN=target/release/dangjian
+WORK=.data/bench-import
+# The targets from the issue: dry run and commit each under 5 s, server memory under 200 MB,
+# the commit within 4x of COPY.
+TARGET_SECONDS=5
+TARGET_MB=200
+TARGET_RATIO=4
+
+say() { printf 'bench-import: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+for tool in psql curl python3; do command -v "$tool" >/dev/null || die "$tool not found"; done
+
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd -P)
+export DANGJIAN_DATA_DIR=$WORK/secrets
+
+scripts/pg.sh start "$PG_DIR" "$PG_PORT" fast >/dev/null
+ADMIN_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+psql -X -q -v ON_ERROR_STOP=1 "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
+URL="postgres://postgres@127.0.0.1:$PG_PORT/$DB"
+export DATABASE_URL=$URL
+PSQL=(psql -X -q -At -v ON_ERROR_STOP=1 "$URL")
+
+say "building the release binary"
+cargo build --release --quiet --bin dangjian
+"$BIN" migrate >/dev/null
+# Enough orgs for BRANCHES branches, and some members already there, as in a live database.
+"$BIN" gen --members 20000 --orgs $((BRANCHES * 5 / 2)) >"$WORK/gen.log" 2>&1 || { cat "$WORK/gen.log" >&2; die "dangjian gen failed"; }
+"$BIN" gen-roster --rows "$ROWS" --branches "$BRANCHES" --out "$WORK/roster.xlsx" 2>&1 | tail -n1 >&2
+FILE_MB=$(python3 -c "import os; print(f'{os.path.getsize(\"$WORK/roster.xlsx\") / 1048576:.1f}')")
+
+SERVER_PID=""
+cleanup() {
+    if [[ -n $SERVER_PID ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+BIND=$BIND RUST_LOG=warn "$BIN" serve >"$WORK/serve.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+    curl -sf -o /dev/null "http://$BIND/api/v1/openapi.json" && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; die "the server exited"; }
+    sleep 0.2
+done
+rss_mb() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SERVER_PID/status"; }
+hwm_mb() { awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$SERVER_PID/status"; }
+IDLE_MB=$(rss_mb)
+
+TOKEN=$(curl -sf -X POST "http://$BIND/api/v1/auth/login" -H 'content-type: application/json' \
+    -d '{"username":"bench_admin","password":"Bench-2026"}' | python3 -c 'import sys, json; print(json.load(sys.stdin)["access_token"])') ||
+    die "login as bench_admin failed (see $WORK/serve.log)"
+
+# One upload, timed by curl from the first byte sent to the last byte of the report received.
+upload() { # dry_run out
+    curl -sS -o "$2" -w '%{http_code} %{time_total}\n' -X POST \
+        "http://$BIND/api/v1/imports/members?dry_run=$1&background=false" \
+        -H "Authorization: Bearer $TOKEN" -F "file=@$WORK/roster.xlsx"
+}
+check_report() { # file expected_created committed
+    python3 - "$@" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+want, committed = int(sys.argv[2]), sys.argv[3] == "true"
+ok = r.get("rows_read") == want and r.get("created") == want and r.get("invalid") == 0 and r.get("committed") == committed
+if not ok:
+    print(f"unexpected report: { {k: r.get(k) for k in ('rows_read', 'created', 'updated', 'invalid', 'committed')} } problems: {r.get('problems', [])[:3]}", file=sys.stderr)
+sys.exit(0 if ok else 1)
+PY
+}
+
+BEFORE=$("${PSQL[@]}" -c "SELECT count(*) FROM members")
+say "dry run of $ROWS rows ($FILE_MB MB)"
+read -r CODE DRY_S < <(upload true "$WORK/dry.json")
+[[ $CODE == 200 ]] || { cat "$WORK/dry.json" >&2; die "dry run answered $CODE"; }
+check_report "$WORK/dry.json" "$ROWS" false || die "the dry run's report is wrong"
+DRY_HWM=$(hwm_mb)
+say "commit"
+read -r CODE COMMIT_S < <(upload false "$WORK/commit.json")
+[[ $CODE == 200 ]] || { cat "$WORK/commit.json" >&2; die "commit answered $CODE"; }
+check_report "$WORK/commit.json" "$ROWS" true || die "the commit's report is wrong"
+PEAK_MB=$(hwm_mb)
+AFTER=$("${PSQL[@]}" -c "SELECT count(*) FROM members")
+[[ $((AFTER - BEFORE)) == "$ROWS" ]] || die "members went from $BEFORE to $AFTER, not up by $ROWS"
+IMPORT_ID=$(python3 -c "import json; print(json.load(open('$WORK/commit.json'))['import_id'])")
+AUDITED=$("${PSQL[@]}" -c "SELECT count(*) FROM audit_log WHERE action = 'import' AND (after->>'import_id')::bigint = $IMPORT_ID")
+HISTORY=$("${PSQL[@]}" -c "SELECT count(*) FROM member_history WHERE person_id > (SELECT max(person_id) FROM members) - $ROWS")
+say "dry run ${DRY_S} s, commit ${COMMIT_S} s; audited $AUDITED, history rows $HISTORY; server peak ${PEAK_MB} MB"
+
+# The ceiling: the committed rows, exported as CSV, deleted and COPYed back in one transaction
+# that is rolled back (so only the COPY statements are timed, on the same tables and indexes).
+IDS="SELECT person_id FROM members ORDER BY person_id DESC LIMIT $ROWS"
+"${PSQL[@]}" -c "\\copy (SELECT * FROM people WHERE id IN ($IDS) ORDER BY id) TO '$WORK/people.csv' WITH (FORMAT csv)"
+"${PSQL[@]}" -c "\\copy (SELECT * FROM members WHERE person_id IN ($IDS) ORDER BY person_id) TO '$WORK/members.csv' WITH (FORMAT csv)"
+COPY_OUT=$(psql -X -v ON_ERROR_STOP=1 "$URL" <<SQL
+BEGIN;
+CREATE TEMP TABLE gone AS $IDS;
+DELETE FROM member_history WHERE person_id IN (SELECT person_id FROM gone);
+DELETE FROM members WHERE person_id IN (SELECT person_id FROM gone);
+DELETE FROM people WHERE id IN (SELECT person_id FROM gone);
+\\timing on
+\\copy people FROM '$WORK/people.csv' WITH (FORMAT csv)
+\\copy members FROM '$WORK/members.csv' WITH (FORMAT csv)
+\\timing off
+ROLLBACK;
+SQL
+)
+COPY_S=$(printf '%s\n' "$COPY_OUT" | python3 -c '
+import re, sys
+ms = [float(m) for m in re.findall(r"Time: ([\d.]+) ms", sys.stdin.read())]
+print(f"{sum(ms) / 1000:.2f}" if len(ms) == 2 else "nan")')
+[[ $COPY_S != nan ]] || { printf '%s\n' "$COPY_OUT" >&2; die "could not time COPY"; }
+
+RATIO=$(python3 -c "print(f'{$COMMIT_S / $COPY_S:.1f}')")
+ok() { python3 -c "print('yes' if $1 else 'no')"; }
+DRY_OK=$(ok "$DRY_S < $TARGET_SECONDS"); COMMIT_OK=$(ok "$COMMIT_S < $TARGET_SECONDS")
+MEM_OK=$(ok "$PEAK_MB < $TARGET_MB"); RATIO_OK=$(ok "$RATIO <= $TARGET_RATIO")
+say "COPY ${COPY_S} s; commit/COPY = ${RATIO}x"
+
+[[ -n $DOC ]] || exit 0
+CPU=$(sed -n 's/^model name\s*:\s*//p' /proc/cpuinfo | head -n1)
+PG_VERSION=$("${PSQL[@]}" -c "SHOW server_version" | awk '{print $1}')
+section=$(mktemp)
+cat >"$section" <<EOF
+<!-- bench-import:begin (written by scripts/bench-import.sh; edit the script, not this section) -->
+## Member import: latest run
+
+| | |
+|---|---|
+| date | $(date -u '+%Y-%m-%d %H:%M UTC') |
+| machine | $(nproc) cores ($CPU); curl, the server and PostgreSQL $PG_VERSION (\`fast\` mode: fsync off, for both sides) share them |
+| file | \`dangjian gen-roster --rows $ROWS --branches $BRANCHES\`: $ROWS new members, 14 columns, real Excel dates, $FILE_MB MB of XLSX |
+| database | $DB: an org tree from \`dangjian gen --orgs $((BRANCHES * 5 / 2))\` with $BEFORE members already in it |
+| request | \`POST /api/v1/imports/members?dry_run=…&background=false\` as \`bench_admin\`, timed by curl (upload to last byte of the report) |
+
+| | seconds | rows/s | target | met |
+|---|---:|---:|---|---|
+| dry run (read, check every row, report) | $DRY_S | $(python3 -c "print(f'{$ROWS / $DRY_S:,.0f}')") | < $TARGET_SECONDS s | $DRY_OK |
+| commit (read, check, write people + members + history + audit, one transaction) | $COMMIT_S | $(python3 -c "print(f'{$ROWS / $COMMIT_S:,.0f}')") | < $TARGET_SECONDS s | $COMMIT_OK |
+| ceiling: \`COPY\` of the same rows from CSV into \`people\` and \`members\`, same run | $COPY_S | $(python3 -c "print(f'{$ROWS / $COPY_S:,.0f}')") | | |
+| commit / COPY | ${RATIO}× | | ≤ ${TARGET_RATIO}× | $RATIO_OK |
+
+Server memory: ${IDLE_MB} MB idle, peak ${DRY_HWM} MB after the dry run and ${PEAK_MB} MB after the commit
+(VmHWM; target < $TARGET_MB MB: $MEM_OK). The commit wrote $AUDITED audit entries and $HISTORY history rows.
+<!-- bench-import:end -->
+EOF
+python3 - "$DOC" "$section" <<'PY'
+import re, sys
+doc_path, section_path = sys.argv[1], sys.argv[2]
+doc = open(doc_path).read()
+section = open(section_path).read().rstrip("\n")
+pattern = re.compile(r"<!-- bench-import:begin.*?<!-- bench-import:end -->", re.S)
+doc = pattern.sub(lambda _: section, doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + section + "\n"
+open(doc_path, "w").write(doc)
+PY
+rm -f "$section"
+say "wrote the figures to $DOC"
