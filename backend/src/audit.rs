@@ -66,28 +66,29 @@ fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
-/// One entry of a bulk write: (entity id, before, after).
-pub type Entry = (i64, Option<serde_json::Value>, serde_json::Value);
+/// One entry of a bulk write: (entity id, before, after), the records as JSON text (a
+/// `serde_json::Value` of a member takes several times the memory of its text).
+pub type Entry = (i64, Option<String>, String);
 
 /// Records many entries of one action on one entity kind (an import, a sync batch) in one
 /// statement per few thousand entries, the JSON bound as arrays to an `unnest`.
 pub async fn record_many(conn: &mut AsyncPgConnection, by: By<'_>, action: &str, entity: &str, entries: &[Entry]) -> Result<(), AppError> {
-    use diesel::sql_types::{Array, BigInt, Jsonb, Nullable, Text};
+    use diesel::sql_types::{Array, BigInt, Nullable, Text};
     for chunk in entries.chunks(5_000) {
         let ids: Vec<i64> = chunk.iter().map(|e| e.0).collect();
-        let before: Vec<Option<&serde_json::Value>> = chunk.iter().map(|e| e.1.as_ref()).collect();
-        let after: Vec<&serde_json::Value> = chunk.iter().map(|e| &e.2).collect();
+        let before: Vec<Option<&str>> = chunk.iter().map(|e| e.1.as_deref()).collect();
+        let after: Vec<&str> = chunk.iter().map(|e| e.2.as_str()).collect();
         diesel::sql_query(
             "INSERT INTO audit_log (account_id, ip, action, entity, entity_id, before, after) \
-             SELECT $1, $2, $3, $4, u.id, u.before, u.after FROM unnest($5::bigint[], $6::jsonb[], $7::jsonb[]) AS u(id, before, after)",
+             SELECT $1, $2, $3, $4, u.id, u.before::jsonb, u.after::jsonb FROM unnest($5::bigint[], $6::text[], $7::text[]) AS u(id, before, after)",
         )
         .bind::<Nullable<BigInt>, _>(by.account_id)
         .bind::<Nullable<Text>, _>(by.ip)
         .bind::<Text, _>(action)
         .bind::<Text, _>(entity)
         .bind::<Array<BigInt>, _>(&ids)
-        .bind::<Array<Nullable<Jsonb>>, _>(&before)
-        .bind::<Array<Jsonb>, _>(&after)
+        .bind::<Array<Nullable<Text>>, _>(&before)
+        .bind::<Array<Text>, _>(&after)
         .execute(conn)
         .await?;
     }

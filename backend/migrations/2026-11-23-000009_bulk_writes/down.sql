@@ -1,4 +1,5 @@
 ALTER TABLE imports DROP COLUMN job_id;
+DROP INDEX member_history_person_idx;
 
 DROP TRIGGER members_history_update ON members;
 DROP TRIGGER members_history_insert ON members;

@@ -44,6 +44,11 @@ CREATE TRIGGER members_history_insert AFTER INSERT ON members
 CREATE TRIGGER members_history_update AFTER UPDATE ON members
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION member_history_update();
 
+-- The history's foreign key to members had no index of its own (only the partial one of open
+-- rows), so deleting a membership scanned the whole history; reading one member's history for a
+-- past date needs it too.
+CREATE INDEX member_history_person_idx ON member_history (person_id, valid_from);
+
 -- An import that runs as a background job (large files): the job that runs it. The import's row
 -- exists from the upload on, so the list shows it while it runs.
 ALTER TABLE imports ADD COLUMN job_id bigint REFERENCES jobs (id) ON DELETE SET NULL;

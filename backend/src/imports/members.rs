@@ -257,6 +257,52 @@ enum Planned {
     Update(i64, Box<MemberRecord>),
 }
 
+/// One batch of records prepared for writing, with its audit entries.
+struct Batch {
+    create: bool,
+    rows: queries::Prepared,
+    audit: Vec<audit::Entry>,
+}
+
+/// The audit entry of an imported record: the member as the API shows it (personal data masked),
+/// with the import's id.
+fn audited_json(id: i64, rec: &MemberRecord, version: i32, org_names: &HashMap<i64, String>, import_id: i64, today: NaiveDate) -> String {
+    #[derive(serde::Serialize)]
+    struct Audited {
+        #[serde(flatten)]
+        member: Member,
+        import_id: i64,
+    }
+    let member = Member {
+        id,
+        external_id: rec.external_id.clone(),
+        name: rec.name.clone(),
+        gender: rec.gender,
+        id_number: rec.id_number.as_deref().map(id_number::mask),
+        birth_date: rec.birth_date,
+        ethnicity: rec.ethnicity.clone(),
+        native_place: rec.native_place.clone(),
+        education: rec.education.clone(),
+        degree: rec.degree.clone(),
+        job_category: rec.job_category.clone(),
+        post: rec.post.clone(),
+        title: rec.title.clone(),
+        phone: rec.phone.as_deref().map(mask_phone),
+        work_started_on: rec.work_started_on,
+        category: rec.category,
+        org_id: rec.org_id,
+        org_name: org_names.get(&rec.org_id).cloned().unwrap_or_default(),
+        joined_at: rec.joined_at,
+        full_member_at: rec.full_member_at,
+        status: rec.status,
+        is_flowing: rec.is_flowing,
+        lost_contact: rec.lost_contact,
+        standing_years: standing_years(rec.full_member_at, today),
+        version,
+    };
+    serde_json::to_string(&Audited { member, import_id }).unwrap_or_default()
+}
+
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
     conn: &mut AsyncPgConnection,
@@ -268,6 +314,8 @@ pub async fn run(
     report: &mut ImportReport,
     progress: Progress<'_>,
 ) -> Result<(), AppError> {
+    let started = std::time::Instant::now();
+    let phase = |what: &str| log::debug!("import {import_id}: {what} after {:.2} s, resident {} MB", started.elapsed().as_secs_f64(), resident_mb());
     let ctx = Context::load(conn, by).await?;
     let today = today();
     let total = loc.rows.len();
@@ -317,6 +365,7 @@ pub async fn run(
         stored.extend(rows.into_iter().map(|r| (r.id, r)));
     }
 
+    phase("rows read into fields and stored records loaded");
     // Pass 2: merge, check, and plan.
     let mut seen_ids: HashMap<String, u32> = HashMap::new();
     let mut seen_ext: HashMap<String, u32> = HashMap::new();
@@ -462,6 +511,7 @@ pub async fn run(
     }
 
 
+    phase("rows checked");
     report.committed = !options.dry_run && (report.invalid == 0 || options.skip_invalid);
     if !report.committed {
         progress(total, total);
@@ -469,45 +519,10 @@ pub async fn run(
     }
     let all = total + plan.len();
     progress(total, all);
-    // Each write is audited with the record as the API shows it (personal data masked) and the
-    // import's id; the entries go in batches.
-    let org_name = |id: i64| ctx.orgs.get(&id).map(|o| o.name.clone()).unwrap_or_default();
-    let shown = |id: i64, rec: &MemberRecord, version: i32| -> serde_json::Value {
-        let m = Member {
-            id,
-            external_id: rec.external_id.clone(),
-            name: rec.name.clone(),
-            gender: rec.gender,
-            id_number: rec.id_number.as_deref().map(id_number::mask),
-            birth_date: rec.birth_date,
-            ethnicity: rec.ethnicity.clone(),
-            native_place: rec.native_place.clone(),
-            education: rec.education.clone(),
-            degree: rec.degree.clone(),
-            job_category: rec.job_category.clone(),
-            post: rec.post.clone(),
-            title: rec.title.clone(),
-            phone: rec.phone.as_deref().map(mask_phone),
-            work_started_on: rec.work_started_on,
-            category: rec.category,
-            org_id: rec.org_id,
-            org_name: org_name(rec.org_id),
-            joined_at: rec.joined_at,
-            full_member_at: rec.full_member_at,
-            status: rec.status,
-            is_flowing: rec.is_flowing,
-            lost_contact: rec.lost_contact,
-            standing_years: standing_years(rec.full_member_at, today),
-            version,
-        };
-        let mut v = serde_json::to_value(m).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            o.insert("import_id".into(), import_id.into());
-        }
-        v
-    };
-    // The writes go in set-based batches (members::queries::insert_many / update_many), each
-    // followed by its audit entries, so a 100,000-row file costs a few dozen statements.
+    // Writing is split in two so that the two cores work at once: a blocking thread prepares
+    // each batch (encrypts, indexes, masks, and renders the audit entries: the record as the API
+    // shows it, personal data masked, with the import's id) while this task writes the previous
+    // batch in set-based statements (members::queries::insert_prepared / update_prepared).
     let mut creates: Vec<MemberRecord> = Vec::new();
     let mut updates: Vec<(i64, MemberRecord)> = Vec::new();
     for item in plan {
@@ -516,31 +531,68 @@ pub async fn run(
             Planned::Update(id, rec) => updates.push((id, *rec)),
         }
     }
+    let new_ids = queries::next_person_ids(conn, creates.len()).await?;
+    let org_names: HashMap<i64, String> = ctx.orgs.iter().map(|(id, o)| (*id, o.name.clone())).collect();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch, AppError>>(1);
+    let producer = {
+        let key = key.clone();
+        tokio::task::spawn_blocking(move || {
+            let audited = |id: i64, rec: &MemberRecord, version: i32| audited_json(id, rec, version, &org_names, import_id, today);
+            for (chunk, ids) in creates.chunks(WRITE_BATCH).zip(new_ids.chunks(WRITE_BATCH)) {
+                let recs: Vec<&MemberRecord> = chunk.iter().collect();
+                let batch = queries::Prepared::new(&key, ids.to_vec(), &recs).map(|rows| Batch {
+                    create: true,
+                    audit: ids.iter().zip(chunk).map(|(id, rec)| (*id, None, audited(*id, rec, 1))).collect(),
+                    rows,
+                });
+                if tx.blocking_send(batch).is_err() {
+                    return;
+                }
+            }
+            for chunk in updates.chunks(WRITE_BATCH) {
+                let recs: Vec<&MemberRecord> = chunk.iter().map(|(_, r)| r).collect();
+                let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
+                let batch = queries::Prepared::new(&key, ids, &recs).map(|rows| Batch {
+                    create: false,
+                    audit: chunk
+                        .iter()
+                        .map(|(id, rec)| {
+                            let old = stored.remove(id);
+                            let version = old.as_ref().map_or(1, |r| r.version + 1);
+                            let before = old.map(|r| serde_json::to_string(&r.into_member(&key, Reveal::default(), today)).unwrap_or_default());
+                            (*id, before, audited(*id, rec, version))
+                        })
+                        .collect(),
+                    rows,
+                });
+                if tx.blocking_send(batch).is_err() {
+                    return;
+                }
+            }
+        })
+    };
     let mut done = total;
-    for chunk in creates.chunks(WRITE_BATCH) {
-        let recs: Vec<&MemberRecord> = chunk.iter().collect();
-        let ids = queries::insert_many(conn, key, &recs).await?;
-        let entries: Vec<audit::Entry> = ids.iter().zip(chunk).map(|(id, rec)| (*id, None, shown(*id, rec, 1))).collect();
-        audit::record_many(conn, by.by(), "import", "member", &entries).await?;
-        done += chunk.len();
+    while let Some(batch) = rx.recv().await {
+        let batch = batch?;
+        if batch.create {
+            queries::insert_prepared(conn, &batch.rows).await?;
+        } else {
+            queries::update_prepared(conn, &batch.rows).await?;
+        }
+        audit::record_many(conn, by.by(), "import", "member", &batch.audit).await?;
+        done += batch.rows.len();
         progress(done, all);
     }
-    for chunk in updates.chunks(WRITE_BATCH) {
-        let items: Vec<(i64, &MemberRecord)> = chunk.iter().map(|(id, rec)| (*id, rec)).collect();
-        queries::update_many(conn, key, &items).await?;
-        let entries: Vec<audit::Entry> = chunk
-            .iter()
-            .map(|(id, rec)| {
-                let old = stored.remove(id);
-                let version = old.as_ref().map_or(1, |r| r.version + 1);
-                let before = old.map(|r| serde_json::to_value(r.into_member(key, Reveal::default(), today)).unwrap_or_default());
-                (*id, before, shown(*id, rec, version))
-            })
-            .collect();
-        audit::record_many(conn, by.by(), "import", "member", &entries).await?;
-        done += chunk.len();
-        progress(done, all);
-    }
+    producer.await.map_err(|e| AppError::internal(format!("preparing the import's rows: {e}")))?;
+    phase("rows written");
     progress(all, all);
     Ok(())
+}
+
+/// The process's resident memory (for the debug log of large imports).
+fn resident_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .map_or(0, |kb| kb / 1024)
 }

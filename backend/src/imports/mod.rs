@@ -235,6 +235,7 @@ pub async fn run_import(
     let mut located = tokio::task::spawn_blocking(move || read::read_located(&owned, &name, MAX_ROWS, known))
         .await
         .map_err(|e| AppError::internal(format!("reading the upload: {e}")))??;
+    log::debug!("{file_name}: {} data rows read", located.rows.len());
     conn.transaction::<_, AppError, _>(async move |conn| {
         let import_id: i64 = diesel::insert_into(imports::table)
             .values((

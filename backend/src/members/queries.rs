@@ -275,67 +275,106 @@ pub async fn update(conn: &mut AsyncPgConnection, key: &DataKey, id: i64, rec: &
     Ok(())
 }
 
-/// Rows per statement of the bulk writes: large enough that per-statement costs vanish, small
-/// enough that the bound arrays of one statement stay a few megabytes.
-const BULK_CHUNK: usize = 5_000;
-
-/// Inserts many records (an import, a sync batch) in a few set-based statements instead of two
-/// per record: ids are drawn from the sequence first, then each table takes its rows as
-/// `INSERT … SELECT FROM unnest($arrays)`, and the history trigger runs once per statement.
-/// Answers the new ids, in the order of `recs`.
-pub async fn insert_many(conn: &mut AsyncPgConnection, key: &DataKey, recs: &[&MemberRecord]) -> Result<Vec<i64>, AppError> {
+/// Ids for `n` new people, drawn from the sequence in one statement (so a bulk insert knows its
+/// ids, and what it audits, before it writes).
+pub async fn next_person_ids(conn: &mut AsyncPgConnection, n: usize) -> Result<Vec<i64>, AppError> {
     use diesel::sql_types::{BigInt, Integer};
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = BigInt)]
         id: i64,
     }
-    let mut ids = Vec::with_capacity(recs.len());
-    for chunk in recs.chunks(BULK_CHUNK) {
-        let drawn: Vec<Id> = diesel::sql_query("SELECT nextval('people_id_seq') AS id FROM generate_series(1, $1)")
-            .bind::<Integer, _>(chunk.len() as i32)
-            .load(conn)
-            .await?;
-        let chunk_ids: Vec<i64> = drawn.into_iter().map(|r| r.id).collect();
-        let people: Vec<PersonRow<'_>> = chunk.iter().map(|r| person_row(key, r)).collect::<Result<_, _>>()?;
-        PersonColumns::of(&people).insert(conn, &chunk_ids).await?;
-        MembershipColumns::of(chunk.iter().map(|r| membership_row(r))).insert(conn, &chunk_ids).await?;
-        ids.extend(chunk_ids);
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let drawn: Vec<Id> = diesel::sql_query("SELECT nextval('people_id_seq') AS id FROM generate_series(1, $1)").bind::<Integer, _>(n as i32).load(conn).await?;
+    Ok(drawn.into_iter().map(|r| r.id).collect())
+}
+
+/// Records turned into one array per column, sealed (encrypted, blind-indexed, masked) and ready
+/// to bind: CPU work only, so a caller can prepare the next batch on a blocking thread while the
+/// previous one is written.
+pub struct Prepared {
+    ids: Vec<i64>,
+    people: PersonColumns,
+    members: MembershipColumns,
+}
+
+impl Prepared {
+    /// `ids[i]` is the person id of `recs[i]` (new ones from [`next_person_ids`]).
+    pub fn new(key: &DataKey, ids: Vec<i64>, recs: &[&MemberRecord]) -> Result<Prepared, AppError> {
+        let mut people = PersonColumns::default();
+        for r in recs {
+            people.push(person_row(key, r)?);
+        }
+        Ok(Prepared { ids, people, members: MembershipColumns::of(recs.iter().map(|r| membership_row(r))) })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// Inserts prepared records in two set-based statements (`INSERT … SELECT FROM unnest($arrays)`),
+/// instead of two per record; the history trigger runs once per statement.
+pub async fn insert_prepared(conn: &mut AsyncPgConnection, p: &Prepared) -> Result<(), AppError> {
+    p.people.insert(conn, &p.ids).await?;
+    p.members.insert(conn, &p.ids).await
+}
+
+/// Writes prepared whole records over the stored ones (as [`update`] does one).
+pub async fn update_prepared(conn: &mut AsyncPgConnection, p: &Prepared) -> Result<(), AppError> {
+    p.people.update(conn, &p.ids).await?;
+    p.members.update(conn, &p.ids).await
+}
+
+/// Rows per statement of the bulk writes: large enough that per-statement costs vanish, small
+/// enough that the bound arrays of one statement stay a few megabytes.
+pub const BULK_CHUNK: usize = 5_000;
+
+/// Inserts many records (a sync batch); answers the new ids in the order of `recs`.
+pub async fn insert_many(conn: &mut AsyncPgConnection, key: &DataKey, recs: &[&MemberRecord]) -> Result<Vec<i64>, AppError> {
+    let ids = next_person_ids(conn, recs.len()).await?;
+    for (chunk, chunk_ids) in recs.chunks(BULK_CHUNK).zip(ids.chunks(BULK_CHUNK)) {
+        insert_prepared(conn, &Prepared::new(key, chunk_ids.to_vec(), chunk)?).await?;
     }
     Ok(ids)
 }
 
-/// Writes many whole records (as [`update`] does one), in set-based statements.
+/// Writes many whole records, in set-based statements.
 pub async fn update_many(conn: &mut AsyncPgConnection, key: &DataKey, items: &[(i64, &MemberRecord)]) -> Result<(), AppError> {
     for chunk in items.chunks(BULK_CHUNK) {
-        let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
-        let people: Vec<PersonRow<'_>> = chunk.iter().map(|(_, r)| person_row(key, r)).collect::<Result<_, _>>()?;
-        PersonColumns::of(&people).update(conn, &ids).await?;
-        MembershipColumns::of(chunk.iter().map(|(_, r)| membership_row(r))).update(conn, &ids).await?;
+        let recs: Vec<&MemberRecord> = chunk.iter().map(|(_, r)| *r).collect();
+        update_prepared(conn, &Prepared::new(key, chunk.iter().map(|(id, _)| *id).collect(), &recs)?).await?;
     }
     Ok(())
 }
 
-/// [`PersonRow`]s turned into one array per column, bound to an `unnest`.
-struct PersonColumns<'a> {
-    external_id: Vec<Option<&'a str>>,
-    name: Vec<&'a str>,
-    name_initials: Vec<&'a str>,
-    name_pinyin: Vec<&'a str>,
+/// [`PersonRow`]s as one (owned) array per column, bound to an `unnest`.
+#[derive(Default)]
+struct PersonColumns {
+    external_id: Vec<Option<String>>,
+    name: Vec<String>,
+    name_initials: Vec<String>,
+    name_pinyin: Vec<String>,
     gender: Vec<&'static str>,
-    id_number_enc: Vec<Option<&'a [u8]>>,
-    id_number_hash: Vec<Option<&'a [u8]>>,
-    id_number_masked: Vec<Option<&'a str>>,
+    id_number_enc: Vec<Option<Vec<u8>>>,
+    id_number_hash: Vec<Option<Vec<u8>>>,
+    id_number_masked: Vec<Option<String>>,
     birth_date: Vec<Option<NaiveDate>>,
-    ethnicity: Vec<Option<&'a str>>,
-    native_place: Vec<Option<&'a str>>,
-    education: Vec<Option<&'a str>>,
-    degree: Vec<Option<&'a str>>,
-    job_category: Vec<Option<&'a str>>,
-    post: Vec<Option<&'a str>>,
-    title: Vec<Option<&'a str>>,
-    phone_enc: Vec<Option<&'a [u8]>>,
-    phone_masked: Vec<Option<&'a str>>,
+    ethnicity: Vec<Option<String>>,
+    native_place: Vec<Option<String>>,
+    education: Vec<Option<String>>,
+    degree: Vec<Option<String>>,
+    job_category: Vec<Option<String>>,
+    post: Vec<Option<String>>,
+    title: Vec<Option<String>>,
+    phone_enc: Vec<Option<Vec<u8>>>,
+    phone_masked: Vec<Option<String>>,
     work_started_on: Vec<Option<NaiveDate>>,
 }
 
@@ -372,29 +411,28 @@ macro_rules! bind_person_columns {
     }};
 }
 
-impl<'a> PersonColumns<'a> {
-    fn of(rows: &'a [PersonRow<'a>]) -> Self {
-        PersonColumns {
-            external_id: rows.iter().map(|r| r.external_id).collect(),
-            name: rows.iter().map(|r| r.name).collect(),
-            name_initials: rows.iter().map(|r| r.name_initials.as_str()).collect(),
-            name_pinyin: rows.iter().map(|r| r.name_pinyin.as_str()).collect(),
-            gender: rows.iter().map(|r| r.gender).collect(),
-            id_number_enc: rows.iter().map(|r| r.id_number_enc.as_deref()).collect(),
-            id_number_hash: rows.iter().map(|r| r.id_number_hash.as_deref()).collect(),
-            id_number_masked: rows.iter().map(|r| r.id_number_masked.as_deref()).collect(),
-            birth_date: rows.iter().map(|r| r.birth_date).collect(),
-            ethnicity: rows.iter().map(|r| r.ethnicity).collect(),
-            native_place: rows.iter().map(|r| r.native_place).collect(),
-            education: rows.iter().map(|r| r.education).collect(),
-            degree: rows.iter().map(|r| r.degree).collect(),
-            job_category: rows.iter().map(|r| r.job_category).collect(),
-            post: rows.iter().map(|r| r.post).collect(),
-            title: rows.iter().map(|r| r.title).collect(),
-            phone_enc: rows.iter().map(|r| r.phone_enc.as_deref()).collect(),
-            phone_masked: rows.iter().map(|r| r.phone_masked.as_deref()).collect(),
-            work_started_on: rows.iter().map(|r| r.work_started_on).collect(),
-        }
+impl PersonColumns {
+    fn push(&mut self, r: PersonRow<'_>) {
+        let owned = |v: Option<&str>| v.map(str::to_string);
+        self.external_id.push(owned(r.external_id));
+        self.name.push(r.name.to_string());
+        self.name_initials.push(r.name_initials);
+        self.name_pinyin.push(r.name_pinyin);
+        self.gender.push(r.gender);
+        self.id_number_enc.push(r.id_number_enc);
+        self.id_number_hash.push(r.id_number_hash);
+        self.id_number_masked.push(r.id_number_masked);
+        self.birth_date.push(r.birth_date);
+        self.ethnicity.push(owned(r.ethnicity));
+        self.native_place.push(owned(r.native_place));
+        self.education.push(owned(r.education));
+        self.degree.push(owned(r.degree));
+        self.job_category.push(owned(r.job_category));
+        self.post.push(owned(r.post));
+        self.title.push(owned(r.title));
+        self.phone_enc.push(r.phone_enc);
+        self.phone_masked.push(r.phone_masked);
+        self.work_started_on.push(r.work_started_on);
     }
 
     async fn insert(&self, conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<(), AppError> {
