@@ -251,7 +251,7 @@ async fn import_by(fx: &Fx, user: &str, root: i64) -> i64 {
     let key = fx.shared.state.config.data_key.clone();
     let options = ImportOptions { dry_run: true, skip_invalid: false };
     let mut conn = fx.conn().await;
-    run_import(&mut conn, &key, &importer, ImportKind::Members, "a.csv", csv.as_bytes(), options, &mut |_, _| {}).await.unwrap().import_id
+    run_import(&mut conn, &key, &importer, ImportKind::Members, "a.csv", csv.as_bytes(), options, None, &mut |_, _| {}).await.unwrap().import_id
 }
 
 #[actix_web::test]

@@ -259,7 +259,8 @@ async fn bad_files_are_refused_and_leave_nothing_behind() {
     for _ in 0..=dangjian::imports::MAX_ROWS {
         many.push_str("张,男\n");
     }
-    check(fx.send(upload_req("members", "dry_run=false", "many.csv", many.as_bytes()).token(&admin)).await, 422, "too_many_rows").await;
+    // (A file this size would run as a job, which would fail the same way: kept in the request.)
+    check(fx.send(upload_req("members", "dry_run=false&background=false", "many.csv", many.as_bytes()).token(&admin)).await, 422, "too_many_rows").await;
     check(fx.send(upload_req("members", "dry_run=false", "x.csv", "a,b\n1,2\n".as_bytes()).token(&admin)).await, 422, "no_header_row").await;
     let no_file = Req::post("/api/v1/imports/members?dry_run=false").raw(&format!("multipart/form-data; boundary={BOUNDARY}"), multipart("other", "a.csv", b"x"));
     check(fx.send(no_file.token(&admin)).await, 422, "validation_failed").await;
@@ -460,11 +461,78 @@ async fn run_import_reports_progress_as_a_job_would_show_it() {
         let mut seen: Vec<(usize, usize)> = Vec::new();
         let options = ImportOptions { dry_run, skip_invalid: false };
         let bytes = fixture("members_messy.xlsx");
-        let report = run_import(&mut conn, &key, &importer, ImportKind::Members, "members_messy.xlsx", &bytes, options, &mut |d, t| seen.push((d, t))).await.unwrap();
+        let report = run_import(&mut conn, &key, &importer, ImportKind::Members, "members_messy.xlsx", &bytes, options, None, &mut |d, t| seen.push((d, t))).await.unwrap();
         assert_eq!((report.created, report.committed), (4, !dry_run));
         let last = *seen.last().unwrap();
         assert_eq!(last.0, last.1, "ends at 100%: {seen:?}");
         let fractions: Vec<f64> = seen.iter().map(|(d, t)| *d as f64 / *t as f64).collect();
         assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "never goes back: {seen:?}");
     }
+}
+
+/// A large upload runs as a background job: 202 {job_id, import_id} at once and nothing written,
+/// then a worker (any server process) runs it; the job shows progress and, as its result, the
+/// same report the import keeps. A file of 1 MB or more goes to the background by default, and a
+/// job that cannot read its file fails with the reason in Chinese.
+#[actix_web::test]
+async fn a_large_file_runs_as_a_job_that_reports_progress_and_the_report() {
+    use dangjian::config::Config;
+    use dangjian::crypto::DataKey;
+    use dangjian::jobs::{Registry, Worker};
+    let fx = Fx::new().await;
+    let token = fx.login(users::ADMIN).await;
+    let before = counts(&fx).await;
+    let r = fx.send(upload_req("members", "dry_run=false&background=true", "members_messy.xlsx", &fixture("members_messy.xlsx")).token(&token)).await;
+    r.expect(202);
+    let (job_id, import_id) = (r.json["job_id"].as_i64().unwrap(), r.json["import_id"].as_i64().unwrap());
+    let queued = counts(&fx).await;
+    assert_eq!((queued[0], queued[1], queued[3], queued[4]), (before[0], before[1], before[3] + 1, before[4]), "only the import's own row before the job runs");
+    let job = fx.send(Req::get(format!("/api/v1/jobs/{job_id}")).token(&token)).await;
+    job.expect(200);
+    assert_eq!(job.json["status"], "queued", "{}", job.text);
+
+    let config = Config::for_database(fx.db.url.clone(), DataKey::from_bytes(common::DATA_KEY), common::JWT_SECRET);
+    let worker = Worker::new(dangjian::db::pool(&fx.db.url, 4).unwrap(), config, Registry::standard());
+    assert_eq!(worker.drain().await.unwrap(), 1);
+
+    let job = fx.send(Req::get(format!("/api/v1/jobs/{job_id}")).token(&token)).await;
+    job.expect(200);
+    assert_eq!(job.json["status"], "succeeded", "{}", job.text);
+    assert_eq!(job.json["progress"]["done"], job.json["progress"]["total"], "{}", job.text);
+    let report = &job.json["result"];
+    assert_eq!((report["import_id"].as_i64(), report["created"].as_i64(), report["committed"].as_bool()), (Some(import_id), Some(4), Some(true)), "{report}");
+    let detail = fx.send(Req::get(format!("/api/v1/imports/{import_id}")).token(&token)).await;
+    detail.expect(200);
+    assert_eq!(&detail.json["report"], report, "the import keeps the job's report");
+    assert_eq!(detail.json["job_id"].as_i64(), Some(job_id));
+    assert_eq!(counts(&fx).await[0], before[0] + 4, "the members were written");
+    let audited: i64 = {
+        use dangjian::schema::audit_log as l;
+        l::table
+            .filter(l::action.eq("import"))
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("(after->>'import_id')::bigint = {import_id}")))
+            .count()
+            .get_result(&mut fx.conn().await)
+            .await
+            .unwrap()
+    };
+    assert_eq!(audited, 4, "each created member audited with the import as its cause");
+
+    // A file of 1 MB or more: a job by default.
+    let mut big = String::from("姓名,公民身份号码,党组织编码\n");
+    while big.len() < 1024 * 1024 {
+        big.push_str("张三,110101199003070000,NOPE\n");
+    }
+    let r = fx.send(upload_req("members", "dry_run=true", "big.csv", big.as_bytes()).token(&token)).await;
+    r.expect(202);
+    // A file a job cannot read: the job fails and says why.
+    let r = fx.send(upload_req("members", "dry_run=true&background=true", "notes.csv", "just some notes\nnothing else\n".as_bytes()).token(&token)).await;
+    r.expect(202);
+    let bad = r.json["job_id"].as_i64().unwrap();
+    assert_eq!(worker.drain().await.unwrap(), 2);
+    let job = fx.send(Req::get(format!("/api/v1/jobs/{bad}")).token(&token)).await;
+    assert_eq!(job.json["status"], "failed", "{}", job.text);
+    assert!(job.json["error"].as_str().unwrap().contains("没有找到"), "{}", job.text);
+    // Not a spreadsheet at all is refused at once, not queued.
+    fx.send(upload_req("members", "background=true", "a.exe", b"MZ\x90\x00\x03\x00\x00\x00").token(&token)).await.expect_problem(422, "not_a_spreadsheet");
 }

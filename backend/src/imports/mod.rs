@@ -14,6 +14,7 @@
 //! [`run_import`] is a plain async function over a connection, so a background job can run it.
 
 pub mod annotate;
+pub mod job;
 pub mod members;
 pub mod orgs;
 pub mod read;
@@ -36,6 +37,9 @@ use crate::http::{ApiQuery, Page, PageParams};
 use crate::schema::{accounts, import_files, imports, org_closure};
 use crate::{AppState, db};
 
+/// Files from this size on run as a background job unless the caller says otherwise (about
+/// 10,000 rows of XLSX: a few seconds of work).
+pub const BACKGROUND_BYTES: usize = 1024 * 1024;
 /// The largest file accepted.
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 /// The most data rows one import takes.
@@ -221,6 +225,7 @@ pub async fn run_import(
     file_name: &str,
     bytes: &[u8],
     options: ImportOptions,
+    existing: Option<i64>,
     progress: Progress<'_>,
 ) -> Result<ImportReport, AppError> {
     if bytes.len() > MAX_FILE_BYTES {
@@ -237,19 +242,26 @@ pub async fn run_import(
         .map_err(|e| AppError::internal(format!("reading the upload: {e}")))??;
     log::debug!("{file_name}: {} data rows read", located.rows.len());
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let import_id: i64 = diesel::insert_into(imports::table)
-            .values((
-                imports::kind.eq(kind.as_str()),
-                imports::file_name.eq(file_name),
-                imports::created_by.eq(by.account_id),
-                imports::scope_all.eq(by.scope.all),
-                imports::scope_roots.eq(&by.scope.org_roots),
-                imports::dry_run.eq(options.dry_run),
-            ))
-            .returning(imports::id)
-            .get_result(conn)
-            .await?;
-        diesel::insert_into(import_files::table).values((import_files::import_id.eq(import_id), import_files::content.eq(bytes))).execute(conn).await?;
+        let import_id = match existing {
+            // A background job's import: its row and file were stored with the upload.
+            Some(id) => id,
+            None => {
+                let id: i64 = diesel::insert_into(imports::table)
+                    .values((
+                        imports::kind.eq(kind.as_str()),
+                        imports::file_name.eq(file_name),
+                        imports::created_by.eq(by.account_id),
+                        imports::scope_all.eq(by.scope.all),
+                        imports::scope_roots.eq(&by.scope.org_roots),
+                        imports::dry_run.eq(options.dry_run),
+                    ))
+                    .returning(imports::id)
+                    .get_result(conn)
+                    .await?;
+                diesel::insert_into(import_files::table).values((import_files::import_id.eq(id), import_files::content.eq(bytes))).execute(conn).await?;
+                id
+            }
+        };
         let mut report = ImportReport { import_id, kind: kind.as_str().into(), dry_run: options.dry_run, ..Default::default() };
         for h in &located.unknown {
             report.problems.push(ImportProblem {
@@ -341,6 +353,10 @@ pub struct UploadQuery {
     /// invalid row blocks the whole commit).
     #[param(example = false)]
     pub skip_invalid: Option<bool>,
+    /// Run as a background job and answer 202 `{job_id, import_id}` at once. By default, files
+    /// of 1 MB or more do; `false` keeps even a large file in the request (scripts that wait).
+    #[param(example = false)]
+    pub background: Option<bool>,
 }
 
 /// The multipart form of an upload.
@@ -356,6 +372,9 @@ pub struct ImportUpload {
 /// Import a spreadsheet of members or orgs. With `dry_run=true` (the default) it only checks and
 /// reports; with `dry_run=false` it writes in one transaction: every valid row, or — when any
 /// row is invalid and `skip_invalid` is not set — nothing. The report is kept (`GET /imports/{id}`).
+/// A large file (1 MB or more, or `background=true`) runs as a background job: the answer is
+/// 202 `{job_id, import_id}`, and `GET /jobs/{job_id}` shows its progress and, at the end, the
+/// report as its `result`.
 #[utoipa::path(
     tag = "imports",
     params(("kind" = ImportKind, Path, description = "members or orgs", example = "members"), UploadQuery),
@@ -363,6 +382,7 @@ pub struct ImportUpload {
     security(("bearer" = ["branch", "committee", "political_dept"])),
     responses(
         (status = 200, description = "The report", body = ImportReport),
+        (status = 202, description = "Queued as a background job: poll `GET /jobs/{job_id}`", body = job::ImportQueued),
         (status = 400, description = "No file in the form", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file (or what it unpacks to) is too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a spreadsheet, encrypted, no header row, or too many rows", body = Problem, content_type = "application/problem+json"),
@@ -382,7 +402,13 @@ pub async fn upload(
     let (file_name, bytes) = read_upload(&req, payload).await?;
     let importer = Importer::of(&actor);
     let mut conn = db::conn(&state.pool).await?;
-    let report = run_import(&mut conn, &state.config.data_key, &importer, kind, &file_name, &bytes, options, &mut |_, _| {}).await?;
+    if query.0.background.unwrap_or(bytes.len() >= BACKGROUND_BYTES) {
+        // Refuse at once what is plainly not a spreadsheet, rather than in a job.
+        read::sniff_upload(&bytes, &file_name)?;
+        let queued = job::enqueue(&mut conn, &importer, kind, &file_name, &bytes, options).await?;
+        return Ok(HttpResponse::Accepted().json(queued));
+    }
+    let report = run_import(&mut conn, &state.config.data_key, &importer, kind, &file_name, &bytes, options, None, &mut |_, _| {}).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -424,6 +450,8 @@ pub struct ImportSummary {
     pub updated: i32,
     pub unchanged: i32,
     pub invalid: i32,
+    /// The background job that ran it (large files): `GET /jobs/{job_id}` shows its progress.
+    pub job_id: Option<i64>,
 }
 
 /// A past import with its report.
@@ -434,7 +462,7 @@ pub struct ImportDetail {
     pub report: ImportReport,
 }
 
-type SummaryRow = (i64, String, String, Option<String>, chrono::DateTime<chrono::Utc>, bool, bool, i32, i32, i32, i32, i32);
+type SummaryRow = (i64, String, String, Option<String>, chrono::DateTime<chrono::Utc>, bool, bool, i32, i32, i32, i32, i32, Option<i64>);
 
 fn summary_of(r: SummaryRow) -> ImportSummary {
     ImportSummary {
@@ -450,6 +478,7 @@ fn summary_of(r: SummaryRow) -> ImportSummary {
         updated: r.9,
         unchanged: r.10,
         invalid: r.11,
+        job_id: r.12,
     }
 }
 
@@ -468,6 +497,7 @@ macro_rules! summary_columns {
             imports::updated,
             imports::unchanged,
             imports::invalid,
+            imports::job_id,
         )
     };
 }

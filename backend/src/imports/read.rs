@@ -110,6 +110,15 @@ fn sniff(bytes: &[u8], file_name: &str) -> Result<Format, AppError> {
     Err(not_a_spreadsheet())
 }
 
+/// The checks that need no parsing (the file's kind, encryption, a zip bomb's declared size), for
+/// an upload that is parsed later by a background job.
+pub fn sniff_upload(bytes: &[u8], file_name: &str) -> Result<(), AppError> {
+    if sniff(bytes, file_name)? == Format::Zip {
+        check_unzipped_size(bytes)?;
+    }
+    Ok(())
+}
+
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }

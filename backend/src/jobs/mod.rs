@@ -103,6 +103,7 @@ impl Registry {
     pub fn standard() -> Self {
         let mut r = Registry::new();
         r.register("noop", noop);
+        r.register(crate::imports::job::KIND, crate::imports::job::run);
         r
     }
 
@@ -312,10 +313,11 @@ impl Worker {
     }
 }
 
-/// The error text stored on a failed job: the problem's detail (or code) and its fields.
+/// The error text stored on a failed job, for the SPA to show as it is: the problem's detail in
+/// Chinese and English (or its code) and its fields.
 fn describe(e: &AppError) -> String {
     let mut s = match &e.detail {
-        Some((en, _)) => en.clone(),
+        Some((en, zh)) => format!("{zh}（{en}）"),
         None => e.code.to_string(),
     };
     if let Some(internal) = &e.internal {

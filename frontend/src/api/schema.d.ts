@@ -320,6 +320,9 @@ export interface paths {
          * Import a spreadsheet of members or orgs. With `dry_run=true` (the default) it only checks and
          *     reports; with `dry_run=false` it writes in one transaction: every valid row, or — when any
          *     row is invalid and `skip_invalid` is not set — nothing. The report is kept (`GET /imports/{id}`).
+         *     A large file (1 MB or more, or `background=true`) runs as a background job: the answer is
+         *     202 `{job_id, import_id}`, and `GET /jobs/{job_id}` shows its progress and, at the end, the
+         *     report as its `result`.
          */
         post: operations["upload"];
         delete?: never;
@@ -543,6 +546,25 @@ export interface components {
             message: string;
         };
         /**
+         * @description The answer to an upload that runs as a job.
+         * @example {
+         *       "import_id": 12,
+         *       "job_id": 42
+         *     }
+         */
+        ImportQueued: {
+            /**
+             * Format: int64
+             * @description Poll `GET /api/v1/jobs/{job_id}`: its `result` is the import's report.
+             */
+            job_id: number;
+            /**
+             * Format: int64
+             * @description The import's record (`GET /api/v1/imports/{import_id}` once the job has finished).
+             */
+            import_id: number;
+        };
+        /**
          * @description What an import did (or, in a dry run, would do).
          * @example {
          *       "committed": false,
@@ -612,6 +634,11 @@ export interface components {
             unchanged: number;
             /** Format: int32 */
             invalid: number;
+            /**
+             * Format: int64
+             * @description The background job that ran it (large files): `GET /jobs/{job_id}` shows its progress.
+             */
+            job_id?: number | null;
         };
         /**
          * @description The multipart form of an upload.
@@ -1002,6 +1029,11 @@ export interface components {
                 unchanged: number;
                 /** Format: int32 */
                 invalid: number;
+                /**
+                 * Format: int64
+                 * @description The background job that ran it (large files): `GET /jobs/{job_id}` shows its progress.
+                 */
+                job_id?: number | null;
             }[];
             /**
              * Format: int64
@@ -2720,6 +2752,12 @@ export interface operations {
                  * @example false
                  */
                 skip_invalid?: boolean;
+                /**
+                 * @description Run as a background job and answer 202 `{job_id, import_id}` at once. By default, files
+                 *     of 1 MB or more do; `false` keeps even a large file in the request (scripts that wait).
+                 * @example false
+                 */
+                background?: boolean;
             };
             header?: never;
             path: {
@@ -2744,6 +2782,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description Queued as a background job: poll `GET /jobs/{job_id}` */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportQueued"];
                 };
             };
             /** @description No file in the form */
