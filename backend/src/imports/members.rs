@@ -4,13 +4,15 @@
 //! A blank cell leaves the stored value as it is (a clerk's blank means "not given", not "erase").
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::read::{Cell, normalize_text, parse_date};
-use super::{ImportOptions, ImportProblem, ImportReport, Importer, Located, Progress};
+use super::read;
+use super::{ImportOptions, ImportProblem, ImportReport, Importer, Located, MAX_ROWS, Progress};
 use crate::audit;
 use crate::crypto::DataKey;
 use crate::error::AppError;
@@ -309,36 +311,48 @@ pub async fn run(
     key: &DataKey,
     by: &Importer,
     import_id: i64,
-    loc: &mut Located,
+    bytes: &[u8],
+    file_name: &str,
     options: ImportOptions,
     report: &mut ImportReport,
     progress: Progress<'_>,
 ) -> Result<(), AppError> {
     let started = std::time::Instant::now();
     let phase = |what: &str| log::debug!("import {import_id}: {what} after {:.2} s, resident {} MB", started.elapsed().as_secs_f64(), resident_mb());
-    let ctx = Context::load(conn, by).await?;
+    let ctx = Arc::new(Context::load(conn, by).await?);
     let today = today();
-    let total = loc.rows.len();
+
+    // Pass 1, on a blocking thread: the file is parsed and each row read into fields as it comes,
+    // so the cells of the whole sheet are never held at once (a 100,000-row file stays well under
+    // the memory a whole-sheet read takes). Collects the keys to look up in one query each.
+    let (owned, name, reader_ctx) = (bytes.to_vec(), file_name.to_string(), ctx.clone());
+    let (header, given, problems, bad_cols) = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+        let mut given: Vec<(u32, Given)> = Vec::new();
+        let mut problems: Vec<ImportProblem> = Vec::new();
+        // Columns already reported unreadable, per row: not reported again as missing or invalid.
+        let mut bad_cols: HashMap<u32, Vec<String>> = HashMap::new();
+        let header = read::read_rows(&owned, &name, MAX_ROWS, COLUMNS, &mut |loc, row, cells| {
+            let before = problems.len();
+            let mut p = RowProblems { row, list: &mut problems, count: 0 };
+            let g = read_row(&cells, loc, &reader_ctx, &mut p);
+            if p.count > 0 {
+                bad_cols.insert(row, problems[before..].iter().map(|x| x.column.clone().unwrap_or_default()).collect());
+            }
+            given.push((row, g));
+            Ok(())
+        })?;
+        Ok((header, given, problems, bad_cols))
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("reading the upload: {e}")))??;
+    super::header_problems(report, &header);
+    report.problems.extend(problems);
+    let total = given.len();
     report.rows_read = total as i32;
     // Progress counts rows checked and then (a commit) records written; until the plan is known,
     // a commit assumes every row writes, so the fraction only grows.
     let check_total = if options.dry_run { total } else { 2 * total };
-
-    // Pass 1: read every row, collecting the keys to look up in one query each.
-    let mut given = Vec::with_capacity(total);
-    // Columns already reported unreadable, per row: not reported again as missing or invalid.
-    let mut bad_cols: HashMap<u32, Vec<String>> = HashMap::new();
-    // The cells are dropped as they are read into fields: the largest thing in memory goes first.
-    for (row, cells) in std::mem::take(&mut loc.rows) {
-        let before = report.problems.len();
-        let mut p = RowProblems { row, list: &mut report.problems, count: 0 };
-        let g = read_row(&cells, loc, &ctx, &mut p);
-        if p.count > 0 {
-            let cols = report.problems[before..].iter().map(|x| x.column.clone().unwrap_or_default()).collect();
-            bad_cols.insert(row, cols);
-        }
-        given.push((row, g));
-    }
+    phase("file read");
     let ext_ids: Vec<String> = given.iter().filter_map(|(_, g)| g.external_id.clone()).collect();
     let hashes: Vec<Vec<u8>> = given.iter().filter_map(|(_, g)| g.id_number.as_deref().map(|i| key.blind_index(ID_NUMBER_INDEX, &normalized_id(i)))).collect();
     let mut by_ext: HashMap<String, i64> = HashMap::new();
@@ -365,7 +379,7 @@ pub async fn run(
         stored.extend(rows.into_iter().map(|r| (r.id, r)));
     }
 
-    phase("rows read into fields and stored records loaded");
+    phase("stored records loaded");
     // Pass 2: merge, check, and plan.
     let mut seen_ids: HashMap<String, u32> = HashMap::new();
     let mut seen_ext: HashMap<String, u32> = HashMap::new();

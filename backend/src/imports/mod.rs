@@ -231,16 +231,6 @@ pub async fn run_import(
     if bytes.len() > MAX_FILE_BYTES {
         return Err(file_too_large());
     }
-    let known = match kind {
-        ImportKind::Members => members::COLUMNS,
-        ImportKind::Orgs => orgs::COLUMNS,
-    };
-    // Parsing a large workbook takes a second or two of CPU: off the async worker threads.
-    let (owned, name) = (bytes.to_vec(), file_name.to_string());
-    let mut located = tokio::task::spawn_blocking(move || read::read_located(&owned, &name, MAX_ROWS, known))
-        .await
-        .map_err(|e| AppError::internal(format!("reading the upload: {e}")))??;
-    log::debug!("{file_name}: {} data rows read", located.rows.len());
     conn.transaction::<_, AppError, _>(async move |conn| {
         let import_id = match existing {
             // A background job's import: its row and file were stored with the upload.
@@ -263,25 +253,14 @@ pub async fn run_import(
             }
         };
         let mut report = ImportReport { import_id, kind: kind.as_str().into(), dry_run: options.dry_run, ..Default::default() };
-        for h in &located.unknown {
-            report.problems.push(ImportProblem {
-                row: located.header_row,
-                column: Some(h.clone()),
-                code: "unknown_column".into(),
-                message: format!("无法识别的列“{h}”，已跳过"),
-            });
-        }
-        for h in &located.duplicate {
-            report.problems.push(ImportProblem {
-                row: located.header_row,
-                column: Some(h.clone()),
-                code: "duplicate_column".into(),
-                message: format!("列“{h}”与前面的列重复，已跳过"),
-            });
-        }
         match kind {
-            ImportKind::Members => members::run(conn, key, by, import_id, &mut located, options, &mut report, progress).await?,
-            ImportKind::Orgs => orgs::run(conn, by, import_id, &located, options, &mut report, progress).await?,
+            // Members are read straight into fields (see members::run); orgs files are small.
+            ImportKind::Members => members::run(conn, key, by, import_id, bytes, file_name, options, &mut report, progress).await?,
+            ImportKind::Orgs => {
+                let located = read_blocking(bytes, file_name, orgs::COLUMNS).await?;
+                header_problems(&mut report, &located);
+                orgs::run(conn, by, import_id, &located, options, &mut report, progress).await?
+            }
         }
         // By row, as a clerk reads them (stable: a row's problems keep their column order).
         report.problems.sort_by_key(|p| p.row);
@@ -300,6 +279,34 @@ pub async fn run_import(
         Ok(report)
     })
     .await
+}
+
+/// Reads a whole upload on a blocking thread (parsing a workbook takes CPU seconds).
+async fn read_blocking(bytes: &[u8], file_name: &str, known: &'static [(&'static str, &'static str)]) -> Result<Located, AppError> {
+    let (owned, name) = (bytes.to_vec(), file_name.to_string());
+    tokio::task::spawn_blocking(move || read::read_located(&owned, &name, MAX_ROWS, known))
+        .await
+        .map_err(|e| AppError::internal(format!("reading the upload: {e}")))?
+}
+
+/// The header row's problems: columns not known, and columns repeating an earlier one.
+pub fn header_problems(report: &mut ImportReport, located: &Located) {
+    for h in &located.unknown {
+        report.problems.push(ImportProblem {
+            row: located.header_row,
+            column: Some(h.clone()),
+            code: "unknown_column".into(),
+            message: format!("无法识别的列“{h}”，已跳过"),
+        });
+    }
+    for h in &located.duplicate {
+        report.problems.push(ImportProblem {
+            row: located.header_row,
+            column: Some(h.clone()),
+            code: "duplicate_column".into(),
+            message: format!("列“{h}”与前面的列重复，已跳过"),
+        });
+    }
 }
 
 fn file_too_large() -> AppError {

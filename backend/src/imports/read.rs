@@ -184,7 +184,23 @@ pub fn read_sheets(bytes: &[u8], file_name: &str, max_rows: usize) -> Result<Vec
 /// never as a whole-sheet `Range`, and only non-blank rows of that one sheet are kept, as compact
 /// [`Cell`]s. More than `max_rows` data rows are refused as soon as they are seen.
 pub fn read_located(bytes: &[u8], file_name: &str, max_rows: usize, known: &[(&'static str, &'static str)]) -> Result<Located, AppError> {
-    let mut feeder = Feeder { known, max_rows, sheet: 0, probe: Vec::new(), found: None };
+    let mut rows = Vec::new();
+    let mut loc = read_rows(bytes, file_name, max_rows, known, &mut |_, n, cells| {
+        rows.push((n, cells));
+        Ok(())
+    })?;
+    loc.rows = rows;
+    Ok(loc)
+}
+
+/// Row sink of [`read_rows`]: the header found, a data row's number and its cells.
+pub type RowSink<'s> = &'s mut dyn FnMut(&Located, u32, Vec<Cell>) -> Result<(), AppError>;
+
+/// As [`read_located`], but each non-blank data row goes to `sink` as soon as it is read, so a
+/// caller that turns cells into something smaller never holds the whole sheet; the answer is the
+/// header (its `rows` empty).
+pub fn read_rows(bytes: &[u8], file_name: &str, max_rows: usize, known: &[(&'static str, &'static str)], sink: RowSink<'_>) -> Result<Located, AppError> {
+    let mut feeder = Feeder { known, max_rows, sheet: 0, probe: Vec::new(), found: None, rows: 0, sink };
     match sniff(bytes, file_name)? {
         Format::Text => {
             let sheet = read_csv(bytes, max_rows)?;
@@ -262,23 +278,26 @@ enum Flow {
 }
 
 /// Takes a sheet's rows one by one: the first 10 are held until the header is found among them,
-/// then the data rows are kept (blank ones dropped).
-struct Feeder<'k> {
+/// then the data rows go to the sink (blank ones dropped).
+struct Feeder<'k, 's> {
     known: &'k [(&'static str, &'static str)],
     max_rows: usize,
     sheet: usize,
     probe: Vec<Row>,
     found: Option<Located>,
+    rows: usize,
+    sink: RowSink<'s>,
 }
 
-impl Feeder<'_> {
+impl Feeder<'_, '_> {
     fn push(&mut self, n: u32, cells: Vec<Cell>) -> Result<Flow, AppError> {
-        if let Some(loc) = &mut self.found {
+        if let Some(loc) = &self.found {
             if cells.iter().any(|c| !c.is_empty()) {
-                if loc.rows.len() >= self.max_rows {
+                if self.rows >= self.max_rows {
                     return Err(too_many_rows(self.max_rows));
                 }
-                loc.rows.push((n, cells));
+                self.rows += 1;
+                (self.sink)(loc, n, cells)?;
             }
             return Ok(Flow::More);
         }
