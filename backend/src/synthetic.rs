@@ -641,38 +641,6 @@ impl std::fmt::Write for Line<'_> {
     }
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plan_has_the_requested_size_and_parents_first() {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        for (orgs, members) in [(3u64, 10u64), (100, 5_000), (6_000, 100_000)] {
-            let size = Size { members, orgs, seed: 1 };
-            let plan = plan(&size, &mut StdRng::seed_from_u64(1), today).unwrap();
-            assert_eq!(plan.len() as u64, orgs);
-            assert_eq!(plan.iter().map(|o| o.members).sum::<u64>(), members);
-            for (i, o) in plan.iter().enumerate() {
-                assert!(o.parent.is_none_or(|p| p < i), "parent after child at {i}");
-                assert!(o.members == 0 || matches!(o.kind, Kind::Branch | Kind::Group));
-            }
-        }
-    }
-
-    #[test]
-    fn id_numbers_do_not_repeat() {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        let mut ids = IdSeqs::new(today);
-        let birth = NaiveDate::from_ymd_opt(1980, 1, 1).unwrap();
-        let mut seen = std::collections::HashSet::new();
-        for _ in 0..2_000 {
-            assert!(seen.insert(ids.take("320102", birth, true).unwrap()));
-        }
-    }
-}
-
 /// A generated roster to import (`dangjian gen-roster`): `rows` new members spread over the
 /// first `branches` branches of the database, written as the import template lays them out
 /// (real Excel dates, ID numbers as text), with rust_xlsxwriter's constant-memory sheet. Every
@@ -739,4 +707,37 @@ pub async fn roster(url: &str, out: &std::path::Path, rows: u64, branches: u64, 
         Ok(())
     })
     .await?
+}
+
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_has_the_requested_size_and_parents_first() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        for (orgs, members) in [(3u64, 10u64), (100, 5_000), (6_000, 100_000)] {
+            let size = Size { members, orgs, seed: 1 };
+            let plan = plan(&size, &mut StdRng::seed_from_u64(1), today).unwrap();
+            assert_eq!(plan.len() as u64, orgs);
+            assert_eq!(plan.iter().map(|o| o.members).sum::<u64>(), members);
+            for (i, o) in plan.iter().enumerate() {
+                assert!(o.parent.is_none_or(|p| p < i), "parent after child at {i}");
+                assert!(o.members == 0 || matches!(o.kind, Kind::Branch | Kind::Group));
+            }
+        }
+    }
+
+    #[test]
+    fn id_numbers_do_not_repeat() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let mut ids = IdSeqs::new(today);
+        let birth = NaiveDate::from_ymd_opt(1980, 1, 1).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..2_000 {
+            assert!(seen.insert(ids.take("320102", birth, true).unwrap()));
+        }
+    }
 }
