@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{ImportKind, ImportOptions, Importer, run_import};
+use super::{ImportKind, ImportOptions, Importer, run_import, store_upload};
 use crate::auth::Scope;
 use crate::db;
 use crate::error::AppError;
@@ -41,19 +41,7 @@ struct Payload {
 /// Stores the upload and queues its job, in one transaction.
 pub async fn enqueue(conn: &mut AsyncPgConnection, by: &Importer, kind: ImportKind, file_name: &str, bytes: &[u8], options: ImportOptions) -> Result<ImportQueued, AppError> {
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let import_id: i64 = diesel::insert_into(imports::table)
-            .values((
-                imports::kind.eq(kind.as_str()),
-                imports::file_name.eq(file_name),
-                imports::created_by.eq(by.account_id),
-                imports::scope_all.eq(by.scope.all),
-                imports::scope_roots.eq(&by.scope.org_roots),
-                imports::dry_run.eq(options.dry_run),
-            ))
-            .returning(imports::id)
-            .get_result(conn)
-            .await?;
-        diesel::insert_into(import_files::table).values((import_files::import_id.eq(import_id), import_files::content.eq(bytes))).execute(conn).await?;
+        let import_id = store_upload(conn, by, kind, file_name, bytes, options.dry_run).await?;
         let payload = serde_json::to_value(Payload { import_id, skip_invalid: options.skip_invalid, ip: by.ip.clone() })
             .map_err(|e| AppError::internal(format!("job payload: {e}")))?;
         let job_id = jobs::enqueue(conn, KIND, payload, Some(by.account_id)).await?;

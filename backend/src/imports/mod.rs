@@ -235,22 +235,7 @@ pub async fn run_import(
         let import_id = match existing {
             // A background job's import: its row and file were stored with the upload.
             Some(id) => id,
-            None => {
-                let id: i64 = diesel::insert_into(imports::table)
-                    .values((
-                        imports::kind.eq(kind.as_str()),
-                        imports::file_name.eq(file_name),
-                        imports::created_by.eq(by.account_id),
-                        imports::scope_all.eq(by.scope.all),
-                        imports::scope_roots.eq(&by.scope.org_roots),
-                        imports::dry_run.eq(options.dry_run),
-                    ))
-                    .returning(imports::id)
-                    .get_result(conn)
-                    .await?;
-                diesel::insert_into(import_files::table).values((import_files::import_id.eq(id), import_files::content.eq(bytes))).execute(conn).await?;
-                id
-            }
+            None => store_upload(conn, by, kind, file_name, bytes, options.dry_run).await?,
         };
         let mut report = ImportReport { import_id, kind: kind.as_str().into(), dry_run: options.dry_run, ..Default::default() };
         match kind {
@@ -279,6 +264,24 @@ pub async fn run_import(
         Ok(report)
     })
     .await
+}
+
+/// Records an import (who, which file, their scope) with the uploaded bytes; answers its id.
+pub async fn store_upload(conn: &mut AsyncPgConnection, by: &Importer, kind: ImportKind, file_name: &str, bytes: &[u8], dry_run: bool) -> Result<i64, AppError> {
+    let id: i64 = diesel::insert_into(imports::table)
+        .values((
+            imports::kind.eq(kind.as_str()),
+            imports::file_name.eq(file_name),
+            imports::created_by.eq(by.account_id),
+            imports::scope_all.eq(by.scope.all),
+            imports::scope_roots.eq(&by.scope.org_roots),
+            imports::dry_run.eq(dry_run),
+        ))
+        .returning(imports::id)
+        .get_result(conn)
+        .await?;
+    diesel::insert_into(import_files::table).values((import_files::import_id.eq(id), import_files::content.eq(bytes))).execute(conn).await?;
+    Ok(id)
 }
 
 /// Reads a whole upload on a blocking thread (parsing a workbook takes CPU seconds).
