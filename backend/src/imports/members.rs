@@ -462,29 +462,8 @@ pub async fn run(
                     report.invalid += 1;
                     continue;
                 }
-                MemberRecord {
-                    external_id: None,
-                    name: String::new(),
-                    gender: Gender::Male,
-                    id_number: None,
-                    birth_date: None,
-                    ethnicity: None,
-                    native_place: None,
-                    education: None,
-                    degree: None,
-                    job_category: None,
-                    post: None,
-                    title: None,
-                    phone: None,
-                    work_started_on: None,
-                    category: Category::Full,
-                    org_id: 0,
-                    joined_at: today,
-                    full_member_at: None,
-                    status: Status::Normal,
-                    is_flowing: false,
-                    lost_contact: false,
-                }
+                // The given fields are applied below; these placeholders are all overwritten.
+                MemberRecord::new(String::new(), Gender::Male, Category::Full, 0, today)
             }
         };
         let org_given = g.org_id.is_some();

@@ -44,6 +44,33 @@ fn clean(v: Option<String>) -> Option<String> {
 }
 
 impl MemberRecord {
+    /// A record with the required fields and nothing else given (a normal member, not flowing).
+    pub fn new(name: String, gender: Gender, category: Category, org_id: i64, joined_at: NaiveDate) -> Self {
+        MemberRecord {
+            external_id: None,
+            name,
+            gender,
+            id_number: None,
+            birth_date: None,
+            ethnicity: None,
+            native_place: None,
+            education: None,
+            degree: None,
+            job_category: None,
+            post: None,
+            title: None,
+            phone: None,
+            work_started_on: None,
+            category,
+            org_id,
+            joined_at,
+            full_member_at: None,
+            status: Status::Normal,
+            is_flowing: false,
+            lost_contact: false,
+        }
+    }
+
     /// A new record from a create request; missing required fields are all reported at once.
     pub fn from_create(i: MemberInput) -> Result<Self, AppError> {
         let mut missing = Vec::new();
@@ -66,29 +93,7 @@ impl MemberRecord {
         let (Some(name), Some(gender), Some(category), Some(org_id), Some(joined_at)) = (name, i.gender, i.category, i.org_id, i.joined_at) else {
             return Err(AppError::validation(missing));
         };
-        let mut rec = MemberRecord {
-            external_id: None,
-            name,
-            gender,
-            id_number: None,
-            birth_date: None,
-            ethnicity: None,
-            native_place: None,
-            education: None,
-            degree: None,
-            job_category: None,
-            post: None,
-            title: None,
-            phone: None,
-            work_started_on: None,
-            category,
-            org_id,
-            joined_at,
-            full_member_at: None,
-            status: Status::Normal,
-            is_flowing: false,
-            lost_contact: false,
-        };
+        let mut rec = MemberRecord::new(name, gender, category, org_id, joined_at);
         rec.apply(i);
         Ok(rec)
     }
