@@ -536,3 +536,50 @@ async fn a_large_file_runs_as_a_job_that_reports_progress_and_the_report() {
     // Not a spreadsheet at all is refused at once, not queued.
     fx.send(upload_req("members", "background=true", "a.exe", b"MZ\x90\x00\x03\x00\x00\x00").token(&token)).await.expect_problem(422, "not_a_spreadsheet");
 }
+
+/// A file is read, checked and written in steps of 5,000 rows: a row near the end that repeats
+/// an earlier one (a step already written) still blocks the commit, and everything the earlier
+/// steps wrote goes back; the dry run and the blocked commit report the same problems, and
+/// `skip_invalid` writes every row but that one.
+#[actix_web::test]
+async fn an_invalid_row_after_the_first_steps_rolls_back_what_they_wrote() {
+    let fx = Fx::new().await;
+    let admin = fx.login(users::ADMIN).await;
+    let n: u16 = 6_200;
+    let mut csv = String::from("姓名,性别,公民身份号码,人员类别,党组织编码,入党日期,转正日期\n");
+    let id_of = |i: u16| common::id_for(&format!("19{}-{:02}-{:02}", 60 + i % 30, 1 + i % 12, 1 + i % 28), i % 2 == 0, i / 360);
+    for i in 0..n {
+        csv.push_str(&format!("成员{i},{},{},正式党员,B2,2010-07-01,2011-07-01\n", if i % 2 == 0 { "男" } else { "女" }, id_of(i)));
+    }
+    // Row 6,202 (the header is row 1) repeats the ID number of row 3.
+    csv.push_str(&format!("重复者,女,{},正式党员,B2,2010-07-01,2011-07-01\n", id_of(1)));
+    // Big reports are cut short in failure messages.
+    let brief = |r: &common::Resp| r.text.chars().take(1500).collect::<String>();
+    let before = counts(&fx).await;
+    let dry = fx.send(upload_req("members", "dry_run=true&background=false", "big.csv", csv.as_bytes()).token(&admin)).await;
+    dry.expect(200);
+    assert_eq!(counts_of(&dry.json), (6_201, 6_200, 0, 0, 1), "{}", brief(&dry));
+    assert_eq!(problems(&dry.json), ["6202:公民身份号码:duplicate_in_file"], "{}", brief(&dry));
+
+    let blocked = fx.send(upload_req("members", "dry_run=false&background=false", "big.csv", csv.as_bytes()).token(&admin)).await;
+    blocked.expect(200);
+    assert_eq!(blocked.json["committed"].as_bool(), Some(false), "{}", brief(&blocked));
+    assert_eq!(counts_of(&blocked.json), counts_of(&dry.json));
+    assert_eq!(blocked.json["problems"], dry.json["problems"], "a commit reports what the dry run did");
+    let now = counts(&fx).await;
+    assert_eq!((now[0], now[1], now[4]), (before[0], before[1], before[4]), "the steps written before the bad row went back");
+    let history: i64 = count(&fx, "member_history").await;
+
+    let r = fx.send(upload_req("members", "dry_run=false&skip_invalid=true&background=false", "big.csv", csv.as_bytes()).token(&admin)).await;
+    assert_eq!((r.json["committed"].as_bool(), counts_of(&r.json)), (Some(true), (6_201, 6_200, 0, 0, 1)), "{}", brief(&r));
+    let now = counts(&fx).await;
+    assert_eq!((now[0], now[1], now[4]), (before[0] + 6_200, before[1] + 6_200, before[4] + 6_200), "every valid row written and audited once");
+    assert_eq!(count(&fx, "member_history").await, history + 6_200);
+    assert_eq!(count(&fx, "people WHERE name = '重复者'").await, 0, "the invalid row is not written");
+
+    // The same file again: nothing changes, and the rows match across the steps.
+    let again = fx.send(upload_req("members", "dry_run=false&skip_invalid=true&background=false", "big.csv", csv.as_bytes()).token(&admin)).await;
+    assert_eq!(counts_of(&again.json), (6_201, 0, 0, 6_200, 1), "{}", brief(&again));
+    assert_eq!(problems(&again.json), ["6202:公民身份号码:duplicate_in_file"], "{}", brief(&again));
+    assert_eq!(counts(&fx).await[4], before[4] + 6_200, "nothing audited the second time");
+}

@@ -13,16 +13,15 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use super::read::{Cell, normalize_text, parse_date};
 use super::read;
 use super::{ImportOptions, ImportProblem, ImportReport, Importer, Located, MAX_ROWS, Progress};
-use crate::audit;
 use crate::crypto::DataKey;
 use crate::error::AppError;
-use crate::members::queries::{self, ID_NUMBER_INDEX, MemberRow, Reveal};
-use crate::members::id_number;
-use crate::members::rules::{MemberRecord, mask_phone, standing_years};
+use crate::members::bulk::{self, Matches, Sealed, Writer};
+use crate::members::queries::{self, MemberRow};
+use crate::members::rules::MemberRecord;
 use crate::members::today;
-use crate::members::types::{Category, Gender, Member, Status};
+use crate::members::types::{Category, Gender, Status};
 use crate::orgs::types::OrgKind;
-use crate::schema::{code_lists, members, org_closure, orgs, people};
+use crate::schema::{code_lists, org_closure, orgs};
 
 /// Header text → field. The first name of each field is the template's.
 pub const COLUMNS: &[(&str, &str)] = &[
@@ -251,164 +250,95 @@ fn normalized_id(id: &str) -> String {
     normalize_text(id).to_uppercase()
 }
 
-/// Records written per batch (and per progress step).
-const WRITE_BATCH: usize = 5_000;
+/// Rows read, checked and (a commit) written per step: an import holds a few steps' worth at a
+/// time, however long the file; and a step's writes are one statement per table, large enough
+/// that per-statement costs vanish, small enough that the bound arrays stay a few megabytes.
+const STEP_ROWS: usize = 5_000;
 
-enum Planned {
-    Create(Box<MemberRecord>),
-    Update(i64, Box<MemberRecord>),
+/// A step's rows as read, with the problems found reading them.
+#[derive(Default)]
+struct Step {
+    rows: Vec<(u32, Given)>,
+    problems: Vec<ImportProblem>,
+    /// Columns already reported unreadable, per row: not reported again as missing or invalid.
+    bad_cols: HashMap<u32, Vec<String>>,
+    /// The last row number read, and the sheet's declared last row (for progress).
+    last_row: u32,
+    sheet_rows: u32,
 }
 
-/// One batch of records prepared for writing, with its audit entries.
-struct Batch {
-    create: bool,
-    rows: queries::Prepared,
-    audit: Vec<audit::Entry>,
+/// What the rows checked so far tell about later ones.
+#[derive(Default)]
+struct Seen {
+    /// First row of each ID number, external id and matched person: a second one is a duplicate.
+    ids: HashMap<String, u32>,
+    ext: HashMap<String, u32>,
+    person: HashMap<i64, u32>,
+    /// The people this import created: a later step's lookup finds them, but only through a
+    /// row that repeats an earlier one (already reported), so they are not matches.
+    created: HashSet<i64>,
 }
 
-/// The audit entry of an imported record: the member as the API shows it (personal data masked),
-/// with the import's id.
-fn audited_json(id: i64, rec: &MemberRecord, version: i32, org_names: &HashMap<i64, String>, import_id: i64, today: NaiveDate) -> String {
-    #[derive(serde::Serialize)]
-    struct Audited {
-        #[serde(flatten)]
-        member: Member,
-        import_id: i64,
+/// A step's valid rows: new records, and changed ones with the stored row they replace.
+#[derive(Default)]
+struct Plan {
+    creates: Vec<MemberRecord>,
+    updates: Vec<(MemberRow, MemberRecord)>,
+}
+
+/// Reads the file (on a blocking thread), each row into fields as it comes, and sends the rows
+/// on in steps; the cells of the whole sheet are never held. Answers the header found.
+fn read_steps(bytes: &[u8], file_name: &str, ctx: &Context, tx: tokio::sync::mpsc::Sender<Step>) -> Result<Located, AppError> {
+    let stopped = || AppError::internal("the import stopped taking rows");
+    let mut step = Step::default();
+    let header = read::read_rows(bytes, file_name, MAX_ROWS, COLUMNS, &mut |loc, row, cells| {
+        let before = step.problems.len();
+        let mut p = RowProblems { row, list: &mut step.problems, count: 0 };
+        let g = read_row(&cells, loc, ctx, &mut p);
+        if p.count > 0 {
+            step.bad_cols.insert(row, step.problems[before..].iter().map(|x| x.column.clone().unwrap_or_default()).collect());
+        }
+        step.rows.push((row, g));
+        (step.last_row, step.sheet_rows) = (row, loc.last_row);
+        if step.rows.len() >= STEP_ROWS {
+            tx.blocking_send(std::mem::take(&mut step)).map_err(|_| stopped())?;
+        }
+        Ok(())
+    })?;
+    if !step.rows.is_empty() {
+        tx.blocking_send(step).map_err(|_| stopped())?;
     }
-    let member = Member {
-        id,
-        external_id: rec.external_id.clone(),
-        name: rec.name.clone(),
-        gender: rec.gender,
-        id_number: rec.id_number.as_deref().map(id_number::mask),
-        birth_date: rec.birth_date,
-        ethnicity: rec.ethnicity.clone(),
-        native_place: rec.native_place.clone(),
-        education: rec.education.clone(),
-        degree: rec.degree.clone(),
-        job_category: rec.job_category.clone(),
-        post: rec.post.clone(),
-        title: rec.title.clone(),
-        phone: rec.phone.as_deref().map(mask_phone),
-        work_started_on: rec.work_started_on,
-        category: rec.category,
-        org_id: rec.org_id,
-        org_name: org_names.get(&rec.org_id).cloned().unwrap_or_default(),
-        joined_at: rec.joined_at,
-        full_member_at: rec.full_member_at,
-        status: rec.status,
-        is_flowing: rec.is_flowing,
-        lost_contact: rec.lost_contact,
-        standing_years: standing_years(rec.full_member_at, today),
-        version,
-    };
-    serde_json::to_string(&Audited { member, import_id }).unwrap_or_default()
+    Ok(header)
 }
 
+/// Checks a step's rows against the stored records and the rows before; counts each row in the
+/// report and answers what the valid ones would write.
 #[allow(clippy::too_many_arguments)]
-pub async fn run(
-    conn: &mut AsyncPgConnection,
-    key: &DataKey,
-    by: &Importer,
-    import_id: i64,
-    bytes: &[u8],
-    file_name: &str,
-    options: ImportOptions,
-    report: &mut ImportReport,
-    progress: Progress<'_>,
-) -> Result<(), AppError> {
-    let started = std::time::Instant::now();
-    let phase = |what: &str| log::debug!("import {import_id}: {what} after {:.2} s, resident {} MB", started.elapsed().as_secs_f64(), resident_mb());
-    let ctx = Arc::new(Context::load(conn, by).await?);
-    let today = today();
-
-    // Pass 1, on a blocking thread: the file is parsed and each row read into fields as it comes,
-    // so the cells of the whole sheet are never held at once (a 100,000-row file stays well under
-    // the memory a whole-sheet read takes). Collects the keys to look up in one query each.
-    let (owned, name, reader_ctx) = (bytes.to_vec(), file_name.to_string(), ctx.clone());
-    let (header, given, problems, bad_cols) = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
-        let mut given: Vec<(u32, Given)> = Vec::new();
-        let mut problems: Vec<ImportProblem> = Vec::new();
-        // Columns already reported unreadable, per row: not reported again as missing or invalid.
-        let mut bad_cols: HashMap<u32, Vec<String>> = HashMap::new();
-        let header = read::read_rows(&owned, &name, MAX_ROWS, COLUMNS, &mut |loc, row, cells| {
-            let before = problems.len();
-            let mut p = RowProblems { row, list: &mut problems, count: 0 };
-            let g = read_row(&cells, loc, &reader_ctx, &mut p);
-            if p.count > 0 {
-                bad_cols.insert(row, problems[before..].iter().map(|x| x.column.clone().unwrap_or_default()).collect());
-            }
-            given.push((row, g));
-            Ok(())
-        })?;
-        Ok((header, given, problems, bad_cols))
-    })
-    .await
-    .map_err(|e| AppError::internal(format!("reading the upload: {e}")))??;
-    super::header_problems(report, &header);
-    report.problems.extend(problems);
-    let total = given.len();
-    report.rows_read = total as i32;
-    // Progress counts rows checked and then (a commit) records written; until the plan is known,
-    // a commit assumes every row writes, so the fraction only grows.
-    let check_total = if options.dry_run { total } else { 2 * total };
-    phase("file read");
-    let ext_ids: Vec<String> = given.iter().filter_map(|(_, g)| g.external_id.clone()).collect();
-    let hashes: Vec<Vec<u8>> = given.iter().filter_map(|(_, g)| g.id_number.as_deref().map(|i| key.blind_index(ID_NUMBER_INDEX, &normalized_id(i)))).collect();
-    let mut by_ext: HashMap<String, i64> = HashMap::new();
-    for chunk in ext_ids.chunks(10_000) {
-        let found: Vec<(i64, Option<String>)> = people::table.filter(people::external_id.eq_any(chunk)).select((people::id, people::external_id)).load(conn).await?;
-        by_ext.extend(found.into_iter().filter_map(|(id, e)| e.map(|e| (e, id))));
-    }
-    let mut by_hash: HashMap<Vec<u8>, i64> = HashMap::new();
-    for chunk in hashes.chunks(10_000) {
-        let found: Vec<(i64, Option<Vec<u8>>)> =
-            people::table.filter(people::id_number_hash.eq_any(chunk)).select((people::id, people::id_number_hash)).load(conn).await?;
-        by_hash.extend(found.into_iter().filter_map(|(id, h)| h.map(|h| (h, id))));
-    }
-    let mut matched: Vec<i64> = by_ext.values().chain(by_hash.values()).copied().collect::<HashSet<_>>().into_iter().collect();
-    matched.sort_unstable();
-    let mut stored: HashMap<i64, MemberRow> = HashMap::new();
-    for chunk in matched.chunks(10_000) {
-        if !options.dry_run {
-            // A commit locks the memberships it may change (in id order, so two imports cannot
-            // deadlock): an edit through the API meanwhile waits, then meets the bumped version.
-            members::table.filter(members::person_id.eq_any(chunk)).select(members::person_id).order(members::person_id).for_update().load::<i64>(conn).await?;
-        }
-        let rows: Vec<MemberRow> = crate::members::queries::get_rows(conn, chunk).await?;
-        stored.extend(rows.into_iter().map(|r| (r.id, r)));
-    }
-
-    phase("stored records loaded");
-    // Pass 2: merge, check, and plan.
-    let mut seen_ids: HashMap<String, u32> = HashMap::new();
-    let mut seen_ext: HashMap<String, u32> = HashMap::new();
-    let mut seen_person: HashMap<i64, u32> = HashMap::new();
-    let mut plan = Vec::new();
-    for (done, (row, g)) in given.into_iter().enumerate() {
-        if done % 1000 == 0 {
-            progress(done, check_total);
-        }
+fn check_step(ctx: &Context, matches: &Matches, rows: Vec<(u32, Given)>, bad_cols: &HashMap<u32, Vec<String>>, seen: &mut Seen, report: &mut ImportReport, key: &DataKey, today: NaiveDate) -> Result<Plan, AppError> {
+    let mut plan = Plan::default();
+    for (row, g) in rows {
         let no_cols = Vec::new();
         let reported = bad_cols.get(&row).unwrap_or(&no_cols);
         let mut p = RowProblems { row, list: &mut report.problems, count: reported.len() };
         let id_key = g.id_number.as_deref().map(normalized_id);
+        let repeated_before = p.count;
         if let Some(id) = &id_key {
-            if let Some(first) = seen_ids.get(id) {
+            if let Some(first) = seen.ids.get(id) {
                 p.push("公民身份号码", "duplicate_in_file", format!("与第 {first} 行的公民身份号码重复"));
             } else {
-                seen_ids.insert(id.clone(), row);
+                seen.ids.insert(id.clone(), row);
             }
         }
         if let Some(e) = &g.external_id {
-            if let Some(first) = seen_ext.get(e) {
+            if let Some(first) = seen.ext.get(e) {
                 p.push("外部编号", "duplicate_in_file", format!("与第 {first} 行的外部编号重复"));
             } else {
-                seen_ext.insert(e.clone(), row);
+                seen.ext.insert(e.clone(), row);
             }
         }
-        let via_ext = g.external_id.as_ref().and_then(|e| by_ext.get(e)).copied();
-        let via_id = id_key.as_ref().and_then(|i| by_hash.get(&key.blind_index(ID_NUMBER_INDEX, i))).copied();
+        let not_created = |id: &i64| !seen.created.contains(id);
+        let via_ext = g.external_id.as_deref().and_then(|e| matches.by_external_id(e)).filter(not_created);
+        let via_id = id_key.as_deref().and_then(|i| matches.by_id_number(i)).map(|(id, _)| id).filter(not_created);
         let person = via_ext.or(via_id);
         if let (Some(a), Some(b)) = (via_ext, via_id)
             && a != b
@@ -416,13 +346,16 @@ pub async fn run(
             p.push("公民身份号码", "id_number_taken", "该公民身份号码已登记给另一人");
         }
         if let Some(pid) = person {
-            if let Some(first) = seen_person.get(&pid) {
-                p.push("", "duplicate_in_file", format!("与第 {first} 行是同一人"));
-            } else {
-                seen_person.insert(pid, row);
+            match seen.person.get(&pid) {
+                // Not said again when a repeated key already says it.
+                Some(first) if p.count == repeated_before => p.push("", "duplicate_in_file", format!("与第 {first} 行是同一人")),
+                Some(_) => {}
+                None => {
+                    seen.person.insert(pid, row);
+                }
             }
         }
-        let existing = person.and_then(|pid| stored.get(&pid));
+        let existing = person.and_then(|pid| matches.stored.get(&pid));
         if person.is_some() && existing.is_none() {
             p.push("公民身份号码", "person_not_member", "此人已在系统中登记（非党员），请在系统中办理");
         }
@@ -487,98 +420,102 @@ pub async fn run(
             report.invalid += 1;
             continue;
         }
-        match (person, before) {
-            (Some(pid), Some(b)) => {
+        match (existing, before) {
+            (Some(ex), Some(b)) => {
                 if b == rec {
                     report.unchanged += 1;
                 } else {
                     report.updated += 1;
-                    plan.push(Planned::Update(pid, Box::new(rec)));
+                    plan.updates.push((ex.clone(), rec));
                 }
             }
             _ => {
                 report.created += 1;
-                plan.push(Planned::Create(Box::new(rec)));
+                plan.creates.push(rec);
             }
         }
     }
+    Ok(plan)
+}
 
+/// Writes the sealed step, if any; answers the records written.
+async fn write_sealed(conn: &mut AsyncPgConnection, by: &Importer, sealed: Option<Sealed>) -> Result<usize, AppError> {
+    let Some(batch) = sealed else { return Ok(0) };
+    bulk::write(conn, by.by(), "import", &batch).await?;
+    Ok(batch.len())
+}
 
-    phase("rows checked");
-    report.committed = !options.dry_run && (report.invalid == 0 || options.skip_invalid);
-    if !report.committed {
-        progress(total, total);
-        return Ok(());
+/// Reads, checks and (unless a dry run) writes the file's rows, step by step: a blocking thread
+/// reads the next step while this task checks one and writes the one before, so that memory
+/// stays bounded by a few steps and reading, checking and writing overlap.
+///
+/// Invalid rows block a commit (unless `skip_invalid`) but every row is still checked, so the
+/// report lists every problem; the rows earlier steps wrote are rolled back to a savepoint, and
+/// only the import's record and report remain.
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    conn: &mut AsyncPgConnection,
+    key: &DataKey,
+    by: &Importer,
+    import_id: i64,
+    bytes: &[u8],
+    file_name: &str,
+    options: ImportOptions,
+    report: &mut ImportReport,
+    progress: Progress<'_>,
+) -> Result<(), AppError> {
+    let started = std::time::Instant::now();
+    let phase = |what: &str| log::debug!("import {import_id}: {what} after {:.2} s, resident {} MB", started.elapsed().as_secs_f64(), resident_mb());
+    let ctx = Arc::new(Context::load(conn, by).await?);
+    let today = today();
+    let writing = !options.dry_run;
+    if writing {
+        bulk::serialize_bulk_writers(conn).await?;
+        diesel::sql_query("SAVEPOINT import_rows").execute(conn).await?;
     }
-    let all = total + plan.len();
-    progress(total, all);
-    // Writing is split in two so that the two cores work at once: a blocking thread prepares
-    // each batch (encrypts, indexes, masks, and renders the audit entries: the record as the API
-    // shows it, personal data masked, with the import's id) while this task writes the previous
-    // batch in set-based statements (members::queries::insert_prepared / update_prepared).
-    let mut creates: Vec<MemberRecord> = Vec::new();
-    let mut updates: Vec<(i64, MemberRecord)> = Vec::new();
-    for item in plan {
-        match item {
-            Planned::Create(rec) => creates.push(*rec),
-            Planned::Update(id, rec) => updates.push((id, *rec)),
-        }
-    }
-    let new_ids = queries::next_person_ids(conn, creates.len()).await?;
-    let org_names: HashMap<i64, String> = ctx.orgs.iter().map(|(id, o)| (*id, o.name.clone())).collect();
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch, AppError>>(1);
-    let producer = {
-        let key = key.clone();
-        tokio::task::spawn_blocking(move || {
-            let audited = |id: i64, rec: &MemberRecord, version: i32| audited_json(id, rec, version, &org_names, import_id, today);
-            for (chunk, ids) in creates.chunks(WRITE_BATCH).zip(new_ids.chunks(WRITE_BATCH)) {
-                let recs: Vec<&MemberRecord> = chunk.iter().collect();
-                let batch = queries::Prepared::new(&key, ids.to_vec(), &recs).map(|rows| Batch {
-                    create: true,
-                    audit: ids.iter().zip(chunk).map(|(id, rec)| (*id, None, audited(*id, rec, 1))).collect(),
-                    rows,
-                });
-                if tx.blocking_send(batch).is_err() {
-                    return;
-                }
-            }
-            for chunk in updates.chunks(WRITE_BATCH) {
-                let recs: Vec<&MemberRecord> = chunk.iter().map(|(_, r)| r).collect();
-                let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
-                let batch = queries::Prepared::new(&key, ids, &recs).map(|rows| Batch {
-                    create: false,
-                    audit: chunk
-                        .iter()
-                        .map(|(id, rec)| {
-                            let old = stored.remove(id);
-                            let version = old.as_ref().map_or(1, |r| r.version + 1);
-                            let before = old.map(|r| serde_json::to_string(&r.into_member(&key, Reveal::default(), today)).unwrap_or_default());
-                            (*id, before, audited(*id, rec, version))
-                        })
-                        .collect(),
-                    rows,
-                });
-                if tx.blocking_send(batch).is_err() {
-                    return;
-                }
-            }
-        })
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Step>(2);
+    let reader = {
+        let (owned, name, ctx) = (bytes.to_vec(), file_name.to_string(), ctx.clone());
+        tokio::task::spawn_blocking(move || read_steps(&owned, &name, &ctx, tx))
     };
-    let mut done = total;
-    while let Some(batch) = rx.recv().await {
-        let batch = batch?;
-        if batch.create {
-            queries::insert_prepared(conn, &batch.rows).await?;
-        } else {
-            queries::update_prepared(conn, &batch.rows).await?;
+    let org_names = ctx.orgs.iter().map(|(id, o)| (*id, o.name.clone())).collect();
+    let writer = Arc::new(Writer::new(key.clone(), Some(import_id), org_names, today));
+    let mut seen = Seen::default();
+    let mut sealed: Option<Sealed> = None;
+    let mut written = 0;
+    while let Some(step) = rx.recv().await {
+        report.rows_read += step.rows.len() as i32;
+        report.problems.extend(step.problems);
+        let exts: Vec<String> = step.rows.iter().filter_map(|(_, g)| g.external_id.clone()).collect();
+        let ids: Vec<String> = step.rows.iter().filter_map(|(_, g)| g.id_number.as_deref().map(normalized_id)).collect();
+        let matches = Matches::find(conn, key, &exts, &ids, writing).await?;
+        let plan = check_step(&ctx, &matches, step.rows, &step.bad_cols, &mut seen, report, key, today)?;
+        if writing && (report.invalid == 0 || options.skip_invalid) {
+            let new_ids = queries::next_person_ids(conn, plan.creates.len()).await?;
+            seen.created.extend(&new_ids);
+            let creates = new_ids.into_iter().zip(plan.creates).collect();
+            // The step before is written while this one is sealed (encrypted, indexed, masked,
+            // rendered for the audit log) on a blocking thread.
+            let (done, next) = tokio::join!(write_sealed(conn, by, sealed.take()), writer.seal_blocking(creates, plan.updates));
+            written += done?;
+            sealed = Some(next?);
         }
-        audit::record_many(conn, by.by(), "import", "member", &batch.audit).await?;
-        done += batch.rows.len();
-        progress(done, all);
+        progress(step.last_row as usize, step.sheet_rows.max(step.last_row) as usize);
     }
-    producer.await.map_err(|e| AppError::internal(format!("preparing the import's rows: {e}")))?;
-    phase("rows written");
-    progress(all, all);
+    let header = reader.await.map_err(|e| AppError::internal(format!("reading the upload: {e}")))??;
+    super::header_problems(report, &header);
+    phase("rows checked");
+    report.committed = writing && (report.invalid == 0 || options.skip_invalid);
+    if report.committed {
+        written += write_sealed(conn, by, sealed.take()).await?;
+        diesel::sql_query("RELEASE SAVEPOINT import_rows").execute(conn).await?;
+    } else if writing {
+        // An invalid row blocked the commit after earlier steps were written: they go back.
+        diesel::sql_query("ROLLBACK TO SAVEPOINT import_rows").execute(conn).await?;
+    }
+    phase(&format!("{written} records written"));
+    let rows = report.rows_read.max(1) as usize;
+    progress(rows, rows);
     Ok(())
 }
 

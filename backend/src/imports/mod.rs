@@ -156,6 +156,9 @@ pub struct Located {
     /// Headers naming a field an earlier column already gives (ignored).
     pub duplicate: Vec<String>,
     pub rows: Vec<Row>,
+    /// The sheet's last row number as the file declares it (0: not declared): how far reading
+    /// has got, for progress.
+    pub last_row: u32,
 }
 
 /// The header row of a sheet: which known field each column index holds.
@@ -202,7 +205,8 @@ pub fn locate(sheets: Vec<read::Sheet>, known: &[(&'static str, &'static str)]) 
         let data = rows.split_off(h.index + 1);
         let header_row = rows.last().map_or(0, |r| r.0);
         let rows: Vec<Row> = data.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.is_empty())).collect();
-        return Ok(Located { sheet: si, header_row, columns: h.columns, unknown: h.unknown, duplicate: h.duplicate, rows });
+        let last_row = rows.last().map_or(header_row, |r| r.0);
+        return Ok(Located { sheet: si, header_row, columns: h.columns, unknown: h.unknown, duplicate: h.duplicate, rows, last_row });
     }
     Err(no_header_row())
 }

@@ -200,10 +200,11 @@ pub type RowSink<'s> = &'s mut dyn FnMut(&Located, u32, Vec<Cell>) -> Result<(),
 /// caller that turns cells into something smaller never holds the whole sheet; the answer is the
 /// header (its `rows` empty).
 pub fn read_rows(bytes: &[u8], file_name: &str, max_rows: usize, known: &[(&'static str, &'static str)], sink: RowSink<'_>) -> Result<Located, AppError> {
-    let mut feeder = Feeder { known, max_rows, sheet: 0, probe: Vec::new(), found: None, rows: 0, sink };
+    let mut feeder = Feeder { known, max_rows, sheet: 0, probe: Vec::new(), found: None, rows: 0, last_row: 0, sink };
     match sniff(bytes, file_name)? {
         Format::Text => {
             let sheet = read_csv(bytes, max_rows)?;
+            feeder.last_row = sheet.rows.last().map_or(0, |r| r.0);
             for (n, cells) in sheet.rows {
                 if feeder.push(n, cells)? == Flow::NextSheet {
                     break;
@@ -219,6 +220,7 @@ pub fn read_rows(bytes: &[u8], file_name: &str, max_rows: usize, known: &[(&'sta
                 Ok(mut book) => {
                     for name in book.sheet_names() {
                         let mut reader = book.worksheet_cells_reader(&name).map_err(|_| not_a_spreadsheet())?;
+                        feeder.last_row = reader.dimensions().end.0 + 1;
                         let mut current: Option<(u32, Vec<Cell>)> = None;
                         let mut flow = Flow::More;
                         while let Some(cell) = reader.next_cell().map_err(|_| not_a_spreadsheet())? {
@@ -254,6 +256,7 @@ pub fn read_rows(bytes: &[u8], file_name: &str, max_rows: usize, known: &[(&'sta
                 // .xls and .ods (rarely large): read whole, as calamine offers them.
                 Err(_) => {
                     for sheet in read_sheets(bytes, file_name, max_rows)? {
+                        feeder.last_row = sheet.rows.last().map_or(0, |r| r.0);
                         for (n, cells) in sheet.rows {
                             if feeder.push(n, cells)? == Flow::NextSheet {
                                 break;
@@ -286,6 +289,8 @@ struct Feeder<'k, 's> {
     probe: Vec<Row>,
     found: Option<Located>,
     rows: usize,
+    /// The current sheet's declared last row.
+    last_row: u32,
     sink: RowSink<'s>,
 }
 
@@ -313,7 +318,7 @@ impl Feeder<'_, '_> {
         let probe = std::mem::take(&mut self.probe);
         let Some(h) = find_header(&probe, self.known) else { return Ok(false) };
         let header_row = probe[h.index].0;
-        self.found = Some(Located { sheet: self.sheet, header_row, columns: h.columns, unknown: h.unknown, duplicate: h.duplicate, rows: Vec::new() });
+        self.found = Some(Located { sheet: self.sheet, header_row, columns: h.columns, unknown: h.unknown, duplicate: h.duplicate, rows: Vec::new(), last_row: self.last_row });
         for (n, cells) in probe.into_iter().skip(h.index + 1) {
             self.push(n, cells)?;
         }

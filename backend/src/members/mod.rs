@@ -6,6 +6,7 @@
 //! org-managing roles over the member, and the citizen ID number to the member and to committee
 //! and political_dept roles; each such read of someone else's data is audited.
 
+pub mod bulk;
 pub mod id_number;
 pub mod pinyin;
 pub mod queries;

@@ -23,7 +23,7 @@ pub struct Reveal {
     pub phone: bool,
 }
 
-#[derive(Debug, Queryable)]
+#[derive(Debug, Clone, Queryable)]
 pub struct MemberRow {
     pub id: i64,
     pub external_id: Option<String>,
@@ -330,28 +330,6 @@ pub async fn insert_prepared(conn: &mut AsyncPgConnection, p: &Prepared) -> Resu
 pub async fn update_prepared(conn: &mut AsyncPgConnection, p: &Prepared) -> Result<(), AppError> {
     p.people.update(conn, &p.ids).await?;
     p.members.update(conn, &p.ids).await
-}
-
-/// Rows per statement of the bulk writes: large enough that per-statement costs vanish, small
-/// enough that the bound arrays of one statement stay a few megabytes.
-pub const BULK_CHUNK: usize = 5_000;
-
-/// Inserts many records (a sync batch); answers the new ids in the order of `recs`.
-pub async fn insert_many(conn: &mut AsyncPgConnection, key: &DataKey, recs: &[&MemberRecord]) -> Result<Vec<i64>, AppError> {
-    let ids = next_person_ids(conn, recs.len()).await?;
-    for (chunk, chunk_ids) in recs.chunks(BULK_CHUNK).zip(ids.chunks(BULK_CHUNK)) {
-        insert_prepared(conn, &Prepared::new(key, chunk_ids.to_vec(), chunk)?).await?;
-    }
-    Ok(ids)
-}
-
-/// Writes many whole records, in set-based statements.
-pub async fn update_many(conn: &mut AsyncPgConnection, key: &DataKey, items: &[(i64, &MemberRecord)]) -> Result<(), AppError> {
-    for chunk in items.chunks(BULK_CHUNK) {
-        let recs: Vec<&MemberRecord> = chunk.iter().map(|(_, r)| *r).collect();
-        update_prepared(conn, &Prepared::new(key, chunk.iter().map(|(id, _)| *id).collect(), &recs)?).await?;
-    }
-    Ok(())
 }
 
 /// [`PersonRow`]s as one (owned) array per column, bound to an `unnest`.

@@ -1,5 +1,7 @@
 //! The rules a member record must keep, with the source of each (DOMAIN.md).
 
+use std::collections::HashSet;
+
 use chrono::{Datelike, Months, NaiveDate};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -222,28 +224,29 @@ impl MemberRecord {
 
     /// Ethnicity (GB/T 3304), education, degree and job category come from code lists kept as data.
     async fn check_code_lists(&self, conn: &mut AsyncPgConnection) -> Result<Vec<FieldError>, AppError> {
-        let wanted: Vec<(&str, &String)> = [
-            ("ethnicity", self.ethnicity.as_ref()),
-            ("education", self.education.as_ref()),
-            ("degree", self.degree.as_ref()),
-            ("job_category", self.job_category.as_ref()),
-        ]
-        .into_iter()
-        .filter_map(|(l, v)| v.map(|v| (l, v)))
-        .collect();
-        if wanted.is_empty() {
+        let names: Vec<&String> = self.coded().map(|(_, v)| v).collect();
+        if names.is_empty() {
             return Ok(Vec::new());
         }
-        let names: Vec<&String> = wanted.iter().map(|(_, v)| *v).collect();
-        let found: Vec<(String, String)> =
-            code_lists::table.filter(code_lists::name.eq_any(names)).select((code_lists::list, code_lists::name)).load(conn).await?;
-        Ok(wanted
+        let found: HashSet<(String, String)> =
+            code_lists::table.filter(code_lists::name.eq_any(names)).select((code_lists::list, code_lists::name)).load::<(String, String)>(conn).await?.into_iter().collect();
+        Ok(self.code_list_errors(&found))
+    }
+
+    /// The coded fields that are not in their code list; `known` holds (list, name) pairs, as
+    /// a caller checking many records loads them once.
+    pub fn code_list_errors(&self, known: &HashSet<(String, String)>) -> Vec<FieldError> {
+        self.coded()
+            .filter(|(l, v)| !known.contains(&(l.to_string(), v.to_string())))
+            .map(|(l, v)| FieldError::new(l, "not_in_code_list", format!("{v:?} is not in the {l} code list"), format!("“{v}”不在{}代码表中", list_zh(l))))
+            .collect()
+    }
+
+    /// (code list, value) of each coded field that is set.
+    fn coded(&self) -> impl Iterator<Item = (&'static str, &String)> {
+        [("ethnicity", self.ethnicity.as_ref()), ("education", self.education.as_ref()), ("degree", self.degree.as_ref()), ("job_category", self.job_category.as_ref())]
             .into_iter()
-            .filter(|(l, v)| !found.iter().any(|(fl, fv)| fl == l && fv == *v))
-            .map(|(l, v)| {
-                FieldError::new(l, "not_in_code_list", format!("{v:?} is not in the {l} code list"), format!("“{v}”不在{}代码表中", list_zh(l)))
-            })
-            .collect())
+            .filter_map(|(l, v)| v.map(|v| (l, v)))
     }
 }
 

@@ -6,29 +6,31 @@
 //! keep their stored values and `null` clears one, as in PATCH; the same rules as the member API
 //! apply (DOMAIN.md, Members), and writes stay within the caller's manage scope.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, put, web};
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Change, Outcome, SyncReport, TxError, idempotency, item_errors};
-use crate::audit::{self, By};
+use super::{Change, SyncReport, idempotency};
+use crate::audit::By;
 use crate::auth::{Actor, Scope};
 use crate::crypto::DataKey;
 use crate::error::{AppError, AppResult, FieldError, Problem, deserialize_problem_at};
 use crate::http::ApiQuery;
-use crate::members::queries::{self as mq, Reveal};
+use crate::members::bulk::{self, Matches, Writer};
+use crate::members::queries::{self as mq, MemberRow};
 use crate::members::rules::MemberRecord;
 use crate::members::today;
 use crate::members::types::{Category, Gender, MemberInput, Status};
-use crate::orgs::queries as oq;
-use crate::schema::{orgs, people};
-use crate::{AppState, db};
+use crate::orgs::types::OrgKind;
+use crate::schema::{code_lists, org_closure, orgs};
+use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -106,29 +108,10 @@ pub async fn sync_members(state: web::Data<AppState>, actor: Actor, req: HttpReq
     let body = super::read_body(&req, payload).await?;
     let idem = idempotency::key_of(&req, &body)?;
     let items = super::parse_items(&body)?;
-    let total = items.len();
     let partial = query.partial.unwrap_or(false);
     let key = state.config.data_key.clone();
-    let mut conn = db::conn(&state.pool).await?;
-    let out = conn
-        .transaction::<_, TxError, _>(async move |conn| {
-            if let Some(k) = &idem
-                && let Some(stored) = idempotency::lookup(conn, actor.account_id, k).await?
-            {
-                return Ok(stored);
-            }
-            let report = apply(conn, &key, &actor, &items).await?;
-            if !report.rejected.is_empty() && !partial {
-                return Err(TxError::Rejected(report));
-            }
-            let body = serde_json::to_value(&report).map_err(|e| AppError::internal(e.to_string()))?;
-            if let Some(k) = &idem {
-                idempotency::store(conn, actor.account_id, k, 200, &body).await?;
-            }
-            Ok(Outcome::Fresh(body))
-        })
-        .await;
-    super::respond(out, total)
+    let account_id = actor.account_id;
+    super::run_batch(&state, account_id, idem, items, partial, Box::new(move |conn, items| Box::pin(async move { apply(conn, &key, &actor, items, partial).await }))).await
 }
 
 enum OrgRef {
@@ -177,87 +160,226 @@ fn parse_item(raw: &Value) -> Result<(String, Option<OrgRef>, MemberInput), Vec<
     }
 }
 
-/// Applies every item, each in a savepoint, and reports what happened to each.
-pub async fn apply(conn: &mut AsyncPgConnection, key: &DataKey, actor: &Actor, items: &[Value]) -> Result<SyncReport, AppError> {
+/// The orgs a batch names, with what the checks need of them, and which of the orgs it touches
+/// (the targets and the members' current orgs) lie in the manage scope.
+struct OrgIndex {
+    by_code: HashMap<String, i64>,
+    by_external_id: HashMap<String, i64>,
+    kinds: HashMap<i64, OrgKind>,
+    /// None: every org.
+    managed: Option<HashSet<i64>>,
+}
+
+impl OrgIndex {
+    async fn load(conn: &mut AsyncPgConnection, scope: &Scope, refs: &[&OrgRef], current: impl Iterator<Item = i64>) -> Result<OrgIndex, AppError> {
+        let codes: Vec<&str> = refs.iter().filter_map(|r| if let OrgRef::Code(c) = r { Some(c.as_str()) } else { None }).collect();
+        let exts: Vec<&str> = refs.iter().filter_map(|r| if let OrgRef::ExternalId(e) = r { Some(e.as_str()) } else { None }).collect();
+        let found: Vec<(i64, String, Option<String>, String)> = orgs::table
+            .filter(orgs::code.eq_any(&codes).or(orgs::external_id.eq_any(&exts)))
+            .select((orgs::id, orgs::code, orgs::external_id, orgs::kind))
+            .load(conn)
+            .await?;
+        let mut index = OrgIndex { by_code: HashMap::new(), by_external_id: HashMap::new(), kinds: HashMap::new(), managed: None };
+        for (id, code, ext, kind) in found {
+            index.by_code.insert(code, id);
+            if let Some(e) = ext {
+                index.by_external_id.insert(e, id);
+            }
+            index.kinds.insert(id, OrgKind::parse(&kind).unwrap_or(OrgKind::Branch));
+        }
+        if !scope.all {
+            let touched: Vec<i64> = index.kinds.keys().copied().chain(current).collect::<HashSet<_>>().into_iter().collect();
+            let inside: Vec<i64> = org_closure::table
+                .filter(org_closure::ancestor_id.eq_any(&scope.org_roots))
+                .filter(org_closure::descendant_id.eq_any(&touched))
+                .select(org_closure::descendant_id)
+                .load(conn)
+                .await?;
+            index.managed = Some(inside.into_iter().collect());
+        }
+        Ok(index)
+    }
+
+    fn resolve(&self, org: &OrgRef) -> Result<i64, FieldError> {
+        match org {
+            OrgRef::Code(c) => self.by_code.get(c).copied().ok_or_else(|| FieldError::new("org_code", "not_found", "no organization has this code", "没有此编码的党组织")),
+            OrgRef::ExternalId(e) => {
+                self.by_external_id.get(e).copied().ok_or_else(|| FieldError::new("org_external_id", "not_found", "no organization has this external id", "没有此外部编号的党组织"))
+            }
+        }
+    }
+
+    fn manages(&self, org: i64) -> bool {
+        self.managed.as_ref().is_none_or(|m| m.contains(&org))
+    }
+
+    /// A member's new org holds members and lies in the manage scope.
+    fn check_target(&self, org: i64) -> Result<(), FieldError> {
+        if !self.kinds.get(&org).is_some_and(|k| k.holds_members()) {
+            return Err(FieldError::new("org_code", "org_cannot_hold_members", "members belong to a branch or a party group", "党员组织关系须在党支部或党小组"));
+        }
+        if !self.manages(org) {
+            return Err(out_of_scope());
+        }
+        Ok(())
+    }
+}
+
+fn out_of_scope() -> FieldError {
+    FieldError::new("org_code", "out_of_scope", "this organization is outside your scope", "该党组织超出您的管理范围")
+}
+
+/// An item's planned write.
+enum Planned {
+    Create(Box<MemberRecord>),
+    Update(Box<(MemberRow, MemberRecord)>),
+    Unchanged,
+}
+
+/// What the items of a batch share while they are checked.
+struct Checking<'a> {
+    matches: &'a Matches,
+    orgs: &'a OrgIndex,
+    codes: &'a HashSet<(String, String)>,
+    /// Normalized ID number → the external id of the first item giving it.
+    ids_in_batch: HashMap<String, String>,
+    key: &'a DataKey,
+    today: NaiveDate,
+}
+
+impl Checking<'_> {
+    /// One item, under the member API's rules (DOMAIN.md, Members) and within the manage scope.
+    fn check(&mut self, ext: &str, org: Option<OrgRef>, mut input: MemberInput) -> Result<Planned, Vec<FieldError>> {
+        if let Some(o) = &org {
+            input.org_id = Some(self.orgs.resolve(o).map_err(|e| vec![e])?);
+        }
+        let person = match self.matches.by_external_id(ext) {
+            Some(id) => Some(id),
+            // A person entered by hand, without an external id, is adopted.
+            None => match input.id_number.clone().flatten().map(|n| normalized_id(&n)).and_then(|n| self.matches.by_id_number(&n)) {
+                Some((id, None)) => Some(id),
+                Some((_, Some(_))) => {
+                    return Err(vec![FieldError::new(
+                        "id_number",
+                        "id_number_taken",
+                        "a person with another external_id has this citizen ID number",
+                        "该公民身份号码已登记在另一外部编号的人员名下",
+                    )]);
+                }
+                None => None,
+            },
+        };
+        let stored = match person {
+            Some(id) => {
+                let row = self.matches.stored.get(&id).ok_or_else(|| vec![FieldError::new("external_id", "not_a_member", "this person has no membership record", "该人员没有党员记录")])?;
+                if !self.orgs.manages(row.org_id) {
+                    return Err(vec![out_of_scope()]);
+                }
+                Some((row, mq::record_of(row, self.key).map_err(|_| vec![FieldError::new("", "unreadable", "the stored record cannot be read", "已存记录无法读取")])?))
+            }
+            None => None,
+        };
+        let mut rec = match &stored {
+            Some((_, rec)) => {
+                let mut rec = rec.clone();
+                rec.apply(input);
+                rec
+            }
+            None if input.org_id.is_none() => {
+                return Err(vec![FieldError::new("org_code", "required", "a new member needs org_code or org_external_id", "新党员须填写 org_code 或 org_external_id")]);
+            }
+            None => MemberRecord::from_create(input).map_err(|e| e.fields)?,
+        };
+        let mut errors = rec.check(self.today);
+        errors.extend(rec.code_list_errors(self.codes));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if stored.as_ref().is_none_or(|(row, _)| row.org_id != rec.org_id) {
+            self.orgs.check_target(rec.org_id).map_err(|e| vec![e])?;
+        }
+        // The citizen ID number is nobody else's: not a stored person's, nor another item's.
+        if let Some(n) = rec.id_number.as_deref().map(normalized_id) {
+            let own = stored.as_ref().map(|(row, _)| row.id);
+            let taken = |what| vec![FieldError::new("id_number", "id_number_taken", format!("{what} has this citizen ID number"), "该公民身份号码已登记在其他人员名下")];
+            if self.matches.by_id_number(&n).is_some_and(|(id, _)| Some(id) != own) {
+                return Err(taken("another person"));
+            }
+            match self.ids_in_batch.get(&n) {
+                Some(first) if first != ext => return Err(taken("an earlier item of the batch")),
+                _ => {
+                    self.ids_in_batch.insert(n, ext.to_string());
+                }
+            }
+        }
+        Ok(match stored {
+            Some((_, before)) if same(&rec, &before) => Planned::Unchanged,
+            Some((row, _)) => Planned::Update(Box::new((row.clone(), rec))),
+            None => Planned::Create(Box::new(rec)),
+        })
+    }
+}
+
+fn normalized_id(n: &str) -> String {
+    n.trim().to_uppercase()
+}
+
+/// Checks every item of the batch, then (unless an item was rejected and the batch is not
+/// partial) writes the valid ones in set-based statements with their audit entries: a few
+/// queries per batch, not per item (`members::bulk`).
+pub async fn apply(conn: &mut AsyncPgConnection, key: &DataKey, actor: &Actor, items: &[Value], partial: bool) -> Result<SyncReport, AppError> {
     let manage = actor.manage_scope();
     let today = today();
     let mut report = SyncReport::default();
+    let mut parsed = Vec::with_capacity(items.len());
     let mut seen = HashSet::new();
     for (index, raw) in items.iter().enumerate() {
-        let (ext, org, input) = match parse_item(raw) {
-            Ok(parsed) => parsed,
-            Err(errors) => {
-                report.reject(index, super::text_field(raw, "external_id"), errors);
-                continue;
+        match parse_item(raw) {
+            Err(errors) => report.reject(index, super::text_field(raw, "external_id"), errors),
+            Ok((ext, ..)) if !seen.insert(ext.clone()) => {
+                report.reject(index, Some(ext), vec![FieldError::new("external_id", "duplicate_in_batch", "this external_id appears earlier in the batch", "该外部编号在本批次中重复出现")]);
             }
-        };
-        if !seen.insert(ext.clone()) {
-            report.reject(index, Some(ext), vec![FieldError::new("external_id", "duplicate_in_batch", "this external_id appears earlier in the batch", "该外部编号在本批次中重复出现")]);
-            continue;
-        }
-        let result = conn.transaction::<_, AppError, _>(async |conn| apply_one(conn, key, actor, &manage, &ext, org, input, today).await).await;
-        match result {
-            Ok(change) => report.push(ext, change),
-            Err(e) => report.reject(index, Some(ext), item_errors(e, "org_code")?),
+            Ok(item) => parsed.push((index, item)),
         }
     }
+    bulk::serialize_bulk_writers(conn).await?;
+    let exts: Vec<String> = parsed.iter().map(|(_, (ext, ..))| ext.clone()).collect();
+    let ids: Vec<String> = parsed.iter().filter_map(|(_, (_, _, input))| input.id_number.clone().flatten()).map(|n| normalized_id(&n)).collect();
+    let matches = Matches::find(conn, key, &exts, &ids, true).await?;
+    let refs: Vec<&OrgRef> = parsed.iter().filter_map(|(_, (_, org, _))| org.as_ref()).collect();
+    let orgs = OrgIndex::load(conn, &manage, &refs, matches.stored.values().map(|r| r.org_id)).await?;
+    let codes: HashSet<(String, String)> = code_lists::table.select((code_lists::list, code_lists::name)).load::<(String, String)>(conn).await?.into_iter().collect();
+    let mut checking = Checking { matches: &matches, orgs: &orgs, codes: &codes, ids_in_batch: HashMap::new(), key, today };
+    let (mut creates, mut updates) = (Vec::new(), Vec::new());
+    for (index, (ext, org, input)) in parsed {
+        match checking.check(&ext, org, input) {
+            Ok(Planned::Create(rec)) => creates.push((ext, *rec)),
+            Ok(Planned::Update(update)) => updates.push((ext, *update)),
+            Ok(Planned::Unchanged) => report.push(ext, Change::Unchanged),
+            Err(errors) => report.reject(index, Some(ext), errors),
+        }
+    }
+    report.rejected.sort_by_key(|r| r.index);
+    if !report.rejected.is_empty() && !partial {
+        // The batch is refused whole: nothing to write.
+        return Ok(report);
+    }
+    let org_ids: Vec<i64> = creates.iter().map(|(_, r)| r.org_id).chain(updates.iter().map(|(_, (_, r))| r.org_id)).collect::<HashSet<_>>().into_iter().collect();
+    let writer = Arc::new(Writer::new(key.clone(), None, bulk::org_names(conn, &org_ids).await?, today));
+    let new_ids = mq::next_person_ids(conn, creates.len()).await?;
+    let mut to_create = Vec::with_capacity(creates.len());
+    for ((ext, rec), id) in creates.into_iter().zip(new_ids) {
+        report.push(ext, Change::Created);
+        to_create.push((id, rec));
+    }
+    let mut to_update = Vec::with_capacity(updates.len());
+    for (ext, update) in updates {
+        report.push(ext, Change::Updated);
+        to_update.push(update);
+    }
+    let sealed = writer.seal_blocking(to_create, to_update).await?;
+    bulk::write(conn, By::from(actor), "sync", &sealed).await?;
     Ok(report)
-}
-
-async fn resolve_org(conn: &mut AsyncPgConnection, org: &OrgRef) -> Result<i64, AppError> {
-    let (field, found) = match org {
-        OrgRef::Code(c) => ("org_code", orgs::table.filter(orgs::code.eq(c)).select(orgs::id).first::<i64>(conn).await.optional()?),
-        OrgRef::ExternalId(e) => ("org_external_id", orgs::table.filter(orgs::external_id.eq(e)).select(orgs::id).first::<i64>(conn).await.optional()?),
-    };
-    found.ok_or_else(|| AppError::field(field, "not_found", "no organization has this code", "没有此编码的党组织"))
-}
-
-/// The org may hold members and lies in the manage scope.
-async fn check_target_org(conn: &mut AsyncPgConnection, scope: &Scope, org_id: i64) -> Result<(), AppError> {
-    let org = oq::get_row(conn, org_id).await?.ok_or_else(|| AppError::field("org_code", "not_found", "no such organization", "党组织不存在"))?;
-    if !org.kind().holds_members() {
-        return Err(AppError::field("org_code", "org_cannot_hold_members", "members belong to a branch or a party group", "党员组织关系须在党支部或党小组"));
-    }
-    if !oq::manageable(conn, scope, org_id, false).await? {
-        return Err(AppError::out_of_scope());
-    }
-    Ok(())
-}
-
-/// The citizen ID number is nobody else's.
-async fn check_id_free(conn: &mut AsyncPgConnection, key: &DataKey, id_number: Option<&str>, own: Option<i64>) -> Result<(), AppError> {
-    let Some(n) = id_number else { return Ok(()) };
-    let other: Option<i64> = people::table
-        .filter(people::id_number_hash.eq(key.blind_index(mq::ID_NUMBER_INDEX, n)))
-        .filter(people::id.ne(own.unwrap_or(-1)))
-        .select(people::id)
-        .first(conn)
-        .await
-        .optional()?;
-    match other {
-        Some(_) => Err(AppError::field("id_number", "id_number_taken", "another person has this citizen ID number", "该公民身份号码已登记在其他人员名下")),
-        None => Ok(()),
-    }
-}
-
-/// The person an item means: by external_id, else by ID number when that person has none.
-async fn find_person(conn: &mut AsyncPgConnection, key: &DataKey, ext: &str, id_number: Option<&str>) -> Result<Option<i64>, AppError> {
-    if let Some(id) = people::table.filter(people::external_id.eq(ext)).select(people::id).first::<i64>(conn).await.optional()? {
-        return Ok(Some(id));
-    }
-    let Some(n) = id_number else { return Ok(None) };
-    let normalized = n.trim().to_uppercase();
-    let found: Option<(i64, Option<String>)> = people::table
-        .filter(people::id_number_hash.eq(key.blind_index(mq::ID_NUMBER_INDEX, &normalized)))
-        .select((people::id, people::external_id))
-        .first(conn)
-        .await
-        .optional()?;
-    match found {
-        Some((id, None)) => Ok(Some(id)),
-        Some((_, Some(_))) => Err(AppError::field("id_number", "id_number_taken", "a person with another external_id has this citizen ID number", "该公民身份号码已登记在另一外部编号的人员名下")),
-        None => Ok(None),
-    }
 }
 
 fn same(a: &MemberRecord, b: &MemberRecord) -> bool {
@@ -268,61 +390,4 @@ fn same(a: &MemberRecord, b: &MemberRecord) -> bool {
         external_id, name, gender, id_number, birth_date, ethnicity, native_place, education, degree, job_category, post, title, phone, work_started_on,
         category, org_id, joined_at, full_member_at, status, is_flowing, lost_contact
     )
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn apply_one(
-    conn: &mut AsyncPgConnection,
-    key: &DataKey,
-    actor: &Actor,
-    manage: &Scope,
-    ext: &str,
-    org: Option<OrgRef>,
-    mut input: MemberInput,
-    today: NaiveDate,
-) -> Result<Change, AppError> {
-    if let Some(o) = &org {
-        input.org_id = Some(resolve_org(conn, o).await?);
-    }
-    let id_number = input.id_number.clone().flatten();
-    match find_person(conn, key, ext, id_number.as_deref()).await? {
-        Some(id) => {
-            let (_, current_org) = mq::lock(conn, id)
-                .await?
-                .ok_or_else(|| AppError::field("external_id", "not_a_member", "this person has no membership record", "该人员没有党员记录"))?;
-            if !(manage.all || oq::within(conn, &manage.org_roots, current_org, 0).await?) {
-                return Err(AppError::out_of_scope());
-            }
-            let row = mq::get_row(conn, id).await?.ok_or_else(|| AppError::not_found("member", "党员"))?;
-            let stored = mq::record_of(&row, key)?;
-            let before = row.into_member(key, Reveal::default(), today);
-            let mut rec = stored.clone();
-            rec.apply(input);
-            rec.validate(conn, today).await?;
-            if rec.org_id != current_org {
-                check_target_org(conn, manage, rec.org_id).await?;
-            }
-            check_id_free(conn, key, rec.id_number.as_deref(), Some(id)).await?;
-            if same(&rec, &stored) {
-                return Ok(Change::Unchanged);
-            }
-            mq::update(conn, key, id, &rec).await?;
-            let after = mq::get_row(conn, id).await?.ok_or_else(|| AppError::not_found("member", "党员"))?.into_member(key, Reveal::default(), today);
-            audit::record(conn, By::from(actor), "sync", "member", Some(id), Some(&before), Some(&after)).await?;
-            Ok(Change::Updated)
-        }
-        None => {
-            if input.org_id.is_none() {
-                return Err(AppError::field("org_code", "required", "a new member needs org_code or org_external_id", "新党员须填写 org_code 或 org_external_id"));
-            }
-            let mut rec = MemberRecord::from_create(input)?;
-            rec.validate(conn, today).await?;
-            check_target_org(conn, manage, rec.org_id).await?;
-            check_id_free(conn, key, rec.id_number.as_deref(), None).await?;
-            let id = mq::insert(conn, key, &rec).await?;
-            let after = mq::get_row(conn, id).await?.ok_or_else(|| AppError::not_found("member", "党员"))?.into_member(key, Reveal::default(), today);
-            audit::record(conn, By::from(actor), "sync", "member", Some(id), None::<&()>, Some(&after)).await?;
-            Ok(Change::Created)
-        }
-    }
 }

@@ -20,13 +20,16 @@ pub mod orgs;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::{AppError, FieldError, deserialize_problem_at};
+use crate::error::{AppError, AppResult, FieldError, deserialize_problem_at};
+use crate::{AppState, db};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(orgs::sync_orgs).service(members::sync_members);
@@ -176,8 +179,38 @@ pub fn parse_items(body: &[u8]) -> Result<Vec<Value>, AppError> {
     Ok(batch.items)
 }
 
+/// What a sync does with a batch inside the request's transaction.
+pub type Apply = dyn for<'c> FnOnce(&'c mut AsyncPgConnection, &'c [Value]) -> BoxFuture<'c, Result<SyncReport, AppError>> + Send;
+
+/// The shape every sync request shares, in one transaction: an `Idempotency-Key` already
+/// answered is replayed; else `apply` runs, a rejected item rolls the batch back unless
+/// `partial`, and the fresh answer is stored under the key.
+pub async fn run_batch(state: &AppState, account_id: i64, idem: Option<idempotency::Key>, items: Vec<Value>, partial: bool, apply: Box<Apply>) -> AppResult<HttpResponse> {
+    let total = items.len();
+    let mut conn = db::conn(&state.pool).await?;
+    let out = conn
+        .transaction::<_, TxError, _>(async move |conn| {
+            if let Some(k) = &idem
+                && let Some(stored) = idempotency::lookup(conn, account_id, k).await?
+            {
+                return Ok(stored);
+            }
+            let report = apply(conn, &items).await?;
+            if !report.rejected.is_empty() && !partial {
+                return Err(TxError::Rejected(report));
+            }
+            let body = serde_json::to_value(&report).map_err(|e| AppError::internal(e.to_string()))?;
+            if let Some(k) = &idem {
+                idempotency::store(conn, account_id, k, 200, &body).await?;
+            }
+            Ok(Outcome::Fresh(body))
+        })
+        .await;
+    respond(out, total)
+}
+
 /// The answer of a sync transaction.
-pub fn respond(out: Result<Outcome, TxError>, total: usize) -> Result<HttpResponse, AppError> {
+fn respond(out: Result<Outcome, TxError>, total: usize) -> Result<HttpResponse, AppError> {
     match out {
         Ok(Outcome::Fresh(body)) => Ok(HttpResponse::Ok().json(body)),
         Ok(Outcome::Replay(status, body)) => {

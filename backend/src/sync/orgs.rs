@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Change, Outcome, SyncReport, TxError, idempotency, item_errors};
+use super::{Change, SyncReport, idempotency, item_errors};
 use crate::audit::{self, By};
 use crate::auth::{Actor, Scope};
 use crate::error::{AppError, AppResult, FieldError, Problem, deserialize_problem_at};
@@ -25,7 +25,7 @@ use crate::members::today;
 use crate::orgs::queries as oq;
 use crate::orgs::types::{OrgFields, OrgKind, OrgRow, double_option};
 use crate::schema::{org_closure, orgs};
-use crate::{AppState, db};
+use crate::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -118,36 +118,30 @@ pub async fn sync_orgs(state: web::Data<AppState>, actor: Actor, req: HttpReques
     let body = super::read_body(&req, payload).await?;
     let idem = idempotency::key_of(&req, &body)?;
     let items = super::parse_items(&body)?;
-    let total = items.len();
     let partial = query.partial.unwrap_or(false);
     let full = query.mode == Some(SyncMode::Full);
     if full && items.is_empty() {
         return Err(AppError::field("items", "empty_full_batch", "mode=full with no items would dissolve every org: refused", "mode=full 且无记录会撤销全部组织，已拒绝"));
     }
-    let mut conn = db::conn(&state.pool).await?;
-    let out = conn
-        .transaction::<_, TxError, _>(async move |conn| {
-            if let Some(k) = &idem
-                && let Some(stored) = idempotency::lookup(conn, actor.account_id, k).await?
-            {
-                return Ok(stored);
-            }
-            let mut report = apply(conn, &actor, &items).await?;
-            if !report.rejected.is_empty() && !partial {
-                return Err(TxError::Rejected(report));
-            }
-            if full {
-                let present: Vec<String> = items.iter().filter_map(|i| super::text_field(i, "external_id")).collect();
-                report.dissolved = Some(dissolve_absent(conn, &actor, &present).await?);
-            }
-            let body = serde_json::to_value(&report).map_err(|e| AppError::internal(e.to_string()))?;
-            if let Some(k) = &idem {
-                idempotency::store(conn, actor.account_id, k, 200, &body).await?;
-            }
-            Ok(Outcome::Fresh(body))
-        })
-        .await;
-    super::respond(out, total)
+    let account_id = actor.account_id;
+    super::run_batch(
+        &state,
+        account_id,
+        idem,
+        items,
+        partial,
+        Box::new(move |conn, items| {
+            Box::pin(async move {
+                let mut report = apply(conn, &actor, items).await?;
+                if full && (report.rejected.is_empty() || partial) {
+                    let present: Vec<String> = items.iter().filter_map(|i| super::text_field(i, "external_id")).collect();
+                    report.dissolved = Some(dissolve_absent(conn, &actor, &present).await?);
+                }
+                Ok(report)
+            })
+        }),
+    )
+    .await
 }
 
 enum ParentRef {
