@@ -547,9 +547,9 @@ async fn an_invalid_row_after_the_first_steps_rolls_back_what_they_wrote() {
     let admin = fx.login(users::ADMIN).await;
     let n: u16 = 6_200;
     let mut csv = String::from("姓名,性别,公民身份号码,人员类别,党组织编码,入党日期,转正日期\n");
-    let id_of = |i: u16| common::id_for(&format!("19{}-{:02}-{:02}", 60 + i % 30, 1 + i % 12, 1 + i % 28), i % 2 == 0, i / 360);
+    let id_of = |i: u16| common::id_for(&format!("19{}-{:02}-{:02}", 60 + i % 30, 1 + i % 12, 1 + i % 28), i.is_multiple_of(2), i / 360);
     for i in 0..n {
-        csv.push_str(&format!("成员{i},{},{},正式党员,B2,2010-07-01,2011-07-01\n", if i % 2 == 0 { "男" } else { "女" }, id_of(i)));
+        csv.push_str(&format!("成员{i},{},{},正式党员,B2,2010-07-01,2011-07-01\n", if i.is_multiple_of(2) { "男" } else { "女" }, id_of(i)));
     }
     // Row 6,202 (the header is row 1) repeats the ID number of row 3.
     csv.push_str(&format!("重复者,女,{},正式党员,B2,2010-07-01,2011-07-01\n", id_of(1)));
