@@ -122,7 +122,15 @@ async fn a_bad_item_blocks_the_batch_unless_partial() {
     bad_id["id_number"] = json!(wrong);
     let mut no_org = member("HR-C", "无组织", "B1");
     no_org.as_object_mut().unwrap().remove("org_code");
-    let batch = json!({"items": [member("HR-A", "好人", "B1"), bad_id, no_org, {"name": "无编号"}, member("HR-A", "重复", "B1")]});
+    // Two items giving one ID number: the second is refused.
+    let same_id = common::id_for("1985-01-01", true, 7);
+    let (mut first, mut second) = (member("HR-D", "同号甲", "B1"), member("HR-E", "同号乙", "B1"));
+    first["id_number"] = json!(same_id);
+    second["id_number"] = json!(same_id);
+    let mut unknown_org = member("HR-F", "无此组织", "B1");
+    unknown_org.as_object_mut().unwrap().remove("org_code");
+    unknown_org["org_external_id"] = json!("NO-SUCH-ORG");
+    let batch = json!({"items": [member("HR-A", "好人", "B1"), bad_id, no_org, {"name": "无编号"}, member("HR-A", "重复", "B1"), first, second, unknown_org]});
     let r = fx.send(put("/api/v1/sync/members", &admin, batch.clone())).await;
     r.expect_problem(422, "batch_rejected");
     let rejected: Vec<(u64, String)> = r.json["rejected"]
@@ -131,16 +139,22 @@ async fn a_bad_item_blocks_the_batch_unless_partial() {
         .iter()
         .map(|x| (x["index"].as_u64().unwrap(), x["errors"][0]["field"].as_str().unwrap().to_string()))
         .collect();
-    assert_eq!(rejected, [(1, "id_number".into()), (2, "org_code".into()), (3, "external_id".into()), (4, "external_id".into())]);
+    assert_eq!(
+        rejected,
+        [(1, "id_number".into()), (2, "org_code".into()), (3, "external_id".into()), (4, "external_id".into()), (6, "id_number".into()), (7, "org_external_id".into())]
+    );
+    assert!(r.errors().contains(&"items[6].id_number:id_number_taken".to_string()), "{:?}", r.errors());
     assert!(r.errors().contains(&"items[1].id_number:id_number_checksum".to_string()), "{:?}", r.errors());
     assert!(member_by_ext(&fx, "HR-A").await.is_none(), "nothing written");
     assert_eq!(sync_audits(&fx).await, 0);
 
     let r = fx.send(put("/api/v1/sync/members?partial=true", &admin, batch)).await;
     r.expect(200);
-    assert_eq!(ids(&r.json["created"]), ["HR-A"]);
-    assert_eq!(r.json["rejected"].as_array().unwrap().len(), 4);
+    assert_eq!(ids(&r.json["created"]), ["HR-A", "HR-D"]);
+    assert_eq!(r.json["rejected"].as_array().unwrap().len(), 6);
     assert!(member_by_ext(&fx, "HR-A").await.is_some());
+    assert!(member_by_ext(&fx, "HR-E").await.is_none());
+    assert_eq!(sync_audits(&fx).await, 2, "each written member audited once");
 }
 
 #[actix_web::test]
