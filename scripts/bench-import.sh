@@ -110,6 +110,48 @@ AUDITED=$("${PSQL[@]}" -c "SELECT count(*) FROM audit_log WHERE action = 'import
 HISTORY=$("${PSQL[@]}" -c "SELECT count(*) FROM member_history WHERE person_id > (SELECT max(person_id) FROM members) - $ROWS")
 say "dry run ${DRY_S} s, commit ${COMMIT_S} s; audited $AUDITED, history rows $HISTORY; server peak ${PEAK_MB} MB"
 
+# The sync at the same size: SYNC_ROWS new members through PUT /sync/members in batches of 5,000
+# (the most a batch may hold), then the same batches again (every item unchanged).
+SYNC_ROWS=${BENCH_SYNC_ROWS:-$ROWS}
+"${PSQL[@]}" -c "SELECT code FROM orgs WHERE kind = 'branch' ORDER BY id LIMIT $BRANCHES" >"$WORK/branches.txt"
+python3 - "$WORK" "$SYNC_ROWS" <<'PY'
+import datetime, json, sys
+work, rows = sys.argv[1], int(sys.argv[2])
+codes = open(f"{work}/branches.txt").read().split()
+W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+def id_number(birth, seq, male):  # GB 11643, region 371326 (not among the generated members' regions)
+    body = f"371326{birth:%Y%m%d}{seq:02d}{(2 * (seq % 5) + (1 if male else 0))}"
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, W)) % 11]
+start = datetime.date(1960, 1, 1)
+items = []
+for i in range(rows):
+    birth = start + datetime.timedelta(days=i % 14000)
+    male = i % 2 == 0
+    items.append({"external_id": f"SYNC-{i:07d}", "name": f"同步{i}", "gender": "male" if male else "female",
+                  "id_number": id_number(birth, i // 14000, male), "birth_date": birth.isoformat(), "ethnicity": "汉族",
+                  "education": "大学本科", "category": "full", "org_code": codes[i % len(codes)],
+                  "joined_at": f"{birth.year + 25}-07-01", "full_member_at": f"{birth.year + 26}-07-01"})
+for b in range(0, rows, 5000):
+    json.dump({"items": items[b:b + 5000]}, open(f"{work}/sync-{b // 5000:03d}.json", "w"), ensure_ascii=False)
+PY
+sync_round() { # expect: created|unchanged; prints the seconds of all batches
+    local total=0 f code secs
+    for f in "$WORK"/sync-*.json; do
+        read -r code secs < <(curl -sS -o "$WORK/sync.out" -w '%{http_code} %{time_total}\n' -X PUT "http://$BIND/api/v1/sync/members" \
+            -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' --data-binary "@$f")
+        [[ $code == 200 ]] || { head -c 2000 "$WORK/sync.out" >&2; die "sync answered $code"; }
+        python3 -c "import json, sys; r = json.load(open('$WORK/sync.out')); n = len(json.load(open('$f'))['items']); sys.exit(0 if len(r['$1']) == n and not r['rejected'] else 1)" ||
+            { head -c 2000 "$WORK/sync.out" >&2; die "sync: not every item $1"; }
+        total=$(python3 -c "print($total + $secs)")
+    done
+    python3 -c "print(f'{$total:.2f}')"
+}
+say "sync of $SYNC_ROWS members in batches of 5,000"
+SYNC_CREATE_S=$(sync_round created)
+SYNC_AGAIN_S=$(sync_round unchanged)
+SYNC_HWM=$(hwm_mb)
+say "sync: created in ${SYNC_CREATE_S} s, unchanged in ${SYNC_AGAIN_S} s"
+
 # The ceiling: the rows the commit wrote, exported as CSV and COPYed into the same tables of the
 # database as it was before the import (a copy made then), in a transaction rolled back.
 IDS="SELECT person_id FROM members ORDER BY person_id DESC LIMIT $ROWS"
@@ -162,6 +204,12 @@ cat >"$section" <<EOF
 
 Server memory: ${IDLE_MB} MB idle, peak ${DRY_HWM} MB after the dry run and ${PEAK_MB} MB after the commit
 (VmHWM; target < $TARGET_MB MB: $MEM_OK). The commit wrote $AUDITED audit entries and $HISTORY history rows.
+
+The sync, same run and server: $SYNC_ROWS further new members sent as \`PUT /api/v1/sync/members\` batches of
+5,000 (the most a batch holds), one after another, each created and audited in its transaction:
+**$SYNC_CREATE_S s** ($(python3 -c "print(f'{$SYNC_ROWS / $SYNC_CREATE_S:,.0f}')") members/s, beside the import commit's
+$(python3 -c "print(f'{$ROWS / $COMMIT_S:,.0f}')")/s); the same batches again, every item unchanged: **$SYNC_AGAIN_S s**.
+Server peak after the sync: $SYNC_HWM MB.
 <!-- bench-import:end -->
 EOF
 python3 - "$DOC" "$section" <<'PY'
