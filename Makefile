@@ -24,7 +24,7 @@ run: ## build and serve (default http://127.0.0.1:8080); PostgreSQL in .data/pg 
 	cargo build --release --bin dangjian && \
 	$(BIN) migrate && \
 	$(BIN) demo-data --if-empty && \
-	exec $(BIN) serve
+	MIMALLOC_PURGE_DELAY=$${MIMALLOC_PURGE_DELAY:-0} exec $(BIN) serve
 
 test: ## clippy + tests (PostgreSQL in .data/pg-test unless TEST_DATABASE_URL or DATABASE_URL) + compose check + web app checks + browser tests
 	cargo clippy --workspace --all-targets -- -D warnings

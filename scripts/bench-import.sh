@@ -59,7 +59,8 @@ cleanup() {
     if [[ -n $SERVER_PID ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
-env BIND=$BIND RUST_LOG=${BENCH_RUST_LOG:-warn} ${BENCH_ENV:-} "$BIN" serve >"$WORK/serve.log" 2>&1 &
+# As `make run` and the container start it: freed pages go back to the system at once.
+env BIND=$BIND RUST_LOG=${BENCH_RUST_LOG:-warn} MIMALLOC_PURGE_DELAY=0 ${BENCH_ENV:-} "$BIN" serve >"$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
     curl -sf -o /dev/null "http://$BIND/api/v1/openapi.json" && break
@@ -114,6 +115,7 @@ say "dry run ${DRY_S} s, commit ${COMMIT_S} s; audited $AUDITED, history rows $H
 # (the most a batch may hold), then the same batches again (every item unchanged).
 SYNC_ROWS=${BENCH_SYNC_ROWS:-$ROWS}
 "${PSQL[@]}" -c "SELECT code FROM orgs WHERE kind = 'branch' ORDER BY id LIMIT $BRANCHES" >"$WORK/branches.txt"
+rm -f "$WORK"/sync-*.json
 python3 - "$WORK" "$SYNC_ROWS" <<'PY'
 import datetime, json, sys
 work, rows = sys.argv[1], int(sys.argv[2])
