@@ -16,6 +16,7 @@ use super::{ImportOptions, ImportProblem, ImportReport, Importer, Located, MAX_R
 use crate::crypto::DataKey;
 use crate::error::AppError;
 use crate::members::bulk::{self, Matches, Sealed, Writer};
+use crate::members::id_number;
 use crate::members::queries::{self, MemberRow};
 use crate::members::rules::MemberRecord;
 use crate::members::today;
@@ -247,7 +248,7 @@ fn apply(rec: &mut MemberRecord, g: Given) {
 
 /// The canonical ID number for duplicate detection and the blind index (as the rules store it).
 fn normalized_id(id: &str) -> String {
-    normalize_text(id).to_uppercase()
+    id_number::normalize(&normalize_text(id))
 }
 
 /// Rows read, checked and (a commit) written per step: an import holds a few steps' worth at a

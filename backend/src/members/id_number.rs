@@ -115,6 +115,11 @@ pub fn validate(
 
 /// Like [`validate`] but with an explicit "today", so that callers and tests
 /// near midnight or in other time zones get reproducible results.
+/// The form an ID number is stored, blind-indexed and matched in.
+pub fn normalize(id: &str) -> String {
+    id.trim().to_ascii_uppercase()
+}
+
 pub fn validate_on(
     id: &str,
     birth_date: Option<NaiveDate>,
@@ -157,7 +162,7 @@ pub fn validate_on(
     }
 
     Ok(ValidId {
-        normalized: trimmed.to_ascii_uppercase(),
+        normalized: normalize(trimmed),
         birth_date: embedded_birth,
         gender: embedded_gender,
     })

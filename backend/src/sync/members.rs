@@ -24,6 +24,7 @@ use crate::crypto::DataKey;
 use crate::error::{AppError, AppResult, FieldError, Problem, deserialize_problem_at};
 use crate::http::ApiQuery;
 use crate::members::bulk::{self, Matches, Writer};
+use crate::members::id_number;
 use crate::members::queries::{self as mq, MemberRow};
 use crate::members::rules::MemberRecord;
 use crate::members::today;
@@ -241,9 +242,10 @@ struct Checking<'a> {
     matches: &'a Matches,
     orgs: &'a OrgIndex,
     codes: &'a HashSet<(String, String)>,
+    /// The stored records in plain text, by person.
+    records: &'a HashMap<i64, MemberRecord>,
     /// Normalized ID number → the external id of the first item giving it.
     ids_in_batch: HashMap<String, String>,
-    key: &'a DataKey,
     today: NaiveDate,
 }
 
@@ -256,7 +258,7 @@ impl Checking<'_> {
         let person = match self.matches.by_external_id(ext) {
             Some(id) => Some(id),
             // A person entered by hand, without an external id, is adopted.
-            None => match input.id_number.clone().flatten().map(|n| normalized_id(&n)).and_then(|n| self.matches.by_id_number(&n)) {
+            None => match input.id_number.clone().flatten().map(|n| id_number::normalize(&n)).and_then(|n| self.matches.by_id_number(&n)) {
                 Some((id, None)) => Some(id),
                 Some((_, Some(_))) => {
                     return Err(vec![FieldError::new(
@@ -271,11 +273,17 @@ impl Checking<'_> {
         };
         let stored = match person {
             Some(id) => {
-                let row = self.matches.stored.get(&id).ok_or_else(|| vec![FieldError::new("external_id", "not_a_member", "this person has no membership record", "该人员没有党员记录")])?;
+                // Both or neither: the records are the stored rows decrypted.
+                let (row, rec) = self
+                    .matches
+                    .stored
+                    .get(&id)
+                    .zip(self.records.get(&id))
+                    .ok_or_else(|| vec![FieldError::new("external_id", "not_a_member", "this person has no membership record", "该人员没有党员记录")])?;
                 if !self.orgs.manages(row.org_id) {
                     return Err(vec![out_of_scope()]);
                 }
-                Some((row, mq::record_of(row, self.key).map_err(|_| vec![FieldError::new("", "unreadable", "the stored record cannot be read", "已存记录无法读取")])?))
+                Some((row, rec.clone()))
             }
             None => None,
         };
@@ -299,7 +307,7 @@ impl Checking<'_> {
             self.orgs.check_target(rec.org_id).map_err(|e| vec![e])?;
         }
         // The citizen ID number is nobody else's: not a stored person's, nor another item's.
-        if let Some(n) = rec.id_number.as_deref().map(normalized_id) {
+        if let Some(n) = rec.id_number.as_deref().map(id_number::normalize) {
             let own = stored.as_ref().map(|(row, _)| row.id);
             let taken = |what| vec![FieldError::new("id_number", "id_number_taken", format!("{what} has this citizen ID number"), "该公民身份号码已登记在其他人员名下")];
             if self.matches.by_id_number(&n).is_some_and(|(id, _)| Some(id) != own) {
@@ -318,10 +326,6 @@ impl Checking<'_> {
             None => Planned::Create(Box::new(rec)),
         })
     }
-}
-
-fn normalized_id(n: &str) -> String {
-    n.trim().to_uppercase()
 }
 
 /// Checks every item of the batch, then (unless an item was rejected and the batch is not
@@ -344,12 +348,14 @@ pub async fn apply(conn: &mut AsyncPgConnection, key: &DataKey, actor: &Actor, i
     }
     bulk::serialize_bulk_writers(conn).await?;
     let exts: Vec<String> = parsed.iter().map(|(_, (ext, ..))| ext.clone()).collect();
-    let ids: Vec<String> = parsed.iter().filter_map(|(_, (_, _, input))| input.id_number.clone().flatten()).map(|n| normalized_id(&n)).collect();
+    let ids: Vec<String> = parsed.iter().filter_map(|(_, (_, _, input))| input.id_number.clone().flatten()).map(|n| id_number::normalize(&n)).collect();
     let matches = Matches::find(conn, key, &exts, &ids, true).await?;
     let refs: Vec<&OrgRef> = parsed.iter().filter_map(|(_, (_, org, _))| org.as_ref()).collect();
     let orgs = OrgIndex::load(conn, &manage, &refs, matches.stored.values().map(|r| r.org_id)).await?;
     let codes: HashSet<(String, String)> = code_lists::table.select((code_lists::list, code_lists::name)).load::<(String, String)>(conn).await?.into_iter().collect();
-    let mut checking = Checking { matches: &matches, orgs: &orgs, codes: &codes, ids_in_batch: HashMap::new(), key, today };
+    // Decrypted before checking: a record that cannot be read is the server's fault, not an item's.
+    let records: HashMap<i64, MemberRecord> = matches.stored.iter().map(|(id, row)| Ok((*id, mq::record_of(row, key)?))).collect::<Result<_, AppError>>()?;
+    let mut checking = Checking { matches: &matches, orgs: &orgs, codes: &codes, records: &records, ids_in_batch: HashMap::new(), today };
     let (mut creates, mut updates) = (Vec::new(), Vec::new());
     for (index, (ext, org, input)) in parsed {
         match checking.check(&ext, org, input) {
