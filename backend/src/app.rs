@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::policy::{self, RoutePolicy};
 use crate::error::{AppError, AppResult, Problem};
-use crate::{AppState, auth, code_lists, db, error, imports, jobs, members, orgs, sync};
+use crate::{AppState, auth, code_lists, db, error, imports, jobs, members, orgs, reports, stats, sync};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,6 +36,8 @@ use crate::{AppState, auth, code_lists, db, error, imports, jobs, members, orgs,
         (name = "imports", description = "导入: members and orgs from spreadsheets (templates, dry run, commit, reports)"),
         (name = "jobs", description = "Background jobs (imports and other long work): status, progress, result"),
         (name = "sync", description = "Master-data sync for scripts: batches of orgs and members keyed by external_id"),
+        (name = "stats", description = "统计分析: the structure of the membership of any subtree on any date"),
+        (name = "reports", description = "党内统计报表: the annual and half-year statistical report (XLSX or JSON)"),
         (name = "health", description = "Liveness and readiness"),
     ),
     components(schemas(Problem, error::FieldError)),
@@ -82,7 +84,7 @@ where
         .openapi(ApiDoc::openapi())
         .service(healthz)
         .service(readyz)
-        .service(scope::scope("/api/v1").configure(auth::routes::routes).configure(orgs::routes).configure(members::routes).configure(code_lists::routes).configure(imports::routes).configure(jobs::routes).configure(sync::routes))
+        .service(scope::scope("/api/v1").configure(auth::routes::routes).configure(orgs::routes).configure(members::routes).configure(code_lists::routes).configure(imports::routes).configure(jobs::routes).configure(sync::routes).configure(stats::routes).configure(reports::routes))
 }
 
 /// The OpenAPI document, generated from the route declarations.

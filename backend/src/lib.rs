@@ -13,13 +13,16 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod exports;
 pub mod synthetic;
 pub mod http;
 pub mod imports;
 pub mod jobs;
 pub mod members;
 pub mod orgs;
+pub mod reports;
 pub mod schema;
+pub mod stats;
 pub mod sync;
 
 /// What every request handler shares: the pool and the configuration. Nothing else lives in the
