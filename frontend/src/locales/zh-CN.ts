@@ -1,5 +1,6 @@
 // Every string the web app shows, in one object. Another language is a file of the same shape
 // (type Messages) chosen in locales/index.ts.
+import statsZh from './stats.zh-CN'
 
 const zhCN = {
   app: {
@@ -99,6 +100,9 @@ const zhCN = {
     myProfile: '我的档案',
     dataAdmin: '数据管理',
     imports: '导入记录',
+    statsGroup: '统计分析',
+    dashboard: '数据看板',
+    partyReport: '统计报表',
     notFound: '页面不存在',
     forbidden: '无权访问',
   },
@@ -437,6 +441,7 @@ const zhCN = {
     username: '用户名',
     password: '密码',
   } as Record<string, string>,
+  ...statsZh,
 }
 
 export type Messages = typeof zhCN

@@ -68,6 +68,18 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: t.menu.imports, crumbs: [t.menu.dataAdmin], roles: [...operations.list_imports.roles], keepAlive: 'ImportsView' },
       },
       {
+        path: 'dashboard',
+        name: 'dashboard',
+        component: () => import('@/views/stats/DashboardView.vue'),
+        meta: { title: t.menu.dashboard, crumbs: [t.menu.statsGroup], roles: MANAGERS, keepAlive: 'DashboardView' },
+      },
+      {
+        path: 'reports/party-statistics',
+        name: 'party-report',
+        component: () => import('@/views/stats/ReportView.vue'),
+        meta: { title: t.menu.partyReport, crumbs: [t.menu.statsGroup], roles: MANAGERS, keepAlive: 'ReportView' },
+      },
+      {
         path: 'profile',
         name: 'profile',
         redirect: () => {

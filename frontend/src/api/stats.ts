@@ -1,0 +1,57 @@
+// The statistics and report endpoints of issue 5 (数据看板, 统计报表) through the one client, so
+// the token, the acting grant and the refresh-on-401 apply. A report's workbook comes as a blob
+// (it needs the Authorization header, so a plain <a href> cannot fetch it).
+import { api, call } from './client'
+import { fileNameOf, saveBlob } from './imports'
+import type { OrgStats, Reminders, Report, ReportKind, Structure, Trend } from '@/views/stats/types'
+
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+
+// Until `npm run gen:api` carries the stats paths the same client is called with loose path types;
+// the shapes are the contract's (views/stats/types.ts).
+type Loose = {
+  GET(path: string, init: unknown): Promise<{ data?: unknown; error?: unknown; response: Response }>
+  POST(path: string, init: unknown): Promise<{ data?: unknown; error?: unknown; response: Response }>
+}
+const loose = api as unknown as Loose
+
+type OrgDate = { org_id?: number | null; as_of?: string | null }
+
+function clean<T extends Record<string, unknown>>(q: T): Partial<T> {
+  return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== null && v !== undefined && v !== '')) as Partial<T>
+}
+
+export function getStructure(q: OrgDate, signal?: AbortSignal): Promise<Structure> {
+  return call(loose.GET('/api/v1/stats/structure', { params: { query: clean(q) }, signal })) as Promise<Structure>
+}
+
+export function getTrend(q: { org_id?: number | null; years?: number }, signal?: AbortSignal): Promise<Trend> {
+  return call(loose.GET('/api/v1/stats/trend', { params: { query: clean(q) }, signal })) as Promise<Trend>
+}
+
+export function getOrgStats(q: OrgDate & { depth?: number }, signal?: AbortSignal): Promise<OrgStats> {
+  return call(loose.GET('/api/v1/stats/orgs', { params: { query: clean(q) }, signal })) as Promise<OrgStats>
+}
+
+export function getReminders(q: { org_id?: number | null }, signal?: AbortSignal): Promise<Reminders> {
+  return call(loose.GET('/api/v1/stats/reminders', { params: { query: clean(q) }, signal })) as Promise<Reminders>
+}
+
+export interface ReportRequest {
+  org_id?: number
+  as_of: string
+  kind: ReportKind
+}
+
+export function generateReport(body: ReportRequest, signal?: AbortSignal): Promise<Report> {
+  return call(loose.POST('/api/v1/reports/party-statistics', { body, headers: { Accept: 'application/json' }, signal })) as Promise<Report>
+}
+
+/** The same report as a workbook, saved under the server's file name (Content-Disposition). */
+export async function downloadReport(body: ReportRequest, fallbackName: string): Promise<string> {
+  const r = await loose.POST('/api/v1/reports/party-statistics', { body, headers: { Accept: XLSX_TYPE }, parseAs: 'blob' })
+  const blob = (await call(Promise.resolve(r))) as Blob
+  const name = fileNameOf(r.response.headers.get('Content-Disposition')) ?? fallbackName
+  saveBlob(blob, name)
+  return name
+}
