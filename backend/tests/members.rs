@@ -445,3 +445,54 @@ async fn code_lists_serve_the_lists_the_rules_check() {
     assert!(names("job_category").contains(&"军人武警".to_string()));
     assert_eq!(res.json["degree"][0]["code"], "01");
 }
+
+/// The statistics' drill-down filters (contract: "GET /members filters").
+#[actix_web::test]
+async fn list_filters_of_the_statistics_drill_down() {
+    let fx = Fx::new().await;
+    {
+        use dangjian::schema::people as p;
+        let mut conn = fx.conn().await;
+        let set = |id: i64| diesel::update(p::table.find(id));
+        set(fx.people.wangwu).set(p::ethnicity.eq("回族")).execute(&mut conn).await.unwrap();
+        set(fx.people.qianqi).set(p::ethnicity.eq(None::<String>)).execute(&mut conn).await.unwrap();
+        set(fx.people.lisi).set(p::education.eq("研究生")).execute(&mut conn).await.unwrap();
+        set(fx.people.zhaoliu).set((p::job_category.eq("学生"), p::education.eq(None::<String>))).execute(&mut conn).await.unwrap();
+    }
+    let admin = fx.login(users::ADMIN).await;
+    let list = |q: &str| fx.send(Req::get(format!("/api/v1/members{q}")).token(&admin));
+
+    assert_eq!(names(&list("?ethnicity=%E5%9B%9E%E6%97%8F").await.json), ["王五"]); // 回族
+    // DOMAIN.md, Party statistics: 汉族 / minorities; an unrecorded ethnicity is neither.
+    assert_eq!(names(&list("?ethnic_group=han").await.json), sorted(&["张三", "李四", "赵六"]));
+    assert_eq!(names(&list("?ethnic_group=minority").await.json), ["王五"]);
+    assert_eq!(names(&list("?missing=ethnicity").await.json), ["钱七"]);
+    assert_eq!(names(&list("?education=%E7%A0%94%E7%A9%B6%E7%94%9F").await.json), ["李四"]); // 研究生
+    assert_eq!(names(&list("?job_category=%E5%AD%A6%E7%94%9F").await.json), ["赵六"]); // 学生
+    assert_eq!(names(&list("?missing=education").await.json), ["赵六"]);
+    assert_eq!(names(&list("?missing=id_number").await.json), ["赵六"]);
+    assert_eq!(names(&list("?missing=phone").await.json), sorted(&["王五", "赵六", "钱七"]));
+    assert_eq!(list("?missing=birth_date").await.json["total"], 0);
+    assert_eq!(list("?missing=job_category").await.json["total"], 0);
+    // Births: 王五 1970-01-05, 钱七 1975-11-30, 张三 1985-03-12, 赵六 1990-03-01, 李四 1992-08-20.
+    assert_eq!(names(&list("?born_from=1975-11-30&born_to=1990-03-01").await.json), sorted(&["钱七", "张三", "赵六"]));
+    assert_eq!(names(&list("?born_to=1970-12-31").await.json), ["王五"]);
+    // Full membership: 钱七 2001-10-01, 王五 2006-05-01, 张三 2011-07-01, 赵六 2016-03-01; 李四 is probationary.
+    assert_eq!(names(&list("?full_from=2006-05-01&full_to=2011-07-01").await.json), sorted(&["王五", "张三"]));
+    assert_eq!(names(&list("?full_from=2000-01-01").await.json), sorted(&["钱七", "王五", "张三", "赵六"]));
+    // Combined with the older filters and the subtree; the count agrees with the page.
+    let r = list(&format!("?org_id={}&ethnic_group=han&gender=female", fx.orgs.b1)).await;
+    assert_eq!((names(&r.json), r.json["total"].as_i64()), (vec!["李四".to_string()], Some(1)));
+    assert_eq!(list("?education=%20%20").await.json["total"], 5, "a blank text filter is no filter");
+
+    let r = list("?born_from=1990-01-01&born_to=1980-01-01&full_from=2020-01-01&full_to=2010-01-01").await;
+    r.expect_problem(422, "validation_failed");
+    assert_eq!(r.errors(), ["born_to:before_born_from", "full_to:before_full_from"]);
+    let r = list("?missing=name").await;
+    r.expect(400);
+    assert_eq!(r.first_error().0, "missing", "{}", r.text);
+    let r = list("?ethnic_group=other").await;
+    assert_eq!(r.first_error().0, "ethnic_group", "{}", r.text);
+    let r = list("?full_to=2020-02-30").await;
+    assert_eq!(r.first_error().0, "full_to", "{}", r.text);
+}

@@ -22,10 +22,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use self::queries::Reveal;
 use self::rules::MemberRecord;
-use self::types::{Category, Gender, Member, MemberInput, Status};
+use self::types::{Category, EthnicGroup, Gender, Member, MemberInput, MissingField, Status};
 use crate::audit::{self, By};
 use crate::auth::{Actor, Role, Scope};
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::http::{ApiJson, ApiQuery, Page, PageParams, expected_version, if_match, with_etag};
 use crate::orgs::queries as orgs_q;
 use crate::{AppState, db};
@@ -42,6 +42,8 @@ pub fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
+/// The roster's filters, shared by the list and its export (`/members/export.xlsx`). Every
+/// parameter narrows the list; the statistics' drill-down links (`Bucket.filter`) use only these.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MemberListQuery {
@@ -60,16 +62,80 @@ pub struct MemberListQuery {
     /// Admitted on or before this date.
     #[param(example = "2020-12-31")]
     pub joined_to: Option<NaiveDate>,
-    #[param(example = 1)]
-    pub page: Option<i64>,
-    #[param(example = 20)]
-    pub page_size: Option<i64>,
+    /// 民族, by its name in the code list.
+    #[param(example = "汉族")]
+    pub ethnicity: Option<String>,
+    /// `han`: 汉族; `minority`: any other recorded ethnicity (a member without one is in neither).
+    #[param(inline)]
+    pub ethnic_group: Option<EthnicGroup>,
+    /// 学历, by its name in the code list.
+    #[param(example = "大学本科")]
+    pub education: Option<String>,
+    /// 工作岗位 (job category), by its name in the code list.
+    #[param(example = "专业技术人员")]
+    pub job_category: Option<String>,
+    /// Born on or after this date.
+    #[param(example = "1986-01-01")]
+    pub born_from: Option<NaiveDate>,
+    /// Born on or before this date.
+    #[param(example = "1995-12-31")]
+    pub born_to: Option<NaiveDate>,
+    /// Made full members (转正) on or after this date.
+    #[param(example = "2016-01-01")]
+    pub full_from: Option<NaiveDate>,
+    /// Made full members on or before this date (party standing from then on).
+    #[param(example = "2016-12-31")]
+    pub full_to: Option<NaiveDate>,
+    /// Members whose record lacks this field (data completeness).
+    #[param(inline)]
+    pub missing: Option<MissingField>,
+}
+
+fn text_filter(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn range_check(from: Option<NaiveDate>, to: Option<NaiveDate>, field: &'static str, code: &'static str, en: &str, zh: &str) -> Vec<FieldError> {
+    match (from, to) {
+        (Some(a), Some(b)) if a > b => vec![FieldError::new(field, code, en, zh)],
+        _ => Vec::new(),
+    }
+}
+
+impl MemberListQuery {
+    /// The checked filter: each date range in order (the problem names its `_to` end).
+    pub fn into_filter(self) -> AppResult<queries::ListFilter> {
+        let mut errors = range_check(self.joined_from, self.joined_to, "joined_to", "before_joined_from", "joined_to is before joined_from", "入党日期区间的结束早于开始");
+        errors.extend(range_check(self.born_from, self.born_to, "born_to", "before_born_from", "born_to is before born_from", "出生日期区间的结束早于开始"));
+        errors.extend(range_check(self.full_from, self.full_to, "full_to", "before_full_from", "full_to is before full_from", "转正日期区间的结束早于开始"));
+        if !errors.is_empty() {
+            return Err(AppError::validation(errors));
+        }
+        Ok(queries::ListFilter {
+            org_id: self.org_id,
+            q: text_filter(self.q),
+            category: self.category,
+            status: self.status,
+            gender: self.gender,
+            joined_from: self.joined_from,
+            joined_to: self.joined_to,
+            ethnicity: text_filter(self.ethnicity),
+            ethnic_group: self.ethnic_group,
+            education: text_filter(self.education),
+            job_category: text_filter(self.job_category),
+            born_from: self.born_from,
+            born_to: self.born_to,
+            full_from: self.full_from,
+            full_to: self.full_to,
+            missing: self.missing,
+        })
+    }
 }
 
 /// Search members in your scope. Personal data is masked in the list.
 #[utoipa::path(
     tag = "members",
-    params(MemberListQuery),
+    params(MemberListQuery, PageParams),
     security(("bearer" = ["member", "branch", "committee", "political_dept"])),
     responses(
         (status = 200, description = "A page of members", body = Page<Member>),
@@ -78,25 +144,11 @@ pub struct MemberListQuery {
     )
 )]
 #[get("/members")]
-pub async fn list_members(state: web::Data<AppState>, actor: Actor, query: ApiQuery<MemberListQuery>) -> AppResult<HttpResponse> {
-    let query = query.0;
-    let (page, size) = PageParams::resolve(query.page, query.page_size)?;
-    if let (Some(a), Some(b)) = (query.joined_from, query.joined_to)
-        && a > b
-    {
-        return Err(AppError::field("joined_to", "before_joined_from", "joined_to is before joined_from", "入党日期区间的结束早于开始"));
-    }
+pub async fn list_members(state: web::Data<AppState>, actor: Actor, query: ApiQuery<MemberListQuery>, paging: ApiQuery<PageParams>) -> AppResult<HttpResponse> {
+    let (page, size) = PageParams::resolve(paging.page, paging.page_size)?;
+    let filter = query.0.into_filter()?;
     let scope = actor.scope();
     let mut conn = db::conn(&state.pool).await?;
-    let filter = queries::ListFilter {
-        org_id: query.org_id,
-        q: query.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
-        category: query.category,
-        status: query.status,
-        gender: query.gender,
-        joined_from: query.joined_from,
-        joined_to: query.joined_to,
-    };
     let (items, total) = queries::list(&mut conn, &state.config.data_key, &scope, &filter, (page - 1) * size, size, today()).await?;
     Ok(HttpResponse::Ok().json(Page { items, total, page, page_size: size }))
 }

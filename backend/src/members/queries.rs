@@ -7,7 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use super::id_number;
 use super::pinyin::name_keys;
 use super::rules::{MemberRecord, mask_phone, standing_years};
-use super::types::{Category, Gender, Member, Status};
+use super::types::{Category, EthnicGroup, Gender, Member, MissingField, Status};
 use crate::auth::Scope;
 use crate::crypto::DataKey;
 use crate::error::AppError;
@@ -514,6 +514,32 @@ pub struct ListFilter {
     pub gender: Option<Gender>,
     pub joined_from: Option<NaiveDate>,
     pub joined_to: Option<NaiveDate>,
+    /// An ethnicity's name, as stored (汉族).
+    pub ethnicity: Option<String>,
+    pub ethnic_group: Option<EthnicGroup>,
+    /// An education's name, as stored (大学本科).
+    pub education: Option<String>,
+    pub job_category: Option<String>,
+    pub born_from: Option<NaiveDate>,
+    pub born_to: Option<NaiveDate>,
+    pub full_from: Option<NaiveDate>,
+    pub full_to: Option<NaiveDate>,
+    pub missing: Option<MissingField>,
+}
+
+impl ListFilter {
+    /// Any filter on the person's record (answered by a semi-join on `people`)?
+    fn on_person(&self) -> bool {
+        self.q.is_some()
+            || self.gender.is_some()
+            || self.ethnicity.is_some()
+            || self.ethnic_group.is_some()
+            || self.education.is_some()
+            || self.job_category.is_some()
+            || self.born_from.is_some()
+            || self.born_to.is_some()
+            || self.missing.is_some()
+    }
 }
 
 /// Applies the list filters to a boxed query over `members` (alone or joined), so that the count
@@ -551,10 +577,46 @@ macro_rules! filter_members {
         if let Some(d) = $f.joined_to {
             q = q.filter(members::joined_at.le(d));
         }
-        if $f.q.is_some() || $f.gender.is_some() {
+        if let Some(d) = $f.full_from {
+            q = q.filter(members::full_member_at.ge(d));
+        }
+        if let Some(d) = $f.full_to {
+            q = q.filter(members::full_member_at.le(d));
+        }
+        if $f.on_person() {
             let mut pq = people::table.select(people::id).into_boxed();
             if let Some(g) = $f.gender {
                 pq = pq.filter(people::gender.eq(g.as_str()));
+            }
+            if let Some(e) = &$f.ethnicity {
+                pq = pq.filter(people::ethnicity.eq(e.clone()));
+            }
+            match $f.ethnic_group {
+                Some(EthnicGroup::Han) => pq = pq.filter(people::ethnicity.eq(EthnicGroup::HAN)),
+                // An unrecorded ethnicity is neither: `<>` is not true for NULL.
+                Some(EthnicGroup::Minority) => pq = pq.filter(people::ethnicity.ne(EthnicGroup::HAN)),
+                None => {}
+            }
+            if let Some(e) = &$f.education {
+                pq = pq.filter(people::education.eq(e.clone()));
+            }
+            if let Some(j) = &$f.job_category {
+                pq = pq.filter(people::job_category.eq(j.clone()));
+            }
+            if let Some(d) = $f.born_from {
+                pq = pq.filter(people::birth_date.ge(d));
+            }
+            if let Some(d) = $f.born_to {
+                pq = pq.filter(people::birth_date.le(d));
+            }
+            match $f.missing {
+                Some(MissingField::IdNumber) => pq = pq.filter(people::id_number_enc.is_null()),
+                Some(MissingField::BirthDate) => pq = pq.filter(people::birth_date.is_null()),
+                Some(MissingField::Ethnicity) => pq = pq.filter(people::ethnicity.is_null()),
+                Some(MissingField::Education) => pq = pq.filter(people::education.is_null()),
+                Some(MissingField::JobCategory) => pq = pq.filter(people::job_category.is_null()),
+                Some(MissingField::Phone) => pq = pq.filter(people::phone_enc.is_null()),
+                None => {}
             }
             if let Some(text) = &$f.q {
                 let lower = text.to_lowercase();

@@ -183,3 +183,56 @@ pub struct MemberInput {
     /// On update: the version read (or send If-Match).
     pub version: Option<i32>,
 }
+
+/// 汉族 / 少数民族 (DOMAIN.md, Party statistics: ethnicity is counted as 汉族 and minorities).
+/// A member whose ethnicity is not recorded is in neither group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EthnicGroup {
+    Han,
+    Minority,
+}
+
+impl EthnicGroup {
+    /// The name of the majority ethnicity in the code list (GB/T 3304).
+    pub const HAN: &'static str = "汉族";
+}
+
+/// A record field a member may lack (the data-completeness reminders and their drill-down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingField {
+    IdNumber,
+    BirthDate,
+    Ethnicity,
+    Education,
+    JobCategory,
+    Phone,
+}
+
+impl MissingField {
+    pub const ALL: [MissingField; 6] =
+        [MissingField::IdNumber, MissingField::BirthDate, MissingField::Ethnicity, MissingField::Education, MissingField::JobCategory, MissingField::Phone];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MissingField::IdNumber => "id_number",
+            MissingField::BirthDate => "birth_date",
+            MissingField::Ethnicity => "ethnicity",
+            MissingField::Education => "education",
+            MissingField::JobCategory => "job_category",
+            MissingField::Phone => "phone",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            MissingField::IdNumber => "公民身份号码",
+            MissingField::BirthDate => "出生日期",
+            MissingField::Ethnicity => "民族",
+            MissingField::Education => "学历",
+            MissingField::JobCategory => "工作岗位",
+            MissingField::Phone => "手机号码",
+        }
+    }
+}

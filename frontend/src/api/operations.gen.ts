@@ -218,6 +218,16 @@ export const operations = {
       "political_dept"
     ]
   },
+  "party_statistics": {
+    "method": "POST",
+    "path": "/api/v1/reports/party-statistics",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "readyz": {
     "method": "GET",
     "path": "/readyz",

@@ -428,6 +428,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/party-statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 党内统计报表 in one click: the annual (年报) or half-year (半年报) report of an organization
+         *     and its subtree on a date, as one XLSX workbook (the default) or, with `Accept:
+         *     application/json`, as the same tables in JSON.
+         * @description Eight tables, one sheet each: 党员总数及增减 (against the previous year end), 基本情况
+         *     (gender, ethnicity, category), 入党时间, 学历, 年龄, 工作岗位, 党组织, 党员增减及原因. Members
+         *     count where their membership is held, with status 正常, as of the date, from the dated
+         *     history. `previous_as_of` is the year end before `as_of` for both kinds (a half-year report
+         *     compares against the start of the year). Every total equals the sum of its parts, and the
+         *     tables agree: 本期末 = 上年底 + 增加 − 减少 = 基本情况's total = each dimension's total. Gained
+         *     and lost: each member once per direction, with the reason of their last change in the period.
+         *     The workbook carries the watermark (内部资料 注意保密, who, when) under each table and in the
+         *     page footer. Each generation is audited (action `report`).
+         */
+        post: operations["party_statistics"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -515,6 +545,21 @@ export interface components {
             org_name?: string | null;
             /** @example D0101 */
             org_code?: string | null;
+        };
+        /** @description One header cell; a cell spanning columns or rows is merged in the workbook. */
+        HeaderCell: {
+            /** @example 性别 */
+            text: string;
+            /**
+             * Format: int32
+             * @example 2
+             */
+            colspan: number;
+            /**
+             * Format: int32
+             * @example 1
+             */
+            rowspan: number;
         };
         /** @description A past import with its report. */
         ImportDetail: components["schemas"]["ImportSummary"] & {
@@ -1255,6 +1300,64 @@ export interface components {
             index: number;
             errors: components["schemas"]["FieldError"][];
         };
+        /** @description The report as JSON: the same tables as the workbook's sheets. */
+        Report: {
+            /**
+             * Format: int64
+             * @example 1
+             */
+            org_id: number;
+            /** @example 机关党委 */
+            org_name: string;
+            /**
+             * Format: date
+             * @example 2026-06-30
+             */
+            as_of: string;
+            /**
+             * Format: date
+             * @description The year end before `as_of`, which 上年底 and the changes are counted from.
+             * @example 2025-12-31
+             */
+            previous_as_of: string;
+            kind: components["schemas"]["ReportKind"];
+            /**
+             * @description Who asked for it: the account's person's name, or the user name.
+             * @example 张三
+             */
+            generated_by: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-30T10:00:00+08:00
+             */
+            generated_at: string;
+            tables: components["schemas"]["Table"][];
+        };
+        /** @enum {string} */
+        ReportKind: "annual" | "half_year";
+        /**
+         * @description What to report on.
+         * @example {
+         *       "as_of": "2026-06-30",
+         *       "kind": "half_year",
+         *       "org_id": 1
+         *     }
+         */
+        ReportRequest: {
+            /**
+             * Format: int64
+             * @description The organization (with its whole subtree). Default: your scope's root when you have one.
+             * @example 1
+             */
+            org_id?: number | null;
+            /**
+             * Format: date
+             * @description The report date (统计截止日期), not in the future; usually a year end (annual) or 30 June (half year).
+             * @example 2026-06-30
+             */
+            as_of: string;
+            kind: components["schemas"]["ReportKind"];
+        };
         /** @enum {string} */
         Role: "masses" | "member" | "branch" | "committee" | "political_dept";
         /**
@@ -1391,6 +1494,37 @@ export interface components {
             rejected: components["schemas"]["Rejected"][];
             /** @description Orgs sync with `mode=full`: external ids of the orgs marked dissolved. */
             dissolved?: string[] | null;
+        };
+        Table: {
+            /**
+             * @description totals, basic, joined_period, education, age, job_category, orgs, changes
+             * @example basic
+             */
+            key: string;
+            /** @example 党员基本情况 */
+            title: string;
+            /**
+             * @description Header rows, laid out as an HTML table's: a cell takes the next column free of cells
+             *     spanning down from the rows above.
+             */
+            header: components["schemas"]["HeaderCell"][][];
+            rows: components["schemas"]["TableRow"][];
+            notes: string[];
+        };
+        /** @description A data row: its label (the first column) and one figure per remaining column. */
+        TableRow: {
+            /** @example 机关党委 */
+            label: string;
+            /**
+             * @example [
+             *       5,
+             *       3,
+             *       2
+             *     ]
+             */
+            values: number[];
+            /** @description A total row (合计): the whole subtree. */
+            total: boolean;
         };
         /**
          * @example {
@@ -2230,9 +2364,54 @@ export interface operations {
                  * @example 2020-12-31
                  */
                 joined_to?: string;
-                /** @example 1 */
+                /**
+                 * @description 民族, by its name in the code list.
+                 * @example 汉族
+                 */
+                ethnicity?: string;
+                /** @description `han`: 汉族; `minority`: any other recorded ethnicity (a member without one is in neither). */
+                ethnic_group?: "han" | "minority";
+                /**
+                 * @description 学历, by its name in the code list.
+                 * @example 大学本科
+                 */
+                education?: string;
+                /**
+                 * @description 工作岗位 (job category), by its name in the code list.
+                 * @example 专业技术人员
+                 */
+                job_category?: string;
+                /**
+                 * @description Born on or after this date.
+                 * @example 1986-01-01
+                 */
+                born_from?: string;
+                /**
+                 * @description Born on or before this date.
+                 * @example 1995-12-31
+                 */
+                born_to?: string;
+                /**
+                 * @description Made full members (转正) on or after this date.
+                 * @example 2016-01-01
+                 */
+                full_from?: string;
+                /**
+                 * @description Made full members on or before this date (party standing from then on).
+                 * @example 2016-12-31
+                 */
+                full_to?: string;
+                /** @description Members whose record lacks this field (data completeness). */
+                missing?: "id_number" | "birth_date" | "ethnicity" | "education" | "job_category" | "phone";
+                /**
+                 * @description 1-based page number.
+                 * @example 1
+                 */
                 page?: number;
-                /** @example 20 */
+                /**
+                 * @description Rows per page, at most 200.
+                 * @example 20
+                 */
                 page_size?: number;
             };
             header?: never;
@@ -3147,6 +3326,247 @@ export interface operations {
                 };
             };
             /** @description Invalid items, each with its index and fields (nothing written); or the Idempotency-Key was used for another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    party_statistics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` (the default, also for `*\/*` or none) or `application/json`
+                 * @example application/json
+                 */
+                Accept?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportRequest"];
+            };
+        };
+        responses: {
+            /** @description The report: a workbook (Content-Disposition: attachment, with the Chinese file name), or JSON */
+            200: {
+                headers: {
+                    /** @description For the workbook: attachment; filename*=UTF-8''…党内统计年报（2026-12-31）.xlsx */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                    /**
+                     * @example {
+                     *       "as_of": "2026-06-30",
+                     *       "generated_at": "2026-11-30T10:00:00+08:00",
+                     *       "generated_by": "张三",
+                     *       "kind": "half_year",
+                     *       "org_id": 1,
+                     *       "org_name": "机关党委",
+                     *       "previous_as_of": "2025-12-31",
+                     *       "tables": [
+                     *         {
+                     *           "header": [
+                     *             [
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 2,
+                     *                 "text": "单位"
+                     *               },
+                     *               {
+                     *                 "colspan": 3,
+                     *                 "rowspan": 1,
+                     *                 "text": "上年底党员数（2025年12月31日）"
+                     *               },
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 2,
+                     *                 "text": "本期增加"
+                     *               },
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 2,
+                     *                 "text": "本期减少"
+                     *               },
+                     *               {
+                     *                 "colspan": 3,
+                     *                 "rowspan": 1,
+                     *                 "text": "本期末党员数（2026年6月30日）"
+                     *               }
+                     *             ],
+                     *             [
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 1,
+                     *                 "text": "合计"
+                     *               },
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 1,
+                     *                 "text": "正式党员"
+                     *               },
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 1,
+                     *                 "text": "预备党员"
+                     *               },
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 1,
+                     *                 "text": "合计"
+                     *               },
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 1,
+                     *                 "text": "正式党员"
+                     *               },
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 1,
+                     *                 "text": "预备党员"
+                     *               }
+                     *             ]
+                     *           ],
+                     *           "key": "totals",
+                     *           "notes": [
+                     *             "本期末党员数 = 上年底党员数 + 本期增加 − 本期减少"
+                     *           ],
+                     *           "rows": [
+                     *             {
+                     *               "label": "机关党委",
+                     *               "total": true,
+                     *               "values": [
+                     *                 120,
+                     *                 110,
+                     *                 10,
+                     *                 8,
+                     *                 3,
+                     *                 125,
+                     *                 113,
+                     *                 12
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "title": "党员总数及增减情况"
+                     *         },
+                     *         {
+                     *           "header": [
+                     *             [
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 2,
+                     *                 "text": "单位"
+                     *               },
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 2,
+                     *                 "text": "党员总数"
+                     *               },
+                     *               {
+                     *                 "colspan": 2,
+                     *                 "rowspan": 1,
+                     *                 "text": "性别"
+                     *               },
+                     *               {
+                     *                 "colspan": 2,
+                     *                 "rowspan": 1,
+                     *                 "text": "党员类别"
+                     *               }
+                     *             ],
+                     *             [
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 1,
+                     *                 "text": "男"
+                     *               },
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 1,
+                     *                 "text": "女"
+                     *               },
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 1,
+                     *                 "text": "正式党员"
+                     *               },
+                     *               {
+                     *                 "colspan": 1,
+                     *                 "rowspan": 1,
+                     *                 "text": "预备党员"
+                     *               }
+                     *             ]
+                     *           ],
+                     *           "key": "basic",
+                     *           "notes": [
+                     *             "其中大专及以上学历 98 人。"
+                     *           ],
+                     *           "rows": [
+                     *             {
+                     *               "label": "机关党委",
+                     *               "total": true,
+                     *               "values": [
+                     *                 125,
+                     *                 70,
+                     *                 55,
+                     *                 113,
+                     *                 12
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "title": "党员基本情况"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description A body field of the wrong type or format (named) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description org_id is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Accept names neither the workbook nor JSON */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, each named (as_of in the future, an unknown org_id, no org_id when your scope has several roots) */
             422: {
                 headers: {
                     [name: string]: unknown;
