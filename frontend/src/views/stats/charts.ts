@@ -28,10 +28,13 @@ export interface ChartOpts {
 export function bucketOption(buckets: readonly Bucket[], opts: ChartOpts = {}): Record<string, unknown> {
   const total = bucketTotal(buckets)
   if (chartKind(buckets) === 'pie') {
+    // On a phone the ring has no room for labels: the legend carries the counts and shares.
+    const counts = new Map(buckets.map((b) => [b.label, b.count]))
+    const legendText = (name: string) => `${name} ${counts.get(name) ?? 0}（${percent(counts.get(name) ?? 0, total)}）`
     return {
       color: PALETTE,
       tooltip: { trigger: 'item', formatter: '{b}：{c} 人（{d}%）' },
-      legend: { bottom: 0, type: 'scroll', itemWidth: 12, itemHeight: 12 },
+      legend: { bottom: 0, type: 'scroll', itemWidth: 12, itemHeight: 12, ...(opts.compact ? { formatter: legendText } : {}) },
       series: [
         {
           type: 'pie',
@@ -39,7 +42,7 @@ export function bucketOption(buckets: readonly Bucket[], opts: ChartOpts = {}): 
           center: ['50%', '44%'],
           avoidLabelOverlap: true,
           minShowLabelAngle: 8,
-          label: opts.compact ? { show: true, position: 'inside', formatter: '{d}%', color: '#fff', fontSize: 11 } : { show: true, formatter: '{b}\n{c} 人' },
+          label: opts.compact ? { show: false } : { show: true, formatter: '{b}\n{c} 人' },
           labelLine: { show: !opts.compact },
           data: buckets.map((b) => ({ name: b.label, value: b.count, cursor: b.filter ? 'pointer' : 'default' })),
         },
@@ -60,7 +63,8 @@ export function bucketOption(buckets: readonly Bucket[], opts: ChartOpts = {}): 
       inverse: true,
       data: buckets.map((b) => b.label),
       axisTick: { show: false },
-      axisLabel: { width: opts.compact ? 84 : 120, overflow: 'truncate' },
+      // Long labels (入党时间 periods, job categories) wrap on a phone rather than lose their end.
+      axisLabel: opts.compact ? { width: 92, overflow: 'break', fontSize: 11, lineHeight: 13 } : { width: 160, overflow: 'truncate' },
     },
     series: [
       {
@@ -177,6 +181,8 @@ export function treemapOption(root: TreeNode, opts: ChartOpts = {}): Record<stri
         roam: false,
         nodeClick: false,
         breadcrumb: { show: false },
+        // A phone shows one level (the next one is clicked into); a PC two.
+        leafDepth: opts.compact ? 1 : undefined,
         width: '100%',
         height: '100%',
         top: 0,

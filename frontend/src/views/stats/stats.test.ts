@@ -37,9 +37,10 @@ describe('bucket → chart options', () => {
     expect(data[3]!.cursor).toBe('default')
   })
 
-  it('keeps ring labels inside on a phone and sizes bars by their count', () => {
-    const pie = series(bucketOption(gender, { compact: true }))[0] as unknown as { label: { position: string } }
-    expect(pie.label.position).toBe('inside')
+  it('moves ring labels into the legend on a phone and sizes bars by their count', () => {
+    const o = bucketOption(gender, { compact: true })
+    expect((series(o)[0] as unknown as { label: { show: boolean } }).label.show).toBe(false)
+    expect((o.legend as { formatter: (n: string) => string }).formatter('男')).toBe('男 120（60.0%）')
     expect(bucketChartHeight(gender)).toBe(260)
     expect(bucketChartHeight(ages)).toBe(200)
     expect(bucketChartHeight([...ages, ...ages, ...ages])).toBe(12 * 30 + 30)
