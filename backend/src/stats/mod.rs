@@ -1,6 +1,15 @@
 //! Statistics (党内统计): the structure of the membership of any subtree on any date
 //! (DOMAIN.md, Party statistics), computed from the dated member history.
 
+pub mod bands;
+pub mod handlers;
+pub mod queries;
+pub mod types;
+
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(_cfg: &mut ServiceConfig) {}
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(handlers::get_structure);
+    cfg.service(handlers::get_trend);
+    cfg.service(handlers::get_orgs);
+}

@@ -1,0 +1,495 @@
+//! Statistics queries (DOMAIN.md, Party statistics). Counting rules:
+//! - a member counts on `as_of` where the membership is held on that date, with the category and
+//!   status of that date, all from `member_history` (valid_from <= as_of < valid_to, or open);
+//!   only status 正常 (`normal`) counts. The subtree comes from `org_closure`.
+//! - person attributes (gender, birth date, ethnicity, education, job category) and the dates of
+//!   admission and full membership are the CURRENT values of `people`/`members`: they are not
+//!   historized (a correction of a birth date corrects past figures too). Age and 党龄 are
+//!   computed at `as_of`, so a figure for a past date comes out the same when asked again later
+//!   unless someone corrects those records.
+//! - new and made-full members (pipeline) should count where they were approved; the platform
+//!   does not record that org yet, so they count where they are held on `as_of`.
+//!
+//! Each request scans the members of the subtree once: one statement with GROUPING SETS gives
+//! every dimension, the totals and the full members per branch; the orgs are a second, small one.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Months, NaiveDate};
+use diesel::sql_types::{Array, BigInt, Date, Int4, Int8, Nullable, Text};
+use diesel::{QueryableByName, sql_query};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::bands::{self, BandSet, YearBand};
+use super::types::{
+    Alerts, BandsUsed, BelowThreeFull, Bucket, BucketFilter, Dimensions, OrgCounts, OrgStats, OrgStatsItem, Pipeline, Structure,
+    TermExpired, Trend, TrendPoint,
+};
+use crate::auth::Actor;
+use crate::code_lists::{self, CodeItem};
+use crate::error::AppError;
+use crate::orgs::queries as orgs_q;
+use crate::orgs::types::{OrgKind, OrgRow};
+
+/// 大专及以上 (DOMAIN.md, Party statistics): these education names.
+pub const COLLEGE_OR_ABOVE: [&str; 3] = ["研究生", "大学本科", "大学专科"];
+
+const UNKNOWN_LABEL: &str = "未填写";
+
+/// The org a statistics request is about: `org_id`, or by default the actor's single scope root
+/// (the institution's single top org for political_dept over everything). Only the org-managing
+/// grants count (contract of issue 5): a member role sees no statistics.
+pub async fn target_org(conn: &mut AsyncPgConnection, actor: &Actor, org_id: Option<i64>) -> Result<OrgRow, AppError> {
+    let scope = actor.manage_scope();
+    let id = match org_id {
+        Some(id) => id,
+        None if scope.org_roots.len() == 1 && !scope.all => scope.org_roots[0],
+        None if scope.all => {
+            use crate::schema::orgs;
+            use diesel::{ExpressionMethods, QueryDsl};
+            let tops: Vec<i64> = orgs::table.filter(orgs::parent_id.is_null()).select(orgs::id).limit(2).load(conn).await?;
+            match tops.as_slice() {
+                [one] => *one,
+                _ => return Err(org_id_required()),
+            }
+        }
+        None if scope.org_roots.is_empty() => return Err(AppError::out_of_scope()),
+        None => return Err(org_id_required()),
+    };
+    let org = orgs_q::get_row(conn, id)
+        .await?
+        .ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "该组织不存在"))?;
+    if !orgs_q::manageable(conn, &scope, id, false).await? {
+        return Err(AppError::out_of_scope());
+    }
+    Ok(org)
+}
+
+fn org_id_required() -> AppError {
+    AppError::field("org_id", "required", "your roles cover several organizations: choose one with org_id", "您的角色管理多个组织，请用 org_id 指定")
+}
+
+/// Dates after today have no figures yet (the open history rows would project today's state).
+pub fn check_as_of(as_of: NaiveDate, today: NaiveDate) -> Result<(), AppError> {
+    if as_of > today {
+        return Err(AppError::field("as_of", "in_future", "as_of cannot be after today", "统计日期不能晚于今天"));
+    }
+    Ok(())
+}
+
+fn years_before(d: NaiveDate, years: i32) -> Option<NaiveDate> {
+    u32::try_from(years).ok().and_then(|y| d.checked_sub_months(Months::new(y.saturating_mul(12))))
+}
+
+/// Birth (or full-membership) dates of those whose age in whole years is within the band today.
+fn dates_for_years(band: &YearBand, today: NaiveDate) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    let to = band.min.and_then(|min| years_before(today, min));
+    let from = band.max.and_then(|max| years_before(today, max + 1)).and_then(|d| d.succ_opt());
+    (from, to)
+}
+
+#[derive(QueryableByName)]
+struct DimRow {
+    #[diesel(sql_type = Text)]
+    dim: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    key: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = BigInt)]
+    full_n: i64,
+    #[diesel(sql_type = BigInt)]
+    admitted: i64,
+    #[diesel(sql_type = BigInt)]
+    made_full: i64,
+}
+
+/// The members held in the subtree of $1 on $2 with status normal, with the attributes the
+/// dimensions need; $3 age thresholds, $4 joining-period thresholds, $5 党龄 thresholds, $6 the
+/// first day of $2's year. Band columns hold `width_bucket` indexes (band i of the set).
+const HELD_ON: &str = "
+    SELECT h.category,
+           p.gender,
+           CASE WHEN nullif(p.ethnicity, '') IS NULL THEN NULL WHEN p.ethnicity = '汉族' THEN 'han' ELSE 'minority' END AS ethnic_group,
+           nullif(p.education, '') AS education,
+           nullif(p.job_category, '') AS job_category,
+           CASE WHEN p.birth_date IS NULL OR p.birth_date > $2 THEN NULL
+                ELSE width_bucket(extract(year FROM age($2::timestamp, p.birth_date::timestamp))::int4, $3::int4[]) END AS age_b,
+           width_bucket(mb.joined_at, $4::date[]) AS period_b,
+           CASE WHEN h.category <> 'full' THEN -1
+                WHEN mb.full_member_at IS NULL OR mb.full_member_at > $2 THEN NULL
+                ELSE width_bucket(extract(year FROM age($2::timestamp, mb.full_member_at::timestamp))::int4, $5::int4[]) END AS standing_b,
+           CASE WHEN o.kind = 'group' THEN o.parent_id ELSE o.id END AS branch_id,
+           mb.joined_at BETWEEN $6 AND $2 AS admitted,
+           coalesce(mb.full_member_at BETWEEN $6 AND $2, false) AS made_full
+      FROM org_closure c
+      JOIN member_history h ON h.org_id = c.descendant_id
+      JOIN orgs o ON o.id = h.org_id
+      JOIN members mb ON mb.person_id = h.person_id
+      JOIN people p ON p.id = h.person_id
+     WHERE c.ancestor_id = $1 AND h.status = 'normal'
+       AND h.valid_from <= $2 AND (h.valid_to IS NULL OR h.valid_to > $2)";
+
+fn structure_sql() -> String {
+    format!(
+        "WITH m AS ({HELD_ON})
+         SELECT CASE WHEN GROUPING(gender) = 0 THEN 'gender'
+                     WHEN GROUPING(category) = 0 THEN 'category'
+                     WHEN GROUPING(ethnic_group) = 0 THEN 'ethnicity'
+                     WHEN GROUPING(age_b) = 0 THEN 'age_band'
+                     WHEN GROUPING(education) = 0 THEN 'education'
+                     WHEN GROUPING(job_category) = 0 THEN 'job_category'
+                     WHEN GROUPING(period_b) = 0 THEN 'joined_period'
+                     WHEN GROUPING(standing_b) = 0 THEN 'party_standing'
+                     WHEN GROUPING(branch_id) = 0 THEN 'branch'
+                     ELSE 'total' END AS dim,
+                CASE WHEN GROUPING(gender) = 0 THEN gender
+                     WHEN GROUPING(category) = 0 THEN category
+                     WHEN GROUPING(ethnic_group) = 0 THEN ethnic_group
+                     WHEN GROUPING(age_b) = 0 THEN age_b::text
+                     WHEN GROUPING(education) = 0 THEN education
+                     WHEN GROUPING(job_category) = 0 THEN job_category
+                     WHEN GROUPING(period_b) = 0 THEN period_b::text
+                     WHEN GROUPING(standing_b) = 0 THEN standing_b::text
+                     WHEN GROUPING(branch_id) = 0 THEN branch_id::text END AS key,
+                count(*) AS n,
+                count(*) FILTER (WHERE category = 'full') AS full_n,
+                count(*) FILTER (WHERE admitted) AS admitted,
+                count(*) FILTER (WHERE made_full) AS made_full
+           FROM m
+          GROUP BY GROUPING SETS ((), (gender), (category), (ethnic_group), (age_b), (education), (job_category),
+                                  (period_b), (standing_b), (branch_id))"
+    )
+}
+
+#[derive(QueryableByName)]
+struct OrgRowLite {
+    #[diesel(sql_type = Int8)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Nullable<Date>)]
+    term_end: Option<NaiveDate>,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Orgs of the subtree of $1 existing on $2 (founded on or before it, or with no founding date
+/// recorded; not dissolved by then): each branch by itself, the other kinds as counts (`n`).
+const ORGS_ON: &str = "
+    WITH sub AS (
+        SELECT o.id, o.name, o.kind, o.term_end
+          FROM org_closure c JOIN orgs o ON o.id = c.descendant_id
+         WHERE c.ancestor_id = $1 AND (o.founded_on IS NULL OR o.founded_on <= $2)
+           AND (o.dissolved_on IS NULL OR o.dissolved_on > $2))
+    SELECT id, name, kind, term_end, 1::int8 AS n FROM sub WHERE kind = 'branch'
+    UNION ALL
+    SELECT 0, '', kind, NULL, count(*) FROM sub WHERE kind <> 'branch' GROUP BY kind";
+
+struct Counts(HashMap<(String, Option<String>), (i64, i64, i64, i64)>);
+
+impl Counts {
+    fn get(&self, dim: &str, key: Option<&str>) -> i64 {
+        self.0.get(&(dim.to_string(), key.map(str::to_string))).map_or(0, |c| c.0)
+    }
+}
+
+struct Builder<'a> {
+    counts: &'a Counts,
+    base: BucketFilter,
+}
+
+impl Builder<'_> {
+    fn bucket(&self, dim: &str, sql_key: Option<&str>, key: &str, label: &str, filter: Option<BucketFilter>) -> Bucket {
+        Bucket { key: key.to_string(), label: label.to_string(), count: self.counts.get(dim, sql_key), filter }
+    }
+
+    fn with(&self, f: impl FnOnce(&mut BucketFilter)) -> Option<BucketFilter> {
+        let mut filter = self.base.clone();
+        f(&mut filter);
+        Some(filter)
+    }
+
+    fn missing(&self, field: &str) -> Option<BucketFilter> {
+        self.with(|f| f.missing = Some(field.to_string()))
+    }
+
+    /// A code-list dimension: the list's entries in order, values outside the list (a renamed
+    /// entry) by their name, then unknown.
+    fn code_list(&self, dim: &str, list: &[CodeItem], set: impl Fn(&mut BucketFilter, String)) -> Vec<Bucket> {
+        let mut out: Vec<Bucket> = list
+            .iter()
+            .map(|item| self.bucket(dim, Some(&item.name), &item.code, &item.name, self.with(|f| set(f, item.name.clone()))))
+            .collect();
+        let mut others: Vec<&String> = self
+            .counts
+            .0
+            .keys()
+            .filter(|(d, k)| d == dim && k.as_ref().is_some_and(|k| !list.iter().any(|i| &i.name == k)))
+            .filter_map(|(_, k)| k.as_ref())
+            .collect();
+        others.sort();
+        out.extend(others.into_iter().map(|name| self.bucket(dim, Some(name), name, name, self.with(|f| set(f, name.clone())))));
+        out.push(self.bucket(dim, None, "unknown", UNKNOWN_LABEL, self.missing(dim)));
+        out
+    }
+
+    fn year_bands(&self, dim: &str, bands: &[YearBand], today: NaiveDate, set: impl Fn(&mut BucketFilter, Option<NaiveDate>, Option<NaiveDate>)) -> Vec<Bucket> {
+        bands
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let (from, to) = dates_for_years(b, today);
+                self.bucket(dim, Some(&i.to_string()), &b.key, &b.label, self.with(|f| set(f, from, to)))
+            })
+            .collect()
+    }
+}
+
+/// The structure of the membership of `org_id`'s subtree on `as_of` (see the module comment
+/// for the counting rules). `today` anchors the drill-down filters, which list today's members.
+pub async fn structure(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate) -> Result<Structure, AppError> {
+    structure_at(conn, org_id, as_of, crate::members::today()).await
+}
+
+pub async fn structure_at(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate, today: NaiveDate) -> Result<Structure, AppError> {
+    let org = orgs_q::get_row(conn, org_id)
+        .await?
+        .ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "该组织不存在"))?;
+    let band_sets = bands::load(conn).await?;
+    let set = band_sets.for_date(as_of);
+    let lists = code_lists::load(conn).await?;
+    let year_start = NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of);
+
+    let rows: Vec<DimRow> = sql_query(structure_sql())
+        .bind::<Int8, _>(org_id)
+        .bind::<Date, _>(as_of)
+        .bind::<Array<Int4>, _>(set.age_thresholds())
+        .bind::<Array<Date>, _>(set.period_thresholds())
+        .bind::<Array<Int4>, _>(set.standing_thresholds())
+        .bind::<Date, _>(year_start)
+        .load(conn)
+        .await?;
+    let orgs: Vec<OrgRowLite> = sql_query(ORGS_ON).bind::<Int8, _>(org_id).bind::<Date, _>(as_of).load(conn).await?;
+
+    let counts = Counts(rows.into_iter().map(|r| ((r.dim, r.key), (r.n, r.full_n, r.admitted, r.made_full))).collect());
+    let totals = counts.0.get(&("total".to_string(), None)).copied().unwrap_or_default();
+    let b = Builder {
+        counts: &counts,
+        base: BucketFilter { org_id: Some(org_id), status: Some("normal".into()), ..BucketFilter::default() },
+    };
+
+    let dimensions = Dimensions {
+        gender: [("male", "男"), ("female", "女")]
+            .iter()
+            .map(|(k, l)| b.bucket("gender", Some(k), k, l, b.with(|f| f.gender = Some((*k).into()))))
+            .collect(),
+        category: [("full", "正式党员"), ("probationary", "预备党员")]
+            .iter()
+            .map(|(k, l)| b.bucket("category", Some(k), k, l, b.with(|f| f.category = Some((*k).into()))))
+            .collect(),
+        ethnicity: vec![
+            b.bucket("ethnicity", Some("han"), "han", "汉族", b.with(|f| f.ethnic_group = Some("han".into()))),
+            b.bucket("ethnicity", Some("minority"), "minority", "少数民族", b.with(|f| f.ethnic_group = Some("minority".into()))),
+            b.bucket("ethnicity", None, "unknown", UNKNOWN_LABEL, b.missing("ethnicity")),
+        ],
+        age_band: {
+            let mut v = b.year_bands("age_band", &set.age, today, |f, from, to| {
+                f.born_from = from;
+                f.born_to = to;
+            });
+            v.push(b.bucket("age_band", None, "unknown", UNKNOWN_LABEL, b.missing("birth_date")));
+            v
+        },
+        education: b.code_list("education", &lists.education, |f, name| f.education = Some(name)),
+        job_category: b.code_list("job_category", &lists.job_category, |f, name| f.job_category = Some(name)),
+        joined_period: set
+            .joined_period
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let filter = b.with(|f| {
+                    f.joined_from = p.from;
+                    f.joined_to = p.until.and_then(|d| d.pred_opt());
+                });
+                b.bucket("joined_period", Some(&i.to_string()), &p.key, &p.label, filter)
+            })
+            .collect(),
+        party_standing: {
+            let mut v = vec![b.bucket("party_standing", Some("-1"), "probationary", "预备党员", b.with(|f| f.category = Some("probationary".into())))];
+            v.extend(b.year_bands("party_standing", &set.party_standing, today, |f, from, to| {
+                f.category = Some("full".into());
+                f.full_from = from;
+                f.full_to = to;
+            }));
+            // Full on the date by the history, but no (or a later) date of full membership on record.
+            v.push(b.bucket("party_standing", None, "unknown", UNKNOWN_LABEL, None));
+            v
+        },
+    };
+    let college_or_above = COLLEGE_OR_ABOVE.iter().map(|name| counts.get("education", Some(name))).sum();
+
+    let full_by_branch: HashMap<i64, i64> = counts
+        .0
+        .iter()
+        .filter(|((dim, _), _)| dim == "branch")
+        .filter_map(|((_, key), c)| key.as_ref().and_then(|k| k.parse::<i64>().ok()).map(|id| (id, c.1)))
+        .collect();
+    let mut by_kind: HashMap<&str, i64> = HashMap::new();
+    let mut alerts = Alerts::default();
+    for o in &orgs {
+        *by_kind.entry(o.kind.as_str()).or_default() += o.n;
+        if o.kind != "branch" {
+            continue;
+        }
+        // 换届 is due when the term ends (DOMAIN.md, Organizations). Terms are not historized:
+        // a branch renewed since `as_of` no longer shows as expired on that date.
+        if let Some(end) = o.term_end
+            && end < as_of
+        {
+            alerts.term_expired.push(TermExpired { org_id: o.id, org_name: o.name.clone(), term_end: end });
+        }
+        // A branch needs at least 3 full members (DOMAIN.md, Organizations; 党章 art. 30).
+        let full = full_by_branch.get(&o.id).copied().unwrap_or(0);
+        if full < 3 {
+            alerts.below_three_full.push(BelowThreeFull { org_id: o.id, org_name: o.name.clone(), full_members: full });
+        }
+    }
+    alerts.term_expired.sort_by_key(|t| (t.term_end, t.org_id));
+    alerts.below_three_full.sort_by_key(|t| (t.full_members, t.org_id));
+    let kinds = [OrgKind::Committee, OrgKind::GeneralBranch, OrgKind::Branch, OrgKind::Group];
+    let org_counts = OrgCounts {
+        total: by_kind.values().sum(),
+        by_kind: kinds
+            .iter()
+            .map(|k| Bucket { key: k.as_str().into(), label: k.zh().into(), count: by_kind.get(k.as_str()).copied().unwrap_or(0), filter: None })
+            .collect(),
+    };
+
+    Ok(Structure {
+        org_id,
+        org_name: org.name,
+        as_of,
+        total: totals.0,
+        full: counts.get("category", Some("full")),
+        probationary: counts.get("category", Some("probationary")),
+        dimensions,
+        college_or_above,
+        orgs: org_counts,
+        pipeline: Pipeline { applicants: None, activists: None, targets: None, admitted_this_year: totals.2, made_full_this_year: totals.3 },
+        alerts,
+        bands: bands_used(set),
+    })
+}
+
+fn bands_used(set: &BandSet) -> BandsUsed {
+    BandsUsed {
+        name: set.name.clone(),
+        age: set.age.iter().map(|b| b.label.clone()).collect(),
+        joined_period: set.joined_period.iter().map(|p| p.label.clone()).collect(),
+        party_standing: set.party_standing.iter().map(|b| b.label.clone()).collect(),
+    }
+}
+
+#[derive(QueryableByName)]
+struct PointRow {
+    #[diesel(sql_type = Date)]
+    as_of: NaiveDate,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+    #[diesel(sql_type = BigInt)]
+    full: i64,
+}
+
+/// The dates of a trend: each year end of the last `years` years, then today.
+pub fn trend_dates(today: NaiveDate, years: i32) -> Vec<NaiveDate> {
+    let mut dates: Vec<NaiveDate> = (1..=years).rev().filter_map(|back| NaiveDate::from_ymd_opt(today.year() - back, 12, 31)).collect();
+    dates.push(today);
+    dates
+}
+
+/// Members (total, full, probationary) of the subtree on each date, in one pass over the history.
+pub async fn counts_on(conn: &mut AsyncPgConnection, org_id: i64, dates: &[NaiveDate]) -> Result<Vec<TrendPoint>, AppError> {
+    let rows: Vec<PointRow> = sql_query(
+        "SELECT d.as_of, count(h.person_id) AS total, count(h.person_id) FILTER (WHERE h.category = 'full') AS full
+           FROM unnest($2::date[]) AS d(as_of)
+           LEFT JOIN (member_history h JOIN org_closure c ON c.descendant_id = h.org_id AND c.ancestor_id = $1)
+             ON h.status = 'normal' AND h.valid_from <= d.as_of AND (h.valid_to IS NULL OR h.valid_to > d.as_of)
+          GROUP BY d.as_of ORDER BY d.as_of",
+    )
+    .bind::<Int8, _>(org_id)
+    .bind::<Array<Date>, _>(dates)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| TrendPoint { as_of: r.as_of, total: r.total, full: r.full, probationary: r.total - r.full }).collect())
+}
+
+pub async fn trend(conn: &mut AsyncPgConnection, org_id: i64, years: i32, today: NaiveDate) -> Result<Trend, AppError> {
+    let points = counts_on(conn, org_id, &trend_dates(today, years)).await?;
+    Ok(Trend { org_id, points })
+}
+
+#[derive(QueryableByName)]
+struct ItemRow {
+    #[diesel(sql_type = Int8)]
+    id: i64,
+    #[diesel(sql_type = Nullable<Int8>)]
+    parent_id: Option<i64>,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Int4)]
+    depth: i32,
+    #[diesel(sql_type = BigInt)]
+    members: i64,
+    #[diesel(sql_type = BigInt)]
+    full: i64,
+}
+
+/// The orgs of the subtree existing on `as_of`, down to `depth` levels, each with the members
+/// held in its own whole subtree on that date (members counted once per org, then summed up
+/// the closure).
+pub async fn org_stats(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate, depth: i32) -> Result<OrgStats, AppError> {
+    let rows: Vec<ItemRow> = sql_query(
+        "WITH per_org AS (
+             SELECT h.org_id, count(*) AS n, count(*) FILTER (WHERE h.category = 'full') AS f
+               FROM org_closure c JOIN member_history h ON h.org_id = c.descendant_id
+              WHERE c.ancestor_id = $1 AND h.status = 'normal' AND h.valid_from <= $2 AND (h.valid_to IS NULL OR h.valid_to > $2)
+              GROUP BY h.org_id),
+         items AS (
+             SELECT o.id, o.parent_id, o.name, o.kind, o.code, c.depth
+               FROM org_closure c JOIN orgs o ON o.id = c.descendant_id
+              WHERE c.ancestor_id = $1 AND c.depth <= $3
+                AND (o.founded_on IS NULL OR o.founded_on <= $2) AND (o.dissolved_on IS NULL OR o.dissolved_on > $2))
+         SELECT i.id, i.parent_id, i.name, i.kind, i.depth,
+                coalesce(sum(p.n), 0)::int8 AS members, coalesce(sum(p.f), 0)::int8 AS full
+           FROM items i
+           JOIN org_closure d ON d.ancestor_id = i.id
+           LEFT JOIN per_org p ON p.org_id = d.descendant_id
+          GROUP BY i.id, i.parent_id, i.name, i.kind, i.code, i.depth
+          ORDER BY i.depth, i.code, i.id",
+    )
+    .bind::<Int8, _>(org_id)
+    .bind::<Date, _>(as_of)
+    .bind::<Int4, _>(depth)
+    .load(conn)
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|r| OrgStatsItem {
+            org_id: r.id,
+            // The requested org is the treemap's root, whatever lies above it.
+            parent_id: if r.depth == 0 { None } else { r.parent_id },
+            name: r.name,
+            kind: r.kind,
+            depth: r.depth,
+            members: r.members,
+            full: r.full,
+            probationary: r.members - r.full,
+        })
+        .collect();
+    Ok(OrgStats { org_id, as_of, items })
+}
