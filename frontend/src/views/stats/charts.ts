@@ -4,6 +4,8 @@ import type { LocationQueryRaw, RouteLocationRaw } from 'vue-router'
 import type { Bucket, OrgStat, TrendPoint } from './types'
 
 export const PALETTE = ['#c8161d', '#e8676c', '#f5a623', '#f7d08a', '#8e0d12', '#d4743a', '#b8860b', '#a35d5d', '#f0b7a4', '#909399']
+/** Tiles carry white text: darker tones only. */
+const TILES = ['#c8161d', '#d4743a', '#b8860b', '#8e0d12', '#e6712e', '#a35d5d', '#c0392b', '#9c6b1c']
 
 /** Few buckets read best as a ring; more (or long labels) as horizontal bars. */
 export function chartKind(buckets: readonly Bucket[]): 'pie' | 'bar' {
@@ -34,7 +36,7 @@ export function bucketOption(buckets: readonly Bucket[], opts: ChartOpts = {}): 
     return {
       color: PALETTE,
       tooltip: { trigger: 'item', formatter: '{b}：{c} 人（{d}%）' },
-      legend: { bottom: 0, type: 'scroll', itemWidth: 12, itemHeight: 12, ...(opts.compact ? { formatter: legendText } : {}) },
+      legend: { bottom: 0, itemWidth: 12, itemHeight: 12, ...(opts.compact ? { type: 'plain', formatter: legendText } : { type: 'scroll' }) },
       series: [
         {
           type: 'pie',
@@ -169,7 +171,7 @@ export function orgTree(items: readonly OrgStat[]): TreeNode | null {
 export function treemapOption(root: TreeNode, opts: ChartOpts = {}): Record<string, unknown> {
   const data = root.children?.length ? root.children : [root]
   return {
-    color: PALETTE,
+    color: TILES,
     tooltip: {
       formatter: (p: { name: string; value: number; data?: TreeNode }) =>
         p.data ? `${p.name}<br/>党员 ${p.value} 人（正式 ${p.data.full}，预备 ${p.data.probationary}）` : `${p.name}：${p.value} 人`,
