@@ -1,6 +1,312 @@
 //! Reports (党内统计报表): the annual and half-year party statistical report as one XLSX
-//! workbook or as JSON tables, built from the `stats` queries.
+//! workbook or as JSON tables, built from the `stats` queries (DOMAIN.md, Party statistics: the
+//! annual report 年报 and a half-year report are sets of such tables).
+//!
+//! The previous date the report compares against is the year end before `as_of`
+//! (`as_of` 2026-12-31 → 2025-12-31) for both kinds: a half-year report (as of 30 June) also
+//! compares against the start of the year, so that its 增加/减少 are those of the year so far.
 
+pub mod changes;
+mod figures;
+pub mod tables;
+pub mod workbook;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::{Datelike, NaiveDate};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(_cfg: &mut ServiceConfig) {}
+use self::tables::{Context, Figures, Table};
+use crate::audit::{self, By};
+use crate::auth::Actor;
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::ApiJson;
+use crate::imports::{XLSX_TYPE, attachment};
+use crate::orgs::queries as orgs_q;
+use crate::schema::{orgs, people};
+use crate::{AppState, db};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(party_statistics);
+}
+
+/// The watermark's fixed part (DOMAIN.md, Confidentiality).
+pub const CONFIDENTIAL: &str = "内部资料 注意保密";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// 年报
+    Annual,
+    /// 半年报
+    HalfYear,
+}
+
+/// What to report on.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"org_id": 1, "as_of": "2026-06-30", "kind": "half_year"}))]
+pub struct ReportRequest {
+    /// The organization (with its whole subtree). Default: your scope's root when you have one.
+    #[schema(example = 1)]
+    pub org_id: Option<i64>,
+    /// The report date (统计截止日期), not in the future; usually a year end (annual) or 30 June (half year).
+    #[schema(value_type = String, format = Date, example = "2026-06-30")]
+    pub as_of: NaiveDate,
+    pub kind: ReportKind,
+}
+
+/// The report as JSON: the same tables as the workbook's sheets.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Report {
+    #[schema(example = 1)]
+    pub org_id: i64,
+    #[schema(example = "机关党委")]
+    pub org_name: String,
+    #[schema(value_type = String, format = Date, example = "2026-06-30")]
+    pub as_of: NaiveDate,
+    /// The year end before `as_of`, which 上年底 and the changes are counted from.
+    #[schema(value_type = String, format = Date, example = "2025-12-31")]
+    pub previous_as_of: NaiveDate,
+    pub kind: ReportKind,
+    /// Who asked for it: the account's person's name, or the user name.
+    #[schema(example = "张三")]
+    pub generated_by: String,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-30T10:00:00+08:00")]
+    pub generated_at: chrono::DateTime<chrono::FixedOffset>,
+    pub tables: Vec<Table>,
+}
+
+impl Report {
+    /// "张三 2026-11-30 10:00 生成"
+    pub fn generated_mark(&self) -> String {
+        format!("{} {} 生成", self.generated_by, self.generated_at.format("%Y-%m-%d %H:%M"))
+    }
+
+    /// "内部资料 注意保密 · 张三 2026-11-30 10:00 生成"
+    pub fn watermark(&self) -> String {
+        format!("{CONFIDENTIAL} · {}", self.generated_mark())
+    }
+
+    fn kind_zh(&self) -> &'static str {
+        match self.kind {
+            ReportKind::Annual => "年报",
+            ReportKind::HalfYear => "半年报",
+        }
+    }
+
+    /// "机关党委党内统计年报（2026-12-31）"
+    pub fn title(&self) -> String {
+        format!("{}党内统计{}（{}）", self.org_name, self.kind_zh(), self.as_of)
+    }
+}
+
+/// The year end before `as_of`, for both kinds (see the module's comment).
+pub fn previous_year_end(as_of: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(as_of.year() - 1, 12, 31).unwrap_or(as_of)
+}
+
+enum Format {
+    Xlsx,
+    Json,
+}
+
+/// The workbook unless the client asks for JSON (and not the workbook); neither → 406.
+fn negotiate(req: &HttpRequest) -> Result<Format, AppError> {
+    let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return Ok(Format::Xlsx) };
+    let ranges: Vec<&str> = accept
+        .split(',')
+        .filter(|r| !r.split(';').skip(1).any(|p| p.trim().replace(' ', "") == "q=0"))
+        .map(|r| r.split(';').next().unwrap_or("").trim())
+        .collect();
+    if ranges.iter().any(|r| r.eq_ignore_ascii_case(XLSX_TYPE)) {
+        return Ok(Format::Xlsx);
+    }
+    if ranges.iter().any(|r| r.eq_ignore_ascii_case("application/json")) {
+        return Ok(Format::Json);
+    }
+    if accept.trim().is_empty() || ranges.iter().any(|r| *r == "*/*" || r.eq_ignore_ascii_case("application/*")) {
+        return Ok(Format::Xlsx);
+    }
+    Err(AppError::new(actix_web::http::StatusCode::NOT_ACCEPTABLE, "not_acceptable", "Not acceptable", "不支持的响应格式").with_detail(
+        format!("the report is available as {XLSX_TYPE} or application/json"),
+        "报表可导出为 Excel 工作簿或 JSON",
+    ))
+}
+
+/// The org to report on: the one asked for, or the single root of the caller's scope (the
+/// institution's single top-level org for an institution-wide grant).
+async fn resolve_org(conn: &mut AsyncPgConnection, actor: &Actor, asked: Option<i64>) -> Result<(i64, String), AppError> {
+    let scope = actor.manage_scope();
+    let id = match asked {
+        Some(id) => id,
+        None => {
+            let roots: Vec<i64> = if scope.all {
+                orgs::table.filter(orgs::parent_id.is_null()).select(orgs::id).order(orgs::id).limit(2).load(conn).await?
+            } else {
+                scope.org_roots.clone()
+            };
+            match roots.as_slice() {
+                [one] => *one,
+                _ => return Err(AppError::field("org_id", "required", "choose the organization to report on", "请选择统计的党组织")),
+            }
+        }
+    };
+    let name: String = orgs::table
+        .find(id)
+        .select(orgs::name)
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "所选组织不存在"))?;
+    if !orgs_q::readable(conn, &scope, id).await? {
+        return Err(AppError::out_of_scope());
+    }
+    Ok((id, name))
+}
+
+/// The name the watermark shows: the account's person, or its user name.
+async fn generated_by(conn: &mut AsyncPgConnection, actor: &Actor) -> Result<String, AppError> {
+    let Some(pid) = actor.person_id else { return Ok(actor.username.clone()) };
+    let name: Option<String> = people::table.find(pid).select(people::name).first(conn).await.optional()?;
+    Ok(name.unwrap_or_else(|| actor.username.clone()))
+}
+
+/// The dimension figures on `as_of`, from the statistics module.
+async fn figures(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate) -> Result<Figures, AppError> {
+    figures::compute(conn, org_id, as_of).await
+}
+
+/// Builds the report in one read-only snapshot (REPEATABLE READ), so that its statements see the
+/// same data and the tables agree even while members are edited.
+pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org_name: String, as_of: NaiveDate, kind: ReportKind) -> Result<Report, AppError> {
+    let previous = previous_year_end(as_of);
+    let (changes, figures) = conn
+        .build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(async |conn| {
+            let changes = changes::compute(conn, org_id, previous, as_of).await?;
+            let figures = figures(conn, org_id, as_of).await?;
+            Ok::<_, AppError>((changes, figures))
+        })
+        .await?;
+    if figures.total != changes.current.total {
+        return Err(AppError::internal(format!(
+            "party statistics of org {org_id} on {as_of}: stats counts {} members, the changes {}",
+            figures.total, changes.current.total
+        )));
+    }
+    let ctx = Context { org_name: &org_name, as_of, previous };
+    let tables = tables::build(&ctx, &figures, &changes);
+    Ok(Report {
+        org_id,
+        org_name,
+        as_of,
+        previous_as_of: previous,
+        kind,
+        generated_by: generated_by(conn, actor).await?,
+        generated_at: chrono::Local::now().fixed_offset(),
+        tables,
+    })
+}
+
+/// 党内统计报表 in one click: the annual (年报) or half-year (半年报) report of an organization
+/// and its subtree on a date, as one XLSX workbook (the default) or, with `Accept:
+/// application/json`, as the same tables in JSON.
+///
+/// Eight tables, one sheet each: 党员总数及增减 (against the previous year end), 基本情况
+/// (gender, ethnicity, category), 入党时间, 学历, 年龄, 工作岗位, 党组织, 党员增减及原因. Members
+/// count where their membership is held, with status 正常, as of the date, from the dated
+/// history. `previous_as_of` is the year end before `as_of` for both kinds (a half-year report
+/// compares against the start of the year). Every total equals the sum of its parts, and the
+/// tables agree: 本期末 = 上年底 + 增加 − 减少 = 基本情况's total = each dimension's total. Gained
+/// and lost: each member once per direction, with the reason of their last change in the period.
+/// The workbook carries the watermark (内部资料 注意保密, who, when) under each table and in the
+/// page footer. Each generation is audited (action `report`).
+#[utoipa::path(
+    tag = "reports",
+    request_body = ReportRequest,
+    params(("Accept" = Option<String>, Header, description = "`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` (the default, also for `*/*` or none) or `application/json`", example = "application/json")),
+    security(("bearer" = ["branch", "committee", "political_dept"])),
+    responses(
+        (status = 200, description = "The report: a workbook (Content-Disposition: attachment, with the Chinese file name), or JSON", headers(("Content-Disposition" = String, description = "For the workbook: attachment; filename*=UTF-8''…党内统计年报（2026-12-31）.xlsx")), content(
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Report = "application/json", example = json!({
+                "org_id": 1, "org_name": "机关党委", "as_of": "2026-06-30", "previous_as_of": "2025-12-31", "kind": "half_year",
+                "generated_by": "张三", "generated_at": "2026-11-30T10:00:00+08:00",
+                "tables": [
+                    {"key": "totals", "title": "党员总数及增减情况",
+                     "header": [[{"text": "单位", "colspan": 1, "rowspan": 2}, {"text": "上年底党员数（2025年12月31日）", "colspan": 3, "rowspan": 1},
+                                 {"text": "本期增加", "colspan": 1, "rowspan": 2}, {"text": "本期减少", "colspan": 1, "rowspan": 2},
+                                 {"text": "本期末党员数（2026年6月30日）", "colspan": 3, "rowspan": 1}],
+                                [{"text": "合计", "colspan": 1, "rowspan": 1}, {"text": "正式党员", "colspan": 1, "rowspan": 1}, {"text": "预备党员", "colspan": 1, "rowspan": 1},
+                                 {"text": "合计", "colspan": 1, "rowspan": 1}, {"text": "正式党员", "colspan": 1, "rowspan": 1}, {"text": "预备党员", "colspan": 1, "rowspan": 1}]],
+                     "rows": [{"label": "机关党委", "values": [120, 110, 10, 8, 3, 125, 113, 12], "total": true}],
+                     "notes": ["本期末党员数 = 上年底党员数 + 本期增加 − 本期减少"]},
+                    {"key": "basic", "title": "党员基本情况",
+                     "header": [[{"text": "单位", "colspan": 1, "rowspan": 2}, {"text": "党员总数", "colspan": 1, "rowspan": 2},
+                                 {"text": "性别", "colspan": 2, "rowspan": 1}, {"text": "党员类别", "colspan": 2, "rowspan": 1}],
+                                [{"text": "男", "colspan": 1, "rowspan": 1}, {"text": "女", "colspan": 1, "rowspan": 1},
+                                 {"text": "正式党员", "colspan": 1, "rowspan": 1}, {"text": "预备党员", "colspan": 1, "rowspan": 1}]],
+                     "rows": [{"label": "机关党委", "values": [125, 70, 55, 113, 12], "total": true}],
+                     "notes": ["其中大专及以上学历 98 人。"]}
+                ]
+            }))
+        )),
+        (status = 400, description = "A body field of the wrong type or format (named)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "org_id is outside your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Accept names neither the workbook nor JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named (as_of in the future, an unknown org_id, no org_id when your scope has several roots)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/reports/party-statistics")]
+pub async fn party_statistics(state: web::Data<AppState>, actor: Actor, req: HttpRequest, body: ApiJson<ReportRequest>) -> AppResult<HttpResponse> {
+    let body = body.0;
+    let format = negotiate(&req)?;
+    let today = crate::members::today();
+    if body.as_of > today {
+        return Err(AppError::field("as_of", "in_future", "as_of must not be in the future: figures for a date still to come would change", "统计截止日期不能晚于今天"));
+    }
+    if body.as_of.year() < 1921 {
+        return Err(AppError::field("as_of", "too_early", "as_of is before 1921", "统计截止日期过早"));
+    }
+    let mut conn = db::conn(&state.pool).await?;
+    let (org_id, org_name) = resolve_org(&mut conn, &actor, body.org_id).await?;
+    let report = build(&mut conn, &actor, org_id, org_name, body.as_of, body.kind).await?;
+    let format_name = match format {
+        Format::Xlsx => "xlsx",
+        Format::Json => "json",
+    };
+    audit::record(
+        &mut conn,
+        By::from(&actor),
+        "report",
+        "party_statistics",
+        Some(org_id),
+        None::<&()>,
+        Some(&serde_json::json!({
+            "org_id": org_id, "kind": report.kind, "as_of": report.as_of, "previous_as_of": report.previous_as_of,
+            "format": format_name, "generated_at": report.generated_at,
+            "total": report.tables.iter().next().and_then(|t| t.rows.iter().next()).and_then(|r| r.values.get(5)),
+        })),
+    )
+    .await?;
+    drop(conn);
+    match format {
+        Format::Json => Ok(HttpResponse::Ok().json(&report)),
+        Format::Xlsx => {
+            let file_name = format!("{}.xlsx", report.title());
+            let ascii = format!("party-statistics-{}.xlsx", report.as_of);
+            let bytes = web::block(move || workbook::write(&report)).await.map_err(|e| AppError::internal(format!("report workbook thread: {e}")))??;
+            Ok(HttpResponse::Ok()
+                .content_type(XLSX_TYPE)
+                .insert_header((header::CONTENT_DISPOSITION, attachment(&file_name, &ascii)))
+                .body(bytes))
+        }
+    }
+}
