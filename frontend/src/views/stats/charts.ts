@@ -66,7 +66,7 @@ export function bucketOption(buckets: readonly Bucket[], opts: ChartOpts = {}): 
       data: buckets.map((b) => b.label),
       axisTick: { show: false },
       // Long labels (入党时间 periods, job categories) wrap on a phone rather than lose their end.
-      axisLabel: opts.compact ? { width: 92, overflow: 'break', fontSize: 11, lineHeight: 13 } : { width: 160, overflow: 'truncate' },
+      axisLabel: opts.compact ? { width: 92, overflow: 'break', fontSize: 11, lineHeight: 13 } : { width: 180, overflow: 'truncate' },
     },
     series: [
       {
@@ -193,8 +193,9 @@ export function treemapOption(root: TreeNode, opts: ChartOpts = {}): Record<stri
         upperLabel: { show: true, height: 20, color: '#fff', fontSize: opts.compact ? 10 : 12, formatter: '{b}（{c}）' },
         levels: [
           { itemStyle: { borderColor: '#fff', borderWidth: 2, gapWidth: 2 } },
-          { colorSaturation: [0.35, 0.6], itemStyle: { borderColorSaturation: 0.6, borderWidth: 2, gapWidth: 1 } },
-          { colorSaturation: [0.35, 0.5], itemStyle: { borderColorSaturation: 0.5, gapWidth: 1 } },
+          // Children keep their parent's tone (lighter shades would wash out the white labels).
+          { itemStyle: { borderColor: 'rgba(255,255,255,0.55)', borderWidth: 2, gapWidth: 1 } },
+          { itemStyle: { borderColor: 'rgba(255,255,255,0.35)', borderWidth: 1, gapWidth: 1 } },
         ],
         data,
       },

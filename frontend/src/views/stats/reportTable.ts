@@ -64,6 +64,24 @@ export function tableLayout(table: Pick<ReportTable, 'header' | 'rows'>, labelTe
   return { header: placed.rows, width: Math.max(placed.width, values + 1) }
 }
 
+/**
+ * The title of each grid column: the texts of the header cells over it, top to bottom, joined
+ * (上年底党员数 · 合计). A phone shows the rows as cards of such title-value pairs instead of a
+ * wide table.
+ */
+export function columnTitles(layout: TableLayout): string[] {
+  const titles: string[][] = Array.from({ length: layout.width }, () => [])
+  for (const row of layout.header) {
+    for (const c of row) {
+      for (let k = c.col; k < c.col + c.colspan && k < layout.width; k++) {
+        const parts = titles[k]!
+        if (c.text && parts[parts.length - 1] !== c.text) parts.push(c.text)
+      }
+    }
+  }
+  return titles.map((p) => p.join(' · '))
+}
+
 /** A number as the report prints it (thousands separated). */
 export function formatValue(v: number | null | undefined): string {
   if (v === null || v === undefined) return ''

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { bucketChartHeight, bucketOption, chartKind, drillRoute, filterQuery, membersRoute, orgTree, percent, treemapOption, trendLabel, trendOption } from './charts'
-import { formatValue, lastHalfYearEnd, lastYearEnd, placeHeader, tableLayout } from './reportTable'
+import { columnTitles, formatValue, lastHalfYearEnd, lastYearEnd, placeHeader, tableLayout } from './reportTable'
 import type { Bucket, OrgStat } from './types'
 
 type Series = { type: string; data: { value: number; name?: string; cursor?: string }[] | number[] }
@@ -157,6 +157,11 @@ describe('report header → table spans', () => {
     expect(l.width).toBe(4)
     expect(l.header[0]![0]).toEqual({ text: '项目', colspan: 1, rowspan: 2, col: 0 })
     expect(l.header[1]!.map((c) => c.col)).toEqual([2, 3])
+  })
+
+  it('titles each column by the cells over it, for the phone’s cards', () => {
+    const l = tableLayout({ header, rows: [{ label: '党员总数', values: [100, 40, 5] }] })
+    expect(columnTitles(l)).toEqual(['项目', '合计', '其中 · 女', '其中 · 少数民族'])
   })
 
   it('numbers the columns when there is no header', () => {
