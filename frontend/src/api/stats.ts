@@ -3,7 +3,9 @@
 // (it needs the Authorization header, so a plain <a href> cannot fetch it).
 import { api, call } from './client'
 import { fileNameOf, saveBlob } from './imports'
-import type { OrgStats, Reminders, Report, ReportKind, Structure, Trend } from '@/views/stats/types'
+import type { OrgStats, Reminders, Report, ReportRequest, Structure, Trend } from '@/views/stats/types'
+
+export type { ReportRequest }
 
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 
@@ -37,20 +39,16 @@ export function getReminders(q: { org_id?: number | null }, signal?: AbortSignal
   return call(loose.GET('/api/v1/stats/reminders', { params: { query: clean(q) }, signal })) as Promise<Reminders>
 }
 
-export interface ReportRequest {
-  org_id?: number
-  as_of: string
-  kind: ReportKind
-}
-
-export function generateReport(body: ReportRequest, signal?: AbortSignal): Promise<Report> {
-  return call(loose.POST('/api/v1/reports/party-statistics', { body, headers: { Accept: 'application/json' }, signal })) as Promise<Report>
+export async function generateReport(body: ReportRequest, signal?: AbortSignal): Promise<Report> {
+  const data = await call(api.POST('/api/v1/reports/party-statistics', { body, params: { header: { Accept: 'application/json' } }, signal }))
+  // The 200 answers JSON or the workbook, by Accept: here JSON.
+  return data as Report
 }
 
 /** The same report as a workbook, saved under the server's file name (Content-Disposition). */
 export async function downloadReport(body: ReportRequest, fallbackName: string): Promise<string> {
-  const r = await loose.POST('/api/v1/reports/party-statistics', { body, headers: { Accept: XLSX_TYPE }, parseAs: 'blob' })
-  const blob = (await call(Promise.resolve(r))) as Blob
+  const r = await api.POST('/api/v1/reports/party-statistics', { body, params: { header: { Accept: XLSX_TYPE } }, parseAs: 'blob' })
+  const blob = (await call(Promise.resolve(r))) as unknown as Blob
   const name = fileNameOf(r.response.headers.get('Content-Disposition')) ?? fallbackName
   saveBlob(blob, name)
   return name

@@ -2,7 +2,7 @@
 // generically: header rows of cells with colspan/rowspan, then one row per line (a label and its
 // values). These functions place the header cells on a grid so that the page can check the widths
 // agree and add a label column header when the server left it out.
-import type { HeaderCell, ReportTable } from './types'
+import type { HeaderCell } from './types'
 
 export interface PlacedCell {
   text: string
@@ -50,9 +50,9 @@ export interface TableLayout {
  * values + 1 columns wide: a header that covers only the values gets a label column (项目)
  * spanning all header rows.
  */
-export function tableLayout(table: Pick<ReportTable, 'header' | 'rows'>, labelText = '项目'): TableLayout {
+export function tableLayout(table: { header: readonly (readonly HeaderCell[])[]; rows: readonly { label?: string; values: readonly number[]; total?: boolean }[] }, labelText = '项目'): TableLayout {
   const values = Math.max(0, ...table.rows.map((r) => r.values.length))
-  let header = table.header.filter((r) => r.length > 0)
+  let header: (readonly HeaderCell[])[] = table.header.filter((r) => r.length > 0)
   let placed = placeHeader(header)
   if (header.length > 0 && values > 0 && placed.width === values) {
     header = header.map((r, i) => (i === 0 ? [{ text: labelText, colspan: 1, rowspan: header.length }, ...r] : r))

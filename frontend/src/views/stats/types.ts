@@ -1,6 +1,9 @@
 // The shapes of the statistics and report endpoints, as /work/notes/contract.md (issue 5) states
 // them. Stand-ins until `npm run gen:api` carries the endpoints: then these become aliases of the
 // generated `components['schemas'][...]`.
+import type { components } from '@/api/schema'
+
+type S = components['schemas']
 
 /** The query parameters of GET /members that list a bucket's members (drill-down), or null. */
 export type BucketFilter = Record<string, string | number | boolean | null> | null
@@ -79,35 +82,16 @@ export interface Reminders {
   items: Reminder[]
 }
 
-export type ReportKind = 'annual' | 'half_year'
+// The report's shapes are generated (POST /reports/party-statistics).
+export type ReportKind = S['ReportKind']
+export type ReportRequest = S['ReportRequest']
+export type Report = S['Report']
+export type ReportTable = S['Table']
+export type ReportRow = S['TableRow']
 
+/** A header cell as the layout functions take it: spans default to 1. */
 export interface HeaderCell {
   text: string
   colspan?: number
   rowspan?: number
-}
-
-export interface ReportRow {
-  label: string
-  values: number[]
-  total?: boolean
-}
-
-export interface ReportTable {
-  key: string
-  title: string
-  header: HeaderCell[][]
-  rows: ReportRow[]
-  notes?: string[]
-}
-
-export interface Report {
-  org_id: number
-  org_name: string
-  as_of: string
-  previous_as_of?: string | null
-  kind: ReportKind
-  generated_by?: string
-  generated_at?: string
-  tables: ReportTable[]
 }
