@@ -5,7 +5,7 @@
 -- "2023": the 2023 bulletin's age bands and four joining periods, with 党龄 in ten-year bands.
 -- "earlier": the seven finer joining periods and coarser age bands of earlier years' layouts.
 -- The date the layouts switch (2017-01-01) is a seeded default: an institution that reported
--- in the four-period layout earlier or later edits `from`, not code.
+-- in the four-period layout earlier or later edits `from` (UPDATE settings), not code.
 INSERT INTO settings (key, value) VALUES ('stats.band_sets', $json$
 {
   "sets": [

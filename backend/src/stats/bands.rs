@@ -60,13 +60,26 @@ pub struct BandSets {
 }
 
 impl BandSet {
-    /// Lower bounds of the age bands after the first (`width_bucket` thresholds: band i ↔ bucket i).
-    pub fn age_thresholds(&self) -> Vec<i32> {
-        self.age.iter().skip(1).filter_map(|b| b.min).collect()
+    /// For year bands (age, 党龄) on `as_of`: the earliest date from which someone is younger
+    /// than each band's `min`, ascending. Someone born on d is at least m years old on as_of iff
+    /// d <= as_of - m years (a 29 February birthday counts from 28 February, as `age()` does), so
+    /// `width_bucket(d, thresholds)` = the number of band starts not yet reached; see
+    /// [`BandSet::year_band_bucket`].
+    pub fn birth_thresholds(bands: &[YearBand], as_of: NaiveDate) -> Vec<NaiveDate> {
+        bands
+            .iter()
+            .skip(1)
+            .rev()
+            .filter_map(|b| b.min)
+            .filter_map(|m| u32::try_from(m).ok())
+            .filter_map(|m| as_of.checked_sub_months(chrono::Months::new(m.saturating_mul(12))))
+            .filter_map(|d| d.succ_opt())
+            .collect()
     }
 
-    pub fn standing_thresholds(&self) -> Vec<i32> {
-        self.party_standing.iter().skip(1).filter_map(|b| b.min).collect()
+    /// The `width_bucket` over [`BandSet::birth_thresholds`] of band `i`.
+    pub fn year_band_bucket(bands: &[YearBand], i: usize) -> usize {
+        bands.len().saturating_sub(1).saturating_sub(i)
     }
 
     pub fn period_thresholds(&self) -> Vec<NaiveDate> {

@@ -31,8 +31,9 @@ pub struct StructureQuery {
     security(("bearer" = ["branch", "committee", "political_dept"])),
     responses(
         (status = 200, description = "The figures of the subtree on the date", body = Structure),
+        (status = 400, description = "A malformed parameter (named in the problem)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "org_id is outside your scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid org_id or as_of (named in the problem)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such org_id, or as_of after today (named in the problem)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/stats/structure")]
@@ -64,8 +65,9 @@ pub struct TrendQuery {
     security(("bearer" = ["branch", "committee", "political_dept"])),
     responses(
         (status = 200, description = "One point per year end, then today", body = Trend),
+        (status = 400, description = "A malformed parameter (named in the problem)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "org_id is outside your scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid org_id or years", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such org_id, or years outside 1-50", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/stats/trend")]
@@ -100,8 +102,9 @@ pub struct OrgsQuery {
     security(("bearer" = ["branch", "committee", "political_dept"])),
     responses(
         (status = 200, description = "The orgs, by depth then code", body = OrgStats),
+        (status = 400, description = "A malformed parameter (named in the problem)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "org_id is outside your scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid org_id, as_of or depth", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such org_id, as_of after today, or depth outside 0-10", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/stats/orgs")]

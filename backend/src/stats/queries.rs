@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, Months, NaiveDate};
+
 use diesel::sql_types::{Array, BigInt, Date, Int4, Int8, Nullable, Text};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -105,20 +106,20 @@ struct DimRow {
 }
 
 /// The members held in the subtree of $1 on $2 with status normal, with the attributes the
-/// dimensions need; $3 age thresholds, $4 joining-period thresholds, $5 党龄 thresholds, $6 the
-/// first day of $2's year. Band columns hold `width_bucket` indexes (band i of the set).
+/// dimensions need; $3 and $5 the birth and full-membership dates where an age or 党龄 band
+/// starts (see [`BandSet::birth_thresholds`]), $4 the joining-period bounds, $6 the first day of
+/// $2's year. Band columns hold `width_bucket` indexes: comparing dates is much cheaper than
+/// `age()` on every row.
 const HELD_ON: &str = "
     SELECT h.category,
            p.gender,
            CASE WHEN nullif(p.ethnicity, '') IS NULL THEN NULL WHEN p.ethnicity = '汉族' THEN 'han' ELSE 'minority' END AS ethnic_group,
            nullif(p.education, '') AS education,
            nullif(p.job_category, '') AS job_category,
-           CASE WHEN p.birth_date IS NULL OR p.birth_date > $2 THEN NULL
-                ELSE width_bucket(extract(year FROM age($2::timestamp, p.birth_date::timestamp))::int4, $3::int4[]) END AS age_b,
+           CASE WHEN p.birth_date <= $2 THEN width_bucket(p.birth_date, $3::date[]) END AS age_b,
            width_bucket(mb.joined_at, $4::date[]) AS period_b,
            CASE WHEN h.category <> 'full' THEN -1
-                WHEN mb.full_member_at IS NULL OR mb.full_member_at > $2 THEN NULL
-                ELSE width_bucket(extract(year FROM age($2::timestamp, mb.full_member_at::timestamp))::int4, $5::int4[]) END AS standing_b,
+                WHEN mb.full_member_at <= $2 THEN width_bucket(mb.full_member_at, $5::date[]) END AS standing_b,
            CASE WHEN o.kind = 'group' THEN o.parent_id ELSE o.id END AS branch_id,
            mb.joined_at BETWEEN $6 AND $2 AS admitted,
            coalesce(mb.full_member_at BETWEEN $6 AND $2, false) AS made_full
@@ -242,7 +243,8 @@ impl Builder<'_> {
             .enumerate()
             .map(|(i, b)| {
                 let (from, to) = dates_for_years(b, today);
-                self.bucket(dim, Some(&i.to_string()), &b.key, &b.label, self.with(|f| set(f, from, to)))
+                let sql_key = BandSet::year_band_bucket(bands, i).to_string();
+                self.bucket(dim, Some(&sql_key), &b.key, &b.label, self.with(|f| set(f, from, to)))
             })
             .collect()
     }
@@ -266,9 +268,9 @@ pub async fn structure_at(conn: &mut AsyncPgConnection, org_id: i64, as_of: Naiv
     let rows: Vec<DimRow> = sql_query(structure_sql())
         .bind::<Int8, _>(org_id)
         .bind::<Date, _>(as_of)
-        .bind::<Array<Int4>, _>(set.age_thresholds())
+        .bind::<Array<Date>, _>(BandSet::birth_thresholds(&set.age, as_of))
         .bind::<Array<Date>, _>(set.period_thresholds())
-        .bind::<Array<Int4>, _>(set.standing_thresholds())
+        .bind::<Array<Date>, _>(BandSet::birth_thresholds(&set.party_standing, as_of))
         .bind::<Date, _>(year_start)
         .load(conn)
         .await?;
