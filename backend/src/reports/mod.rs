@@ -7,7 +7,6 @@
 //! compares against the start of the year, so that its 增加/减少 are those of the year so far.
 
 pub mod changes;
-mod figures;
 pub mod tables;
 pub mod workbook;
 
@@ -26,8 +25,8 @@ use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::imports::{XLSX_TYPE, attachment};
-use crate::orgs::queries as orgs_q;
-use crate::schema::{orgs, people};
+use crate::schema::people;
+use crate::stats::queries as stats_q;
 use crate::{AppState, db};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -138,37 +137,6 @@ fn negotiate(req: &HttpRequest) -> Result<Format, AppError> {
     ))
 }
 
-/// The org to report on: the one asked for, or the single root of the caller's scope (the
-/// institution's single top-level org for an institution-wide grant).
-async fn resolve_org(conn: &mut AsyncPgConnection, actor: &Actor, asked: Option<i64>) -> Result<(i64, String), AppError> {
-    let scope = actor.manage_scope();
-    let id = match asked {
-        Some(id) => id,
-        None => {
-            let roots: Vec<i64> = if scope.all {
-                orgs::table.filter(orgs::parent_id.is_null()).select(orgs::id).order(orgs::id).limit(2).load(conn).await?
-            } else {
-                scope.org_roots.clone()
-            };
-            match roots.as_slice() {
-                [one] => *one,
-                _ => return Err(AppError::field("org_id", "required", "choose the organization to report on", "请选择统计的党组织")),
-            }
-        }
-    };
-    let name: String = orgs::table
-        .find(id)
-        .select(orgs::name)
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "所选组织不存在"))?;
-    if !orgs_q::readable(conn, &scope, id).await? {
-        return Err(AppError::out_of_scope());
-    }
-    Ok((id, name))
-}
-
 /// The name the watermark shows: the account's person, or its user name.
 async fn generated_by(conn: &mut AsyncPgConnection, actor: &Actor) -> Result<String, AppError> {
     let Some(pid) = actor.person_id else { return Ok(actor.username.clone()) };
@@ -176,9 +144,9 @@ async fn generated_by(conn: &mut AsyncPgConnection, actor: &Actor) -> Result<Str
     Ok(name.unwrap_or_else(|| actor.username.clone()))
 }
 
-/// The dimension figures on `as_of`, from the statistics module.
+/// The dimension figures on `as_of`, from the statistics module (its configured band sets).
 async fn figures(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate) -> Result<Figures, AppError> {
-    figures::compute(conn, org_id, as_of).await
+    Ok(Figures::from_structure(&stats_q::structure(conn, org_id, as_of).await?))
 }
 
 /// Builds the report in one read-only snapshot (REPEATABLE READ), so that its statements see the
@@ -268,15 +236,14 @@ pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org
 pub async fn party_statistics(state: web::Data<AppState>, actor: Actor, req: HttpRequest, body: ApiJson<ReportRequest>) -> AppResult<HttpResponse> {
     let body = body.0;
     let format = negotiate(&req)?;
-    let today = crate::members::today();
-    if body.as_of > today {
-        return Err(AppError::field("as_of", "in_future", "as_of must not be in the future: figures for a date still to come would change", "统计截止日期不能晚于今天"));
-    }
+    stats_q::check_as_of(body.as_of, crate::members::today())?;
     if body.as_of.year() < 1921 {
         return Err(AppError::field("as_of", "too_early", "as_of is before 1921", "统计截止日期过早"));
     }
     let mut conn = db::conn(&state.pool).await?;
-    let (org_id, org_name) = resolve_org(&mut conn, &actor, body.org_id).await?;
+    // The same org resolution and scope rule as the statistics pages.
+    let org = stats_q::target_org(&mut conn, &actor, body.org_id).await?;
+    let (org_id, org_name) = (org.id, org.name);
     let report = build(&mut conn, &actor, org_id, org_name, body.as_of, body.kind).await?;
     let format_name = match format {
         Format::Xlsx => "xlsx",

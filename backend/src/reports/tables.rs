@@ -73,6 +73,28 @@ pub struct Figures {
     pub below_three_full: Option<usize>,
 }
 
+impl Figures {
+    pub fn from_structure(s: &crate::stats::types::Structure) -> Figures {
+        let parts = |v: &[crate::stats::types::Bucket]| v.iter().map(|b| Part { label: b.label.clone(), count: b.count }).collect::<Vec<_>>();
+        let d = &s.dimensions;
+        Figures {
+            total: s.total,
+            gender: parts(&d.gender),
+            ethnicity: parts(&d.ethnicity),
+            category: parts(&d.category),
+            joined_period: parts(&d.joined_period),
+            education: parts(&d.education),
+            college_or_above: s.college_or_above,
+            age: parts(&d.age_band),
+            job_category: parts(&d.job_category),
+            orgs_total: s.orgs.total,
+            orgs_by_kind: parts(&s.orgs.by_kind),
+            term_expired: s.alerts.term_expired.len(),
+            below_three_full: Some(s.alerts.below_three_full.len()),
+        }
+    }
+}
+
 /// What the tables are about.
 pub struct Context<'a> {
     pub org_name: &'a str,
