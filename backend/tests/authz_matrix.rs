@@ -70,6 +70,9 @@ const TABLE: &[(&str, Expect)] = &[
     ("GET /api/v1/imports",               Roles([NO,         NO,         (200, 200), (200, 200), (200, 200)])),
     ("GET /api/v1/imports/{id}",          Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
     ("GET /api/v1/imports/{id}/annotated", Roles([NO,        NO,         (200, 403), (200, 403), (200, 403)])),
+    ("GET /api/v1/stats/structure",       Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("GET /api/v1/stats/trend",           Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("GET /api/v1/stats/orgs",            Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
     ("POST /api/v1/reports/party-statistics", Roles([NO,     NO,         (200, 403), (200, 403), (200, 403)])),
     ("GET /api/v1/stats/structure",       Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
     ("GET /api/v1/stats/trend",           Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
@@ -242,6 +245,9 @@ async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
         "POST /api/v1/reports/party-statistics" => {
             Req::post("/api/v1/reports/party-statistics").header("Accept", "application/json").json(json!({"org_id": root, "as_of": "2025-12-31", "kind": "annual"}))
         }
+        "GET /api/v1/stats/structure" => Req::get(format!("/api/v1/stats/structure?org_id={root}&as_of=2025-12-31")),
+        "GET /api/v1/stats/trend" => Req::get(format!("/api/v1/stats/trend?org_id={root}&years=2")),
+        "GET /api/v1/stats/orgs" => Req::get(format!("/api/v1/stats/orgs?org_id={root}")),
         "GET /api/v1/stats/structure" => Req::get(format!("/api/v1/stats/structure?org_id={root}&as_of=2025-12-31")),
         "GET /api/v1/stats/trend" => Req::get(format!("/api/v1/stats/trend?org_id={root}&years=2")),
         "GET /api/v1/stats/orgs" => Req::get(format!("/api/v1/stats/orgs?org_id={root}")),
