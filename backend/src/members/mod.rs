@@ -7,6 +7,7 @@
 //! and political_dept roles; each such read of someone else's data is audited.
 
 pub mod bulk;
+pub mod export;
 pub mod id_number;
 pub mod pinyin;
 pub mod queries;
@@ -31,7 +32,11 @@ use crate::orgs::queries as orgs_q;
 use crate::{AppState, db};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list_members).service(create_member).service(get_member).service(update_member).service(delete_member);
+    // The export's fixed paths before /members/{id}, which would take them for an id.
+    cfg.service(list_members)
+        .service(export::export_members)
+        .service(export::member_export_columns)
+        .service(create_member).service(get_member).service(update_member).service(delete_member);
 }
 
 fn member_not_found() -> AppError {

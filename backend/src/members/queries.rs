@@ -505,25 +505,41 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> Result<(), AppErro
     Ok(())
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct ListFilter {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub org_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<Category>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<Gender>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub joined_from: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub joined_to: Option<NaiveDate>,
     /// An ethnicity's name, as stored (汉族).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ethnicity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ethnic_group: Option<EthnicGroup>,
     /// An education's name, as stored (大学本科).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub education: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub born_from: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub born_to: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub full_from: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub full_to: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub missing: Option<MissingField>,
 }
 
@@ -644,14 +660,11 @@ enum Visible {
     Person(i64),
 }
 
-/// A page of members in the scope, ordered by org and then entry, with the total.
-///
-/// One round trip: the scope check of the requested org, the count and the page (its 50 ids
-/// chosen in a subquery, so only those rows are joined to people and orgs) are pipelined on one
-/// connection, all prepared and cached per connection. `f.org_id` outside the scope answers
-/// out_of_scope (the other two results are then discarded).
-pub async fn list(conn: &mut AsyncPgConnection, key: &DataKey, scope: &Scope, f: &ListFilter, offset: i64, limit: i64, today: NaiveDate) -> Result<(Vec<Member>, i64), AppError> {
-    let (visible, check) = match (f.org_id, scope) {
+/// Which members the scope shows for a filter, and the (roots, org) check still due when the
+/// filter names an org; `None`: nothing at all.
+#[allow(clippy::type_complexity)]
+fn visible(scope: &Scope, f: &ListFilter) -> Option<(Visible, Option<(Vec<i64>, i64)>)> {
+    Some(match (f.org_id, scope) {
         (Some(org), s) if s.all => (Visible::Subtree(org), None),
         (Some(org), s) => (Visible::Subtree(org), Some((s.org_roots.clone(), org))),
         (None, s) if s.all => (Visible::All, None),
@@ -659,9 +672,55 @@ pub async fn list(conn: &mut AsyncPgConnection, key: &DataKey, scope: &Scope, f:
             (false, None) => (Visible::Subtrees(s.org_roots.clone()), None),
             (false, Some(p)) => (Visible::SubtreesOrPerson(s.org_roots.clone(), p), None),
             (true, Some(p)) => (Visible::Person(p), None),
-            (true, None) => return Ok((Vec::new(), 0)),
+            (true, None) => return None,
         },
-    };
+    })
+}
+
+/// The members of a filter, read in the list's order (org, then person) page after page by
+/// keyset, for an export: each page is one indexed range scan, however far into the list.
+pub struct Selection {
+    visible: Option<Visible>,
+    filter: ListFilter,
+}
+
+impl Selection {
+    /// Checks the filter's org against the scope (out_of_scope) once, up front.
+    pub async fn new(conn: &mut AsyncPgConnection, scope: &Scope, filter: ListFilter) -> Result<Selection, AppError> {
+        let Some((visible, check)) = visible(scope, &filter) else { return Ok(Selection { visible: None, filter }) };
+        if let Some((roots, org)) = check
+            && !crate::orgs::queries::within(conn, &roots, org, 0).await?
+        {
+            return Err(AppError::out_of_scope());
+        }
+        Ok(Selection { visible: Some(visible), filter })
+    }
+
+    pub fn filter(&self) -> &ListFilter {
+        &self.filter
+    }
+
+    /// Up to `limit` rows after `after` (the last row's (org_id, person_id)).
+    pub async fn page_after(&self, conn: &mut AsyncPgConnection, after: Option<(i64, i64)>, limit: i64) -> Result<Vec<MemberRow>, AppError> {
+        use diesel::sql_types::{BigInt, Bool};
+        let Some(visible) = &self.visible else { return Ok(Vec::new()) };
+        let mut q = filter_members!(members::table.inner_join(people::table).inner_join(orgs::table).into_boxed(), visible, &self.filter);
+        if let Some((org, person)) = after {
+            // A row comparison, so PostgreSQL reads members_org_idx (org_id, person_id) from there.
+            q = q.filter(diesel::dsl::sql::<Bool>("(members.org_id, members.person_id) > (").bind::<BigInt, _>(org).sql(", ").bind::<BigInt, _>(person).sql(")"));
+        }
+        Ok(q.select(member_columns!()).order((members::org_id.asc(), members::person_id.asc())).limit(limit).load::<MemberRow>(conn).await?)
+    }
+}
+
+/// A page of members in the scope, ordered by org and then entry, with the total.
+///
+/// One round trip: the scope check of the requested org, the count and the page (its 50 ids
+/// chosen in a subquery, so only those rows are joined to people and orgs) are pipelined on one
+/// connection, all prepared and cached per connection. `f.org_id` outside the scope answers
+/// out_of_scope (the other two results are then discarded).
+pub async fn list(conn: &mut AsyncPgConnection, key: &DataKey, scope: &Scope, f: &ListFilter, offset: i64, limit: i64, today: NaiveDate) -> Result<(Vec<Member>, i64), AppError> {
+    let Some((visible, check)) = visible(scope, f) else { return Ok((Vec::new(), 0)) };
     let check_q = check.map(|(roots, org)| {
         diesel::dsl::select(diesel::dsl::exists(
             org_closure::table

@@ -4,6 +4,7 @@
 //! worker its subtree, political_dept everything; members read their own org. Workers manage
 //! what lies below their org; the org itself is edited by the level above.
 
+pub mod export;
 pub mod queries;
 pub mod types;
 
@@ -24,7 +25,10 @@ use crate::schema::orgs;
 use crate::{AppState, db};
 
 pub fn routes(cfg: &mut ServiceConfig) {
+    // The export's fixed paths before /orgs/{id}, which would take them for an id.
     cfg.service(list_orgs)
+        .service(export::export_orgs)
+        .service(export::org_export_columns)
         .service(create_org)
         .service(get_org)
         .service(update_org)

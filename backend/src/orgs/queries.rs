@@ -170,3 +170,54 @@ pub async fn has_members(conn: &mut AsyncPgConnection, id: i64) -> Result<bool, 
 pub fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
+
+/// The orgs an export reads: the list's filters over the whole scope (or below `org_id`).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ExportFilter {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub term_end_before: Option<chrono::NaiveDate>,
+}
+
+/// An org row of the export: the org, its parent's name, and its own members with status 正常.
+pub type ExportRow = (OrgRow, Option<String>, i64);
+
+/// Up to `limit` orgs after the code `after`, in code order (codes are unique: a keyset). The
+/// caller has checked `org_id` and `parent_id` against the scope.
+pub async fn export_page(conn: &mut AsyncPgConnection, scope: &Scope, f: &ExportFilter, after: Option<&str>, limit: i64) -> Result<Vec<ExportRow>, AppError> {
+    use diesel::sql_types::{BigInt, Nullable, Text};
+    let mut q = orgs::table.into_boxed();
+    if !scope.all {
+        q = q.filter(orgs::id.eq_any(org_closure::table.filter(org_closure::ancestor_id.eq_any(scope.org_roots.clone())).select(org_closure::descendant_id)));
+    }
+    if let Some(root) = f.org_id {
+        q = q.filter(orgs::id.eq_any(org_closure::table.filter(org_closure::ancestor_id.eq(root)).select(org_closure::descendant_id)));
+    }
+    if let Some(parent) = f.parent_id {
+        q = q.filter(orgs::parent_id.eq(parent));
+    }
+    if let Some(text) = &f.q {
+        let pattern = format!("%{}%", escape_like(text));
+        q = q.filter(orgs::name.ilike(pattern.clone()).or(orgs::code.ilike(pattern)));
+    }
+    if let Some(kind) = &f.kind {
+        q = q.filter(orgs::kind.eq(kind.clone()));
+    }
+    if let Some(d) = f.term_end_before {
+        // DOMAIN.md, Organizations: renewal (换届) is due when the term ends; party groups have no term.
+        q = q.filter(orgs::term_end.le(d)).filter(orgs::dissolved_on.is_null()).filter(orgs::kind.ne("group"));
+    }
+    if let Some(code) = after {
+        q = q.filter(orgs::code.gt(code.to_string()));
+    }
+    let parent_name = diesel::dsl::sql::<Nullable<Text>>("(SELECT p.name FROM orgs p WHERE p.id = orgs.parent_id)");
+    let members = diesel::dsl::sql::<BigInt>("(SELECT count(*) FROM members m WHERE m.org_id = orgs.id AND m.status = 'normal')");
+    Ok(q.select((OrgRow::as_select(), parent_name, members)).order(orgs::code.asc()).limit(limit).load(conn).await?)
+}

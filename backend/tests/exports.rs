@@ -1,0 +1,293 @@
+//! Streamed XLSX exports (members and orgs): read back with calamine (rows, header, dates as
+//! dates, chosen columns, filters, masking by role), the scope, bad columns, the audit entry, and
+//! that the body is streamed through a bounded channel (the writer waits for the client).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::Cursor;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::Service;
+use calamine::{Data, Reader};
+use common::{Fx, Req, ZS_PHONE, users, zs_id_number};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde_json::Value;
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The first sheet's rows, as calamine reads them.
+fn sheet(bytes: &[u8]) -> Vec<Vec<Data>> {
+    assert_eq!(&bytes[..4], b"PK\x03\x04", "a zip file");
+    let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    let name = wb.sheet_names()[0].clone();
+    wb.worksheet_range(&name).unwrap().rows().map(|r| r.to_vec()).collect()
+}
+
+fn text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn column(rows: &[Vec<Data>], label: &str) -> Vec<String> {
+    let i = rows[0].iter().position(|h| text(h) == label).unwrap_or_else(|| panic!("no column {label}"));
+    rows[1..].iter().map(|r| text(&r[i])).collect()
+}
+
+/// Export audit entries (entity, entity_id, after), oldest first.
+async fn exports_audited(fx: &Fx) -> Vec<(String, Option<i64>, Value)> {
+    use dangjian::schema::audit_log as l;
+    let rows: Vec<(String, Option<i64>, Option<Value>)> =
+        l::table.filter(l::action.eq("export")).order(l::id).select((l::entity, l::entity_id, l::after)).load(&mut fx.conn().await).await.unwrap();
+    rows.into_iter().map(|(e, id, a)| (e, id, a.unwrap_or(Value::Null))).collect()
+}
+
+/// The audit entry is written by the export's task once the body has ended: wait for it.
+async fn wait_for_exports(fx: &Fx, n: usize) -> Vec<(String, Option<i64>, Value)> {
+    for _ in 0..100 {
+        let rows = exports_audited(fx).await;
+        if rows.len() >= n {
+            return rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no export audit entry after 5 s")
+}
+
+#[actix_web::test]
+async fn member_export_reads_back_with_header_dates_and_masking_by_role() {
+    let fx = Fx::new().await;
+    let admin = fx.login(users::ADMIN).await;
+    let r = fx.send(Req::get("/api/v1/members/export.xlsx").token(&admin)).await;
+    r.expect(200);
+    assert_eq!(r.header("content-type"), Some(XLSX));
+    let cd = r.header("content-disposition").unwrap();
+    assert!(cd.starts_with("attachment; filename=\"members-"), "{cd}");
+    // 党员花名册 in UTF-8, percent-encoded (RFC 5987).
+    assert!(cd.contains("filename*=UTF-8''%E5%85%9A%E5%91%98%E8%8A%B1%E5%90%8D%E5%86%8C-"), "{cd}");
+    let rows = sheet(&r.bytes);
+    let header: Vec<String> = rows[0].iter().map(text).collect();
+    assert_eq!(
+        header,
+        [
+            "姓名", "性别", "公民身份号码", "民族", "出生日期", "籍贯", "学历", "学位", "工作岗位", "职务", "职称", "手机号码", "参加工作日期", "人员类别", "所在党组织",
+            "入党日期", "转正日期", "党龄", "党籍状态", "流动党员", "失联党员", "外部编号"
+        ]
+    );
+    assert_eq!(rows.len(), 6, "header and the five fixture members");
+    // The list's order: by org, then person.
+    assert_eq!(column(&rows, "姓名"), ["张三", "李四", "王五", "赵六", "钱七"]);
+    // political_dept over everything sees ID numbers and phones in full.
+    assert_eq!(column(&rows, "公民身份号码")[0], zs_id_number());
+    assert_eq!(column(&rows, "手机号码")[0], ZS_PHONE);
+    assert_eq!(column(&rows, "人员类别"), ["正式党员", "预备党员", "正式党员", "正式党员", "正式党员"]);
+    assert_eq!(column(&rows, "党籍状态")[3], "停止党籍");
+    assert_eq!(column(&rows, "性别")[1], "女");
+    assert_eq!(column(&rows, "流动党员")[0], "否");
+    // Dates are date cells; 党龄 a number (DOMAIN.md: from full membership; none while probationary).
+    let joined = rows[0].iter().position(|h| text(h) == "入党日期").unwrap();
+    let Data::DateTime(dt) = &rows[1][joined] else { panic!("入党日期 is not a date cell: {:?}", rows[1][joined]) };
+    assert_eq!(dt.as_datetime().unwrap().date(), common::d("2010-07-01"));
+    let full = rows[0].iter().position(|h| text(h) == "转正日期").unwrap();
+    assert!(matches!(rows[2][full], Data::Empty), "李四 is probationary");
+    let standing = rows[0].iter().position(|h| text(h) == "党龄").unwrap();
+    assert!(matches!(rows[1][standing], Data::Float(_) | Data::Int(_)), "{:?}", rows[1][standing]);
+    assert!(matches!(rows[2][standing], Data::Empty));
+
+    let audited = wait_for_exports(&fx, 1).await;
+    let (entity, entity_id, after) = &audited[0];
+    assert_eq!((entity.as_str(), *entity_id), ("member", None));
+    assert_eq!(after["rows"], 5);
+    assert_eq!(after["completed"], true);
+    assert_eq!(after["reveal"], serde_json::json!({"id_number": true, "phone": true}));
+    assert_eq!(after["columns"].as_array().unwrap().len(), 22);
+
+    // A branch worker: its branch only; phones in full, ID numbers masked (the rule of GET /members/{id}).
+    let br = fx.login(users::BR_B1).await;
+    let rows = sheet(&fx.send(Req::get("/api/v1/members/export.xlsx").token(&br)).await.expect(200).bytes);
+    assert_eq!(column(&rows, "姓名"), ["张三", "李四", "王五"]);
+    let id = zs_id_number();
+    assert_eq!(column(&rows, "公民身份号码")[0], format!("{}{}{}", &id[..3], "*".repeat(11), &id[14..]));
+    assert_eq!(column(&rows, "手机号码")[0], ZS_PHONE);
+    wait_for_exports(&fx, 2).await;
+    // A committee worker over C1 sees ID numbers of B1, which lies below.
+    let com = fx.login(users::COM_C1).await;
+    let rows = sheet(&fx.send(Req::get(format!("/api/v1/members/export.xlsx?org_id={}", fx.orgs.b1)).token(&com)).await.expect(200).bytes);
+    assert_eq!(column(&rows, "公民身份号码")[0], id);
+    let audited = wait_for_exports(&fx, 3).await;
+    assert_eq!(audited[1].2["reveal"], serde_json::json!({"id_number": false, "phone": true}));
+    assert_eq!((audited[2].1, &audited[2].2["filters"]), (Some(fx.orgs.b1), &serde_json::json!({"org_id": fx.orgs.b1})));
+}
+
+#[actix_web::test]
+async fn member_export_takes_the_list_filters_and_the_chosen_columns() {
+    let fx = Fx::new().await;
+    let admin = fx.login(users::ADMIN).await;
+    let r = fx.send(Req::get("/api/v1/members/export.xlsx?gender=female&columns=name,joined_at,%20phone").token(&admin)).await;
+    let rows = sheet(&r.expect(200).bytes);
+    assert_eq!(rows.iter().map(|r| r.iter().map(text).collect::<Vec<_>>()).next().unwrap(), ["姓名", "入党日期", "手机号码"]);
+    assert_eq!(column(&rows, "姓名"), ["李四", "赵六"]);
+    assert_eq!(rows[1].len(), 3);
+    wait_for_exports(&fx, 1).await;
+    // The same filters as the list, the drill-down ones among them.
+    let list = fx.send(Req::get(format!("/api/v1/members?org_id={}&category=full&ethnic_group=han", fx.orgs.c1)).token(&admin)).await;
+    let rows = sheet(&fx.send(Req::get(format!("/api/v1/members/export.xlsx?org_id={}&category=full&ethnic_group=han&columns=name", fx.orgs.c1)).token(&admin)).await.expect(200).bytes);
+    let listed: Vec<String> = list.json["items"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(column(&rows, "姓名"), listed);
+    assert_eq!(listed, ["张三", "王五", "赵六"]);
+    let audited = wait_for_exports(&fx, 2).await;
+    assert_eq!(audited[0].2["columns"], serde_json::json!(["name", "joined_at", "phone"]));
+    assert_eq!(audited[0].2["filters"], serde_json::json!({"gender": "female"}));
+    assert_eq!(audited[1].2["rows"], 3);
+
+    // Nothing matches: a header row alone.
+    let rows = sheet(&fx.send(Req::get("/api/v1/members/export.xlsx?q=nobody").token(&admin)).await.expect(200).bytes);
+    assert_eq!(rows.len(), 1);
+
+    // The column list for the chooser.
+    let cols = fx.send(Req::get("/api/v1/members/export/columns").token(&admin)).await;
+    cols.expect(200);
+    assert_eq!(cols.json[0], serde_json::json!({"key": "name", "label": "姓名"}));
+    assert_eq!(cols.json.as_array().unwrap().len(), 22);
+}
+
+#[actix_web::test]
+async fn export_errors_come_before_the_first_byte_as_problems() {
+    let fx = Fx::new().await;
+    let br = fx.login(users::BR_B1).await;
+    fx.send(Req::get(format!("/api/v1/members/export.xlsx?org_id={}", fx.orgs.b3)).token(&br)).await.expect_problem(403, "out_of_scope");
+    fx.send(Req::get(format!("/api/v1/orgs/export.xlsx?org_id={}", fx.orgs.b3)).token(&br)).await.expect_problem(403, "out_of_scope");
+    let r = fx.send(Req::get("/api/v1/members/export.xlsx?columns=name,salary").token(&br)).await;
+    r.expect_problem(422, "validation_failed");
+    assert_eq!(r.errors(), ["columns:unknown_column"]);
+    let r = fx.send(Req::get("/api/v1/members/export.xlsx?columns=name,name").token(&br)).await;
+    assert_eq!(r.errors(), ["columns:duplicate_column"]);
+    let r = fx.send(Req::get("/api/v1/orgs/export.xlsx?columns=code,nope").token(&br)).await;
+    r.expect_problem(422, "validation_failed");
+    assert_eq!(r.errors(), ["columns:unknown_column"]);
+    let r = fx.send(Req::get("/api/v1/members/export.xlsx?born_from=2000-01-01&born_to=1990-01-01").token(&br)).await;
+    assert_eq!(r.errors(), ["born_to:before_born_from"]);
+    let r = fx.send(Req::get("/api/v1/members/export.xlsx?gender=x").token(&br)).await;
+    assert_eq!(r.first_error().0, "gender");
+    let member = fx.login(users::MEMBER_ZS).await;
+    fx.send(Req::get("/api/v1/members/export.xlsx").token(&member)).await.expect_problem(403, "role_not_allowed");
+    fx.send(Req::get("/api/v1/members/export.xlsx")).await.expect(401);
+    assert!(exports_audited(&fx).await.is_empty(), "a refused export is not an export");
+}
+
+#[actix_web::test]
+async fn org_export_reads_back() {
+    let fx = Fx::new().await;
+    {
+        use dangjian::schema::orgs as o;
+        diesel::update(o::table.find(fx.orgs.b1))
+            .set((o::term_start.eq(common::d("2023-06-01")), o::term_end.eq(common::d("2026-05-31"))))
+            .execute(&mut fx.conn().await)
+            .await
+            .unwrap();
+    }
+    let com = fx.login(users::COM_C1).await;
+    let r = fx.send(Req::get("/api/v1/orgs/export.xlsx").token(&com)).await;
+    r.expect(200);
+    assert!(r.header("content-disposition").unwrap().contains("filename*=UTF-8''"), "{:?}", r.header("content-disposition"));
+    let rows = sheet(&r.bytes);
+    assert_eq!(text(&rows[0][0]), "组织编码");
+    // C1's subtree, in code order.
+    assert_eq!(column(&rows, "组织编码"), ["B1", "B1-1", "B2", "C1", "G1"]);
+    assert_eq!(column(&rows, "组织类别"), ["党支部", "党小组", "党支部", "党委", "党总支"]);
+    assert_eq!(column(&rows, "上级组织")[0], "机关第一党总支");
+    assert_eq!(column(&rows, "党员数")[0], "2", "B1 itself: 张三 and 李四 (王五 is in its group)");
+    let end = rows[0].iter().position(|h| text(h) == "届期结束").unwrap();
+    assert!(matches!(rows[1][end], Data::DateTime(_)), "{:?}", rows[1][end]);
+    let audited = wait_for_exports(&fx, 1).await;
+    assert_eq!((audited[0].0.as_str(), &audited[0].2["rows"]), ("org", &serde_json::json!(5)));
+    // The list's filters: a kind, and renewal due.
+    let rows = sheet(&fx.send(Req::get("/api/v1/orgs/export.xlsx?kind=branch&columns=name").token(&com)).await.expect(200).bytes);
+    assert_eq!(column(&rows, "组织名称"), ["机关第一党支部", "机关第二党支部"]);
+    let rows = sheet(&fx.send(Req::get("/api/v1/orgs/export.xlsx?term_end_before=2026-12-31&columns=code").token(&com)).await.expect(200).bytes);
+    assert_eq!(column(&rows, "组织编码"), ["B1"]);
+    let rows = sheet(&fx.send(Req::get(format!("/api/v1/orgs/export.xlsx?parent_id={}&columns=code", fx.orgs.g1)).token(&com)).await.expect(200).bytes);
+    assert_eq!(column(&rows, "组织编码"), ["B1", "B2"], "parent_id: its children, as the list shows them");
+    let rows = sheet(&fx.send(Req::get(format!("/api/v1/orgs/export.xlsx?org_id={}&columns=code", fx.orgs.b1)).token(&com)).await.expect(200).bytes);
+    assert_eq!(column(&rows, "组织编码"), ["B1", "B1-1"], "org_id: the org and its subtree");
+    let audited = wait_for_exports(&fx, 5).await;
+    assert!(audited.iter().any(|(_, id, after)| *id == Some(fx.orgs.b1) && after["rows"] == 2 && after["filters"]["org_id"] == fx.orgs.b1), "{audited:?}");
+}
+
+/// Tens of thousands of rows: the body arrives in chunks while the writer is held back by the
+/// bounded channel (the audit entry, written when the stream ends, is not there after the first
+/// chunk); reading on to the end completes it, with every row.
+#[actix_web::test]
+async fn member_export_is_streamed_through_a_bounded_channel() {
+    const EXTRA: i64 = 30_000;
+    let fx = Fx::new().await;
+    diesel::sql_query(
+        "WITH p AS (INSERT INTO people (name, name_initials, name_pinyin, gender, birth_date, ethnicity, education) \
+         SELECT '成员' || g, 'cy', 'chengyuan', 'male', DATE '1980-01-01' + (g % 5000)::int, '汉族', '大学本科' FROM generate_series(1, $1) g RETURNING id) \
+         INSERT INTO members (person_id, org_id, category, joined_at, full_member_at) SELECT id, $2, 'full', DATE '2005-01-01', DATE '2006-01-01' FROM p",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(EXTRA)
+    .bind::<diesel::sql_types::BigInt, _>(fx.orgs.b2)
+    .execute(&mut fx.conn().await)
+    .await
+    .unwrap();
+    let token = fx.login(users::ADMIN).await;
+    let svc = actix_web::test::init_service(dangjian::app::build(fx.shared.clone())).await;
+    let req = actix_web::test::TestRequest::get()
+        .uri(&format!("/api/v1/members/export.xlsx?org_id={}", fx.orgs.b2))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .to_request();
+    let res = svc.call(req).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut body = std::pin::pin!(res.into_body());
+    let first = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await.unwrap().ok().unwrap();
+    assert!(first.starts_with(b"PK\x03\x04"), "the zip begins");
+    // The writer is waiting for room in the channel: the export has not ended.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(exports_audited(&fx).await.is_empty(), "the export ended before the client read it");
+    let mut bytes = first.to_vec();
+    let mut chunks = 1;
+    while let Some(chunk) = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await {
+        bytes.extend_from_slice(&chunk.ok().unwrap());
+        chunks += 1;
+    }
+    assert!(chunks > 4, "{chunks} chunks of {} bytes: more than the channel holds", bytes.len());
+    let rows = sheet(&bytes);
+    assert_eq!(rows.len() as i64, 1 + 1 + EXTRA, "header, 赵六 and the generated members");
+    let audited = wait_for_exports(&fx, 1).await;
+    assert_eq!(audited[0].2["rows"], 1 + EXTRA);
+    assert_eq!(audited[0].2["completed"], true);
+}
+
+/// A client that stops reading: the export ends, and its audit entry says so.
+#[actix_web::test]
+async fn an_aborted_download_is_audited_as_such() {
+    const EXTRA: i64 = 20_000;
+    let fx = Fx::new().await;
+    diesel::sql_query(
+        "WITH p AS (INSERT INTO people (name, name_initials, name_pinyin, gender) SELECT '成员' || g, 'cy', 'chengyuan', 'female' FROM generate_series(1, $1) g RETURNING id) \
+         INSERT INTO members (person_id, org_id, category, joined_at) SELECT id, $2, 'probationary', DATE '2026-01-01' FROM p",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(EXTRA)
+    .bind::<diesel::sql_types::BigInt, _>(fx.orgs.b3)
+    .execute(&mut fx.conn().await)
+    .await
+    .unwrap();
+    let token = fx.login(users::ADMIN).await;
+    let svc = actix_web::test::init_service(dangjian::app::build(fx.shared.clone())).await;
+    let req = actix_web::test::TestRequest::get()
+        .uri("/api/v1/members/export.xlsx")
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .to_request();
+    let res = svc.call(req).await.unwrap();
+    {
+        let mut body = std::pin::pin!(res.into_body());
+        std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await.unwrap().ok().unwrap();
+    }
+    let audited = wait_for_exports(&fx, 1).await;
+    assert_eq!(audited[0].2["completed"], false);
+    assert!(audited[0].2["aborted"].as_str().is_some_and(|s| !s.is_empty()), "{}", audited[0].2);
+}
