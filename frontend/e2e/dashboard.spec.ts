@@ -46,13 +46,28 @@ test('the dashboard shows the API’s figures, draws the charts and drills down;
   await noSidewaysScroll(page, 'dashboard')
   await shot('dashboard')
 
+  // A tile of the treemap (the largest lies top left) re-centres the dashboard on that org.
+  const tiles = page.getByTestId('treemap').locator('canvas').first()
+  await tiles.scrollIntoViewIfNeeded()
+  const box = (await tiles.boundingBox())!
+  // (Until the tiles' opening animation ends a click may land on the series root, which does nothing.)
+  await expect(async () => {
+    await tiles.click({ position: { x: box.width * 0.15, y: box.height * 0.3 } })
+    await expect(page).toHaveURL(/\/dashboard\?org_id=\d+/, { timeout: 1000 })
+  }).toPass({ timeout: 10_000 })
+  const sub = Number(new URL(page.url()).searchParams.get('org_id'))
+  expect(sub).not.toBe(s.org_id)
+  const c = await api.get<Structure & { org_name: string }>(`/stats/structure?org_id=${sub}`)
+  await expect(page.getByTestId('org-picker')).toContainText(c.org_name)
+  await expect(page.getByTestId('stat-total').getByTestId('stat-value')).toHaveText(String(c.total))
+  await shot('dashboard-suborg')
+
   // A slice of the gender ring opens today's list of those members.
-  const gender = s.dimensions.gender!.filter((b) => b.count > 0)
-  const first = gender[0]!
+  const first = c.dimensions.gender!.filter((b) => b.count > 0)[0]!
   expect(first.filter).not.toBeNull()
-  await clickFirstSlice(page, 'chart-gender', s.dimensions.gender!)
+  await clickFirstSlice(page, 'chart-gender', c.dimensions.gender!)
   await expect(page).toHaveURL(new RegExp(`/members\\?.*gender=${String(first.filter!.gender)}`))
-  await expect(page).toHaveURL(new RegExp(`org_id=${s.org_id}`))
+  await expect(page).toHaveURL(new RegExp(`org_id=${sub}(&|$)`))
   await expect(page.getByTestId('member-total')).toContainText(String(first.count))
   await shot('dashboard-drilldown')
 

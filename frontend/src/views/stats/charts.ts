@@ -174,7 +174,7 @@ export function treemapOption(root: TreeNode, opts: ChartOpts = {}): Record<stri
     color: TILES,
     tooltip: {
       formatter: (p: { name: string; value: number; data?: TreeNode }) =>
-        p.data ? `${p.name}<br/>党员 ${p.value} 人（正式 ${p.data.full}，预备 ${p.data.probationary}）` : `${p.name}：${p.value} 人`,
+        typeof p.data?.full === 'number' ? `${p.name}<br/>党员 ${p.value} 人（正式 ${p.data.full}，预备 ${p.data.probationary}）` : `${p.name}：${p.value} 人`,
     },
     series: [
       {
@@ -201,4 +201,21 @@ export function treemapOption(root: TreeNode, opts: ChartOpts = {}): Record<stri
       },
     ],
   }
+}
+
+/**
+ * The org a treemap click means: ECharts gives the names from its (unnamed) series root down to
+ * the node; they are followed from the root's children, so equal names under different parents
+ * (第一党小组) stay apart.
+ */
+export function nodeAt(root: TreeNode, path: readonly string[]): TreeNode | null {
+  let level = root.children?.length ? root.children : [root]
+  let found: TreeNode | null = null
+  for (const name of path.slice(1)) {
+    const next: TreeNode | undefined = level.find((n) => n.name === name)
+    if (!next) return found
+    found = next
+    level = next.children ?? []
+  }
+  return found
 }

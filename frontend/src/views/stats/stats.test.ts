@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bucketChartHeight, bucketOption, chartKind, drillRoute, filterQuery, membersRoute, orgTree, percent, treemapOption, trendLabel, trendOption } from './charts'
+import { bucketChartHeight, bucketOption, chartKind, drillRoute, filterQuery, membersRoute, nodeAt, orgTree, percent, treemapOption, trendLabel, trendOption } from './charts'
 import { columnTitles, formatValue, lastHalfYearEnd, lastYearEnd, placeHeader, tableLayout } from './reportTable'
 import type { Bucket, OrgStat } from './types'
 
@@ -100,6 +100,15 @@ describe('org statistics → treemap', () => {
     ])
     expect(root.children![0]!.children!.map((c) => c.name)).toEqual(['一支部', '二支部'])
     expect(orgTree([])).toBeNull()
+  })
+
+  it('finds the clicked node by its path of names from the series root', () => {
+    const root = orgTree(items)!
+    expect(nodeAt(root, ['党委', '总支', '二支部'])!.id).toBe(4)
+    expect(nodeAt(root, ['党委', '直属支部'])!.id).toBe(5)
+    // A name that is not there: the deepest node found so far.
+    expect(nodeAt(root, ['党委', '总支', '不存在'])!.id).toBe(2)
+    expect(nodeAt(root, ['党委'])).toBeNull()
   })
 
   it('hangs an item whose parent is missing under the root', () => {
