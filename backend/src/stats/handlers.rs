@@ -37,7 +37,7 @@ pub struct StructureQuery {
     )
 )]
 #[get("/stats/structure")]
-pub async fn get_structure(state: web::Data<AppState>, actor: Actor, query: ApiQuery<StructureQuery>) -> AppResult<HttpResponse> {
+pub async fn stats_structure(state: web::Data<AppState>, actor: Actor, query: ApiQuery<StructureQuery>) -> AppResult<HttpResponse> {
     let today = today();
     let as_of = query.as_of.unwrap_or(today);
     queries::check_as_of(as_of, today)?;
@@ -71,7 +71,7 @@ pub struct TrendQuery {
     )
 )]
 #[get("/stats/trend")]
-pub async fn get_trend(state: web::Data<AppState>, actor: Actor, query: ApiQuery<TrendQuery>) -> AppResult<HttpResponse> {
+pub async fn stats_trend(state: web::Data<AppState>, actor: Actor, query: ApiQuery<TrendQuery>) -> AppResult<HttpResponse> {
     let years = query.years.unwrap_or(10);
     if !(1..=50).contains(&years) {
         return Err(AppError::field("years", "out_of_range", "years must be between 1 and 50", "年数须在 1 到 50 之间"));
@@ -108,7 +108,7 @@ pub struct OrgsQuery {
     )
 )]
 #[get("/stats/orgs")]
-pub async fn get_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQuery<OrgsQuery>) -> AppResult<HttpResponse> {
+pub async fn stats_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQuery<OrgsQuery>) -> AppResult<HttpResponse> {
     let today = today();
     let as_of = query.as_of.unwrap_or(today);
     queries::check_as_of(as_of, today)?;

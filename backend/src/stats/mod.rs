@@ -9,7 +9,7 @@ pub mod types;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(handlers::get_structure);
-    cfg.service(handlers::get_trend);
-    cfg.service(handlers::get_orgs);
+    cfg.service(handlers::stats_structure);
+    cfg.service(handlers::stats_trend);
+    cfg.service(handlers::stats_orgs);
 }

@@ -52,6 +52,26 @@ export const operations = {
       "political_dept"
     ]
   },
+  "export_members": {
+    "method": "GET",
+    "path": "/api/v1/members/export.xlsx",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "export_orgs": {
+    "method": "GET",
+    "path": "/api/v1/orgs/export.xlsx",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "get_annotated": {
     "method": "GET",
     "path": "/api/v1/imports/{id}/annotated",
@@ -188,11 +208,31 @@ export const operations = {
       "political_dept"
     ]
   },
+  "member_export_columns": {
+    "method": "GET",
+    "path": "/api/v1/members/export/columns",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "move_org": {
     "method": "POST",
     "path": "/api/v1/orgs/{id}/move",
     "public": false,
     "roles": [
+      "committee",
+      "political_dept"
+    ]
+  },
+  "org_export_columns": {
+    "method": "GET",
+    "path": "/api/v1/orgs/export/columns",
+    "public": false,
+    "roles": [
+      "branch",
       "committee",
       "political_dept"
     ]
@@ -239,6 +279,36 @@ export const operations = {
     "path": "/api/v1/auth/refresh",
     "public": true,
     "roles": []
+  },
+  "stats_orgs": {
+    "method": "GET",
+    "path": "/api/v1/stats/orgs",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "stats_structure": {
+    "method": "GET",
+    "path": "/api/v1/stats/structure",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "stats_trend": {
+    "method": "GET",
+    "path": "/api/v1/stats/trend",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
   },
   "sync_members": {
     "method": "PUT",

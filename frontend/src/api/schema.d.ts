@@ -132,6 +132,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/export.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export organizations (党组织名册) as XLSX, in code order, the columns chosen: streamed, the
+         *     header row in Chinese, dates as date cells, the watermark (who, when, 内部资料) in the page
+         *     header and footer. Audited (action `export`, entity `org`) when the download ends.
+         */
+        get: operations["export_orgs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/export/columns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The columns of the org export, for a column chooser. */
+        get: operations["org_export_columns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{id}": {
         parameters: {
             query?: never;
@@ -220,6 +258,48 @@ export interface paths {
         put?: never;
         /** Add a member to a branch (or party group) in your scope. */
         post: operations["create_member"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/export.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the roster (党员花名册) as XLSX: the members the list shows for the same filters, in
+         *     its order, the columns chosen. Streamed (memory stays flat at any size); the header row in
+         *     Chinese, dates as date cells, the watermark (who, when, 内部资料) in the page header and
+         *     footer. Citizen ID numbers are shown in full only to committee and political_dept roles
+         *     over the requested org (or over the whole scope without `org_id`), phones also to branch
+         *     roles; otherwise masked. Audited (action `export`) when the download ends, with the filters,
+         *     the columns, what was shown in full and the row count; an aborted download is audited too.
+         */
+        get: operations["export_members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/export/columns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The columns of the roster export, for a column chooser. */
+        get: operations["member_export_columns"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -428,6 +508,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/structure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The structure of the membership of an org's subtree on a date: dimensions, orgs, alerts, pipeline. */
+        get: operations["stats_structure"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Members, full and probationary, at each year end of the last `years` years and today. */
+        get: operations["stats_trend"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/orgs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The orgs of a subtree down to `depth` levels, each with the members of its own subtree (for a treemap). */
+        get: operations["stats_orgs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/party-statistics": {
         parameters: {
             query?: never;
@@ -462,6 +593,125 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Alerts: {
+            /** @description Branches whose term ended before the date (renewal 换届 overdue). */
+            term_expired: components["schemas"]["TermExpired"][];
+            /** @description Branches with fewer than 3 full members on the date (DOMAIN.md, Organizations). */
+            below_three_full: components["schemas"]["BelowThreeFull"][];
+        };
+        /**
+         * @description Which configured band set was used.
+         * @example {
+         *       "age": [
+         *         "30岁及以下",
+         *         "31-35岁"
+         *       ],
+         *       "joined_period": [
+         *         "1949年9月及以前"
+         *       ],
+         *       "name": "2023",
+         *       "party_standing": [
+         *         "不满10年"
+         *       ]
+         *     }
+         */
+        BandsUsed: {
+            /** @example 2023 */
+            name: string;
+            age: string[];
+            joined_period: string[];
+            party_standing: string[];
+        };
+        /**
+         * @example {
+         *       "full_members": 2,
+         *       "org_id": 8,
+         *       "org_name": "第二党支部"
+         *     }
+         */
+        BelowThreeFull: {
+            /**
+             * Format: int64
+             * @example 8
+             */
+            org_id: number;
+            /** @example 第二党支部 */
+            org_name: string;
+            /**
+             * Format: int64
+             * @example 2
+             */
+            full_members: number;
+        };
+        /**
+         * @description One item of a dimension.
+         * @example {
+         *       "count": 123,
+         *       "filter": {
+         *         "gender": "female",
+         *         "org_id": 3,
+         *         "status": "normal"
+         *       },
+         *       "key": "female",
+         *       "label": "女"
+         *     }
+         */
+        Bucket: {
+            /**
+             * @description Stable English key (`unknown` where the record lacks the field).
+             * @example female
+             */
+            key: string;
+            /**
+             * @description Chinese label (未填写 for `unknown`).
+             * @example 女
+             */
+            label: string;
+            /**
+             * Format: int64
+             * @example 123
+             */
+            count: number;
+            filter?: components["schemas"]["BucketFilter"] | null;
+        };
+        /**
+         * @description The query parameters of `GET /members` (and `/members/export.xlsx`) that list today's members
+         *     behind a bucket, for drill-down. Only the parameters that apply are present.
+         * @example {
+         *       "gender": "female",
+         *       "org_id": 3,
+         *       "status": "normal"
+         *     }
+         */
+        BucketFilter: {
+            /** Format: int64 */
+            org_id?: number | null;
+            status?: string | null;
+            gender?: string | null;
+            category?: string | null;
+            /** @description `han` or `minority`. */
+            ethnic_group?: string | null;
+            /** @description A name of the ethnicity code list (汉族). */
+            ethnicity?: string | null;
+            /** @description A name of the education code list (大学本科). */
+            education?: string | null;
+            /** @description A name of the job category code list (工人). */
+            job_category?: string | null;
+            /** Format: date */
+            born_from?: string | null;
+            /** Format: date */
+            born_to?: string | null;
+            /** Format: date */
+            joined_from?: string | null;
+            /** Format: date */
+            joined_to?: string | null;
+            /** Format: date */
+            full_from?: string | null;
+            /** Format: date */
+            full_to?: string | null;
+            /** @description The record lacks this field (`birth_date`, `ethnicity`, `education`, `job_category`, ...). */
+            missing?: string | null;
+        };
         /**
          * @description 正式党员 / 预备党员.
          * @enum {string}
@@ -508,6 +758,36 @@ export interface components {
             term_start?: string | null;
             /** Format: date */
             term_end?: string | null;
+        };
+        /** @description Each dimension's counts add up to `total`. */
+        Dimensions: {
+            /** @description male, female. */
+            gender: components["schemas"]["Bucket"][];
+            /** @description full, probationary. */
+            category: components["schemas"]["Bucket"][];
+            /** @description han, minority, unknown. */
+            ethnicity: components["schemas"]["Bucket"][];
+            /** @description The configured age bands (le30, 31_35, ... ge61), then unknown. */
+            age_band: components["schemas"]["Bucket"][];
+            /** @description The education code list's codes, then unknown. */
+            education: components["schemas"]["Bucket"][];
+            /** @description The job category code list's codes, then unknown. */
+            job_category: components["schemas"]["Bucket"][];
+            /** @description The configured joining periods (before_1949_10, ... from_2012_11). */
+            joined_period: components["schemas"]["Bucket"][];
+            /** @description 党龄 from the date of full membership: probationary, then the configured bands. */
+            party_standing: components["schemas"]["Bucket"][];
+        };
+        /**
+         * @description A column of an export, for the SPA's column chooser.
+         * @example {
+         *       "key": "name",
+         *       "label": "姓名"
+         *     }
+         */
+        ExportColumn: {
+            key: string;
+            label: string;
         };
         /** @description A field that failed validation. */
         FieldError: {
@@ -1046,10 +1326,128 @@ export interface components {
             items: components["schemas"]["SyncOrg"][];
         };
         /**
+         * @example {
+         *       "by_kind": [
+         *         {
+         *           "count": 1,
+         *           "filter": null,
+         *           "key": "committee",
+         *           "label": "党委"
+         *         }
+         *       ],
+         *       "total": 12
+         *     }
+         */
+        OrgCounts: {
+            /**
+             * Format: int64
+             * @description Organizations of the subtree (itself included) existing on the date.
+             * @example 12
+             */
+            total: number;
+            /** @description committee, general_branch, branch, group. */
+            by_kind: components["schemas"]["Bucket"][];
+        };
+        /**
          * @description 基层党委 / 党总支 / 党支部 / 党小组 (DOMAIN.md, Organizations).
          * @enum {string}
          */
         OrgKind: "committee" | "general_branch" | "branch" | "group";
+        /**
+         * @description The orgs of a subtree down to a depth, each with the members of its own subtree (treemap).
+         * @example {
+         *       "as_of": "2025-12-31",
+         *       "items": [
+         *         {
+         *           "depth": 0,
+         *           "full": 112,
+         *           "kind": "committee",
+         *           "members": 120,
+         *           "name": "机关党委",
+         *           "org_id": 3,
+         *           "parent_id": null,
+         *           "probationary": 8
+         *         },
+         *         {
+         *           "depth": 1,
+         *           "full": 23,
+         *           "kind": "branch",
+         *           "members": 25,
+         *           "name": "第一党支部",
+         *           "org_id": 7,
+         *           "parent_id": 3,
+         *           "probationary": 2
+         *         }
+         *       ],
+         *       "org_id": 3
+         *     }
+         */
+        OrgStats: {
+            /**
+             * Format: int64
+             * @example 3
+             */
+            org_id: number;
+            /**
+             * Format: date
+             * @example 2025-12-31
+             */
+            as_of: string;
+            items: components["schemas"]["OrgStatsItem"][];
+        };
+        /**
+         * @example {
+         *       "depth": 1,
+         *       "full": 23,
+         *       "kind": "branch",
+         *       "members": 25,
+         *       "name": "第一党支部",
+         *       "org_id": 7,
+         *       "parent_id": 3,
+         *       "probationary": 2
+         *     }
+         */
+        OrgStatsItem: {
+            /**
+             * Format: int64
+             * @example 7
+             */
+            org_id: number;
+            /**
+             * Format: int64
+             * @example 3
+             */
+            parent_id?: number | null;
+            /** @example 第一党支部 */
+            name: string;
+            /**
+             * @description committee, general_branch, branch or group.
+             * @example branch
+             */
+            kind: string;
+            /**
+             * Format: int32
+             * @description Levels below the requested org (0 = itself).
+             * @example 1
+             */
+            depth: number;
+            /**
+             * Format: int64
+             * @description Members held in the org's whole subtree on the date.
+             * @example 25
+             */
+            members: number;
+            /**
+             * Format: int64
+             * @example 23
+             */
+            full: number;
+            /**
+             * Format: int64
+             * @example 2
+             */
+            probationary: number;
+        };
         /** @description One page of a list, with the total for the pager. */
         Page_ImportSummary: {
             items: {
@@ -1254,6 +1652,36 @@ export interface components {
             kind: components["schemas"]["OrgKind"];
         };
         /**
+         * @description 发展党员: applicants, activists and targets are null until the development module exists.
+         * @example {
+         *       "activists": null,
+         *       "admitted_this_year": 4,
+         *       "applicants": null,
+         *       "made_full_this_year": 3,
+         *       "targets": null
+         *     }
+         */
+        Pipeline: {
+            /** Format: int64 */
+            applicants?: number | null;
+            /** Format: int64 */
+            activists?: number | null;
+            /** Format: int64 */
+            targets?: number | null;
+            /**
+             * Format: int64
+             * @description Admitted (入党) from 1 January of the date's year up to the date.
+             * @example 4
+             */
+            admitted_this_year: number;
+            /**
+             * Format: int64
+             * @description Made full (转正) from 1 January of the date's year up to the date.
+             * @example 3
+             */
+            made_full_this_year: number;
+        };
+        /**
          * @description The problem document (RFC 9457) every error answers with.
          * @example {
          *       "code": "validation_failed",
@@ -1365,6 +1793,250 @@ export interface components {
          * @enum {string}
          */
         Status: "normal" | "suspended" | "left" | "deceased";
+        /**
+         * @description The structure of the membership of a subtree on a date (DOMAIN.md, Party statistics).
+         * @example {
+         *       "alerts": {
+         *         "below_three_full": [
+         *           {
+         *             "full_members": 2,
+         *             "org_id": 8,
+         *             "org_name": "第二党支部"
+         *           }
+         *         ],
+         *         "term_expired": [
+         *           {
+         *             "org_id": 7,
+         *             "org_name": "第一党支部",
+         *             "term_end": "2025-06-30"
+         *           }
+         *         ]
+         *       },
+         *       "as_of": "2025-12-31",
+         *       "bands": {
+         *         "age": [
+         *           "30岁及以下",
+         *           "31-35岁"
+         *         ],
+         *         "joined_period": [
+         *           "1949年9月及以前"
+         *         ],
+         *         "name": "2023",
+         *         "party_standing": [
+         *           "不满10年"
+         *         ]
+         *       },
+         *       "college_or_above": 100,
+         *       "dimensions": {
+         *         "age_band": [
+         *           {
+         *             "count": 20,
+         *             "filter": {
+         *               "born_from": "1995-12-01",
+         *               "org_id": 3,
+         *               "status": "normal"
+         *             },
+         *             "key": "le30",
+         *             "label": "30岁及以下"
+         *           }
+         *         ],
+         *         "category": [
+         *           {
+         *             "count": 112,
+         *             "filter": {
+         *               "category": "full",
+         *               "org_id": 3,
+         *               "status": "normal"
+         *             },
+         *             "key": "full",
+         *             "label": "正式党员"
+         *           },
+         *           {
+         *             "count": 8,
+         *             "filter": {
+         *               "category": "probationary",
+         *               "org_id": 3,
+         *               "status": "normal"
+         *             },
+         *             "key": "probationary",
+         *             "label": "预备党员"
+         *           }
+         *         ],
+         *         "education": [
+         *           {
+         *             "count": 80,
+         *             "filter": {
+         *               "education": "大学本科",
+         *               "org_id": 3,
+         *               "status": "normal"
+         *             },
+         *             "key": "02",
+         *             "label": "大学本科"
+         *           }
+         *         ],
+         *         "ethnicity": [
+         *           {
+         *             "count": 110,
+         *             "filter": {
+         *               "ethnic_group": "han",
+         *               "org_id": 3,
+         *               "status": "normal"
+         *             },
+         *             "key": "han",
+         *             "label": "汉族"
+         *           },
+         *           {
+         *             "count": 9,
+         *             "filter": {
+         *               "ethnic_group": "minority",
+         *               "org_id": 3,
+         *               "status": "normal"
+         *             },
+         *             "key": "minority",
+         *             "label": "少数民族"
+         *           },
+         *           {
+         *             "count": 1,
+         *             "filter": {
+         *               "missing": "ethnicity",
+         *               "org_id": 3,
+         *               "status": "normal"
+         *             },
+         *             "key": "unknown",
+         *             "label": "未填写"
+         *           }
+         *         ],
+         *         "gender": [
+         *           {
+         *             "count": 70,
+         *             "filter": {
+         *               "gender": "male",
+         *               "org_id": 3,
+         *               "status": "normal"
+         *             },
+         *             "key": "male",
+         *             "label": "男"
+         *           },
+         *           {
+         *             "count": 50,
+         *             "filter": {
+         *               "gender": "female",
+         *               "org_id": 3,
+         *               "status": "normal"
+         *             },
+         *             "key": "female",
+         *             "label": "女"
+         *           }
+         *         ],
+         *         "job_category": [
+         *           {
+         *             "count": 60,
+         *             "filter": {
+         *               "job_category": "专业技术人员",
+         *               "org_id": 3,
+         *               "status": "normal"
+         *             },
+         *             "key": "03",
+         *             "label": "专业技术人员"
+         *           }
+         *         ],
+         *         "joined_period": [
+         *           {
+         *             "count": 70,
+         *             "filter": {
+         *               "joined_from": "2012-11-01",
+         *               "org_id": 3,
+         *               "status": "normal"
+         *             },
+         *             "key": "from_2012_11",
+         *             "label": "2012年11月及以后"
+         *           }
+         *         ],
+         *         "party_standing": [
+         *           {
+         *             "count": 8,
+         *             "filter": {
+         *               "category": "probationary",
+         *               "org_id": 3,
+         *               "status": "normal"
+         *             },
+         *             "key": "probationary",
+         *             "label": "预备党员"
+         *           }
+         *         ]
+         *       },
+         *       "full": 112,
+         *       "org_id": 3,
+         *       "org_name": "机关党委",
+         *       "orgs": {
+         *         "by_kind": [
+         *           {
+         *             "count": 1,
+         *             "filter": null,
+         *             "key": "committee",
+         *             "label": "党委"
+         *           },
+         *           {
+         *             "count": 8,
+         *             "filter": null,
+         *             "key": "branch",
+         *             "label": "党支部"
+         *           }
+         *         ],
+         *         "total": 12
+         *       },
+         *       "pipeline": {
+         *         "activists": null,
+         *         "admitted_this_year": 4,
+         *         "applicants": null,
+         *         "made_full_this_year": 3,
+         *         "targets": null
+         *       },
+         *       "probationary": 8,
+         *       "total": 120
+         *     }
+         */
+        Structure: {
+            /**
+             * Format: int64
+             * @example 3
+             */
+            org_id: number;
+            /** @example 机关党委 */
+            org_name: string;
+            /**
+             * Format: date
+             * @example 2025-12-31
+             */
+            as_of: string;
+            /**
+             * Format: int64
+             * @description Members with status 正常 held in the subtree on the date.
+             * @example 120
+             */
+            total: number;
+            /**
+             * Format: int64
+             * @example 112
+             */
+            full: number;
+            /**
+             * Format: int64
+             * @example 8
+             */
+            probationary: number;
+            dimensions: components["schemas"]["Dimensions"];
+            /**
+             * Format: int64
+             * @description 大专及以上: 研究生 + 大学本科 + 大学专科.
+             * @example 100
+             */
+            college_or_above: number;
+            orgs: components["schemas"]["OrgCounts"];
+            pipeline: components["schemas"]["Pipeline"];
+            alerts: components["schemas"]["Alerts"];
+            bands: components["schemas"]["BandsUsed"];
+        };
         /** @description An org in a subtree listing, with its depth below the subtree's root. */
         SubtreeOrg: components["schemas"]["Org"] & {
             /**
@@ -1528,6 +2200,27 @@ export interface components {
         };
         /**
          * @example {
+         *       "org_id": 7,
+         *       "org_name": "第一党支部",
+         *       "term_end": "2025-06-30"
+         *     }
+         */
+        TermExpired: {
+            /**
+             * Format: int64
+             * @example 7
+             */
+            org_id: number;
+            /** @example 第一党支部 */
+            org_name: string;
+            /**
+             * Format: date
+             * @example 2025-06-30
+             */
+            term_end: string;
+        };
+        /**
+         * @example {
          *       "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9...",
          *       "expires_in": 900,
          *       "refresh_token": "q3Jt0v...",
@@ -1543,6 +2236,70 @@ export interface components {
              * @description Seconds until the access token expires.
              */
             expires_in: number;
+        };
+        /**
+         * @description Members at each year end of the last `years` years, and today.
+         * @example {
+         *       "org_id": 3,
+         *       "points": [
+         *         {
+         *           "as_of": "2024-12-31",
+         *           "full": 108,
+         *           "probationary": 7,
+         *           "total": 115
+         *         },
+         *         {
+         *           "as_of": "2025-12-31",
+         *           "full": 112,
+         *           "probationary": 8,
+         *           "total": 120
+         *         },
+         *         {
+         *           "as_of": "2026-11-30",
+         *           "full": 113,
+         *           "probationary": 8,
+         *           "total": 121
+         *         }
+         *       ]
+         *     }
+         */
+        Trend: {
+            /**
+             * Format: int64
+             * @example 3
+             */
+            org_id: number;
+            points: components["schemas"]["TrendPoint"][];
+        };
+        /**
+         * @example {
+         *       "as_of": "2025-12-31",
+         *       "full": 112,
+         *       "probationary": 8,
+         *       "total": 120
+         *     }
+         */
+        TrendPoint: {
+            /**
+             * Format: date
+             * @example 2025-12-31
+             */
+            as_of: string;
+            /**
+             * Format: int64
+             * @example 120
+             */
+            total: number;
+            /**
+             * Format: int64
+             * @example 112
+             */
+            full: number;
+            /**
+             * Format: int64
+             * @example 8
+             */
+            probationary: number;
         };
         /**
          * @example {
@@ -1895,6 +2652,121 @@ export interface operations {
             };
             /** @description Invalid fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_orgs: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The org and its whole subtree (default: your whole scope).
+                 * @example 3
+                 */
+                org_id?: number;
+                /**
+                 * @description Only the children of this org (as the list shows them).
+                 * @example 3
+                 */
+                parent_id?: number;
+                /**
+                 * @description Name or code contains this text.
+                 * @example 第一
+                 */
+                q?: string;
+                kind?: components["schemas"]["OrgKind"];
+                /**
+                 * @description Renewal due: orgs (not dissolved, not party groups) whose term ends on or before this date.
+                 * @example 2027-02-28
+                 */
+                term_end_before?: string;
+                /**
+                 * @description Column keys, comma-separated, in the order wanted (default: all; the list is at
+                 *     `…/export/columns`). An unknown key answers 422 naming `columns`.
+                 * @example name,gender,org_name,joined_at,phone
+                 */
+                columns?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook, streamed; `Content-Disposition: attachment` with the Chinese file name in `filename*` (RFC 5987) */
+            200: {
+                headers: {
+                    /** @description attachment; filename="orgs-20261130.xlsx"; filename*=UTF-8''%E5%85%9A%E7%BB%84%E7%BB%87… */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description org_id or parent_id is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unknown column (`columns`), or an unknown org */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    org_export_columns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every column, in the default order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportColumn"][];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this, or the record is outside your scope */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2511,6 +3383,162 @@ export interface operations {
             };
             /** @description Invalid fields, each named */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_members: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Members of this org and its whole subtree.
+                 * @example 3
+                 */
+                org_id?: number;
+                /**
+                 * @description Part of the name (张), or pinyin initials / pinyin prefix (zs, zhangs).
+                 * @example zs
+                 */
+                q?: string;
+                category?: components["schemas"]["Category"];
+                status?: components["schemas"]["Status"];
+                gender?: components["schemas"]["Gender"];
+                /**
+                 * @description Admitted on or after this date.
+                 * @example 2010-01-01
+                 */
+                joined_from?: string;
+                /**
+                 * @description Admitted on or before this date.
+                 * @example 2020-12-31
+                 */
+                joined_to?: string;
+                /**
+                 * @description 民族, by its name in the code list.
+                 * @example 汉族
+                 */
+                ethnicity?: string;
+                /** @description `han`: 汉族; `minority`: any other recorded ethnicity (a member without one is in neither). */
+                ethnic_group?: "han" | "minority";
+                /**
+                 * @description 学历, by its name in the code list.
+                 * @example 大学本科
+                 */
+                education?: string;
+                /**
+                 * @description 工作岗位 (job category), by its name in the code list.
+                 * @example 专业技术人员
+                 */
+                job_category?: string;
+                /**
+                 * @description Born on or after this date.
+                 * @example 1986-01-01
+                 */
+                born_from?: string;
+                /**
+                 * @description Born on or before this date.
+                 * @example 1995-12-31
+                 */
+                born_to?: string;
+                /**
+                 * @description Made full members (转正) on or after this date.
+                 * @example 2016-01-01
+                 */
+                full_from?: string;
+                /**
+                 * @description Made full members on or before this date (party standing from then on).
+                 * @example 2016-12-31
+                 */
+                full_to?: string;
+                /** @description Members whose record lacks this field (data completeness). */
+                missing?: "id_number" | "birth_date" | "ethnicity" | "education" | "job_category" | "phone";
+                /**
+                 * @description Column keys, comma-separated, in the order wanted (default: all; the list is at
+                 *     `…/export/columns`). An unknown key answers 422 naming `columns`.
+                 * @example name,gender,org_name,joined_at,phone
+                 */
+                columns?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook, streamed; `Content-Disposition: attachment` with the Chinese file name in `filename*` (RFC 5987) */
+            200: {
+                headers: {
+                    /** @description attachment; filename="members-20261130.xlsx"; filename*=UTF-8''%E5%85%9A%E5%91%98… */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description org_id is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid filter, or an unknown column (`columns`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    member_export_columns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every column, in the default order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportColumn"][];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this, or the record is outside your scope */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3326,6 +4354,212 @@ export interface operations {
                 };
             };
             /** @description Invalid items, each with its index and fields (nothing written); or the Idempotency-Key was used for another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stats_structure: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The org whose subtree is counted (default: your single scope root).
+                 * @example 3
+                 */
+                org_id?: number;
+                /**
+                 * @description The date counted (default today; not after today).
+                 * @example 2025-12-31
+                 */
+                as_of?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures of the subtree on the date */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Structure"];
+                };
+            };
+            /** @description A malformed parameter (named in the problem) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description org_id is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such org_id, or as_of after today (named in the problem) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stats_trend: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The org whose subtree is counted (default: your single scope root).
+                 * @example 3
+                 */
+                org_id?: number;
+                /**
+                 * @description How many past year ends (1-50, default 10).
+                 * @example 10
+                 */
+                years?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One point per year end, then today */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trend"];
+                };
+            };
+            /** @description A malformed parameter (named in the problem) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description org_id is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such org_id, or years outside 1-50 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stats_orgs: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The root of the tree (default: your single scope root).
+                 * @example 3
+                 */
+                org_id?: number;
+                /**
+                 * @description The date counted (default today; not after today).
+                 * @example 2025-12-31
+                 */
+                as_of?: string;
+                /**
+                 * @description Levels below org_id (0-10, default 2).
+                 * @example 2
+                 */
+                depth?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The orgs, by depth then code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgStats"];
+                };
+            };
+            /** @description A malformed parameter (named in the problem) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description org_id is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such org_id, as_of after today, or depth outside 0-10 */
             422: {
                 headers: {
                     [name: string]: unknown;
