@@ -76,7 +76,7 @@ describe('bucket → drill-down route', () => {
   })
 
   it('turns values into strings, drops empty ones, and never lets the filter move the org', () => {
-    expect(filterQuery({ missing: 'phone', page: 1, x: null, y: '' })).toEqual({ missing: 'phone', page: '1' })
+    expect(filterQuery({ missing: 'phone', org_id: 1, gender: null, category: '' })).toEqual({ missing: 'phone', org_id: '1' })
     expect(drillRoute(3, { filter: { org_id: 99, status: 'suspended' } })).toEqual({ path: '/members', query: { status: 'suspended', org_id: '3' } })
     expect(membersRoute(3, { category: 'full' })).toEqual({ path: '/members', query: { status: 'normal', category: 'full', org_id: '3' } })
   })
