@@ -71,13 +71,13 @@ export const routes: RouteRecordRaw[] = [
         path: 'dashboard',
         name: 'dashboard',
         component: () => import('@/views/stats/DashboardView.vue'),
-        meta: { title: t.menu.dashboard, crumbs: [t.menu.statsGroup], roles: MANAGERS, keepAlive: 'DashboardView' },
+        meta: { title: t.menu.dashboard, crumbs: [t.menu.statsGroup], roles: [...operations.stats_structure.roles], keepAlive: 'DashboardView' },
       },
       {
         path: 'reports/party-statistics',
         name: 'party-report',
         component: () => import('@/views/stats/ReportView.vue'),
-        meta: { title: t.menu.partyReport, crumbs: [t.menu.statsGroup], roles: MANAGERS, keepAlive: 'ReportView' },
+        meta: { title: t.menu.partyReport, crumbs: [t.menu.statsGroup], roles: [...operations.party_statistics.roles], keepAlive: 'ReportView' },
       },
       {
         path: 'profile',
