@@ -16,7 +16,8 @@ export default {
     orgs: '党组织数',
     college: '大专及以上',
     collegeShare: (n: number, p: string) => `${n} 人 · ${p}`,
-    admittedThisYear: '今年发展党员',
+    admittedIn: (year: string) => `${year}年发展党员`,
+    madeFullIn: (year: string) => `${year}年预备党员转正`,
     orgsByKind: (parts: string) => parts,
     structure: '党员结构',
     dimensions: {
