@@ -44,6 +44,7 @@ export default {
     notTrackedHint: '发展党员模块启用后统计',
     treemap: '下级组织党员分布',
     treemapHint: '点击组织切换到该组织',
+    noChildren: '没有下级组织',
     reminders: '分析提醒',
     reminderKinds: {
       term_overdue: '任期已满',
