@@ -225,6 +225,17 @@ async fn as_of_dates_around_a_move_and_a_status_change() {
     assert_eq!(structure(&fx, &admin, o.b1, "2022-03-01").await["total"], 0);
     assert_eq!(structure(&fx, &admin, o.b1_1, "2022-03-01").await["total"], 0);
 
+    // The trend walks the same history: 2 in B1 at the end of 2019, 1 from the move, 0 from 2022.
+    let r = fx.send(Req::get(format!("/api/v1/stats/trend?org_id={}&years=10", o.b1)).token(&admin)).await;
+    let points = r.json["points"].as_array().unwrap().clone();
+    assert_eq!(points.len(), 11);
+    for p in &points {
+        let s = structure(&fx, &admin, o.b1, p["as_of"].as_str().unwrap()).await;
+        assert_eq!((&p["total"], &p["full"], &p["probationary"]), (&s["total"], &s["full"], &s["probationary"]), "{p}");
+    }
+    let at = |date: &str| points.iter().find(|p| p["as_of"] == date).map(|p| p["total"].as_i64().unwrap());
+    assert_eq!((at("2019-12-31"), at("2020-12-31"), at("2022-12-31")), (Some(2), Some(1), Some(0)));
+
     // A figure for a past date before both changes comes out the same after them, and twice.
     let again = structure(&fx, &admin, o.c1, "2019-12-31").await;
     assert_eq!(again, stable_past);
