@@ -70,13 +70,16 @@ const TABLE: &[(&str, Expect)] = &[
     ("GET /api/v1/imports",               Roles([NO,         NO,         (200, 200), (200, 200), (200, 200)])),
     ("GET /api/v1/imports/{id}",          Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
     ("GET /api/v1/imports/{id}/annotated", Roles([NO,        NO,         (200, 403), (200, 403), (200, 403)])),
-    ("GET /api/v1/stats/structure",       Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
-    ("GET /api/v1/stats/trend",           Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
-    ("GET /api/v1/stats/orgs",            Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
     ("POST /api/v1/reports/party-statistics", Roles([NO,     NO,         (200, 403), (200, 403), (200, 403)])),
     ("GET /api/v1/stats/structure",       Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
     ("GET /api/v1/stats/trend",           Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
     ("GET /api/v1/stats/orgs",            Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("GET /api/v1/stats/reminders",       Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    // Exports: the column lists have no target.
+    ("GET /api/v1/members/export.xlsx",   Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("GET /api/v1/members/export/columns", Roles([NO,        NO,         (200, 200), (200, 200), (200, 200)])),
+    ("GET /api/v1/orgs/export.xlsx",      Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("GET /api/v1/orgs/export/columns",   Roles([NO,         NO,         (200, 200), (200, 200), (200, 200)])),
 ];
 
 /// Every operation of the OpenAPI document as "METHOD /path", with its security scopes (None
@@ -248,9 +251,11 @@ async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
         "GET /api/v1/stats/structure" => Req::get(format!("/api/v1/stats/structure?org_id={root}&as_of=2025-12-31")),
         "GET /api/v1/stats/trend" => Req::get(format!("/api/v1/stats/trend?org_id={root}&years=2")),
         "GET /api/v1/stats/orgs" => Req::get(format!("/api/v1/stats/orgs?org_id={root}")),
-        "GET /api/v1/stats/structure" => Req::get(format!("/api/v1/stats/structure?org_id={root}&as_of=2025-12-31")),
-        "GET /api/v1/stats/trend" => Req::get(format!("/api/v1/stats/trend?org_id={root}&years=2")),
-        "GET /api/v1/stats/orgs" => Req::get(format!("/api/v1/stats/orgs?org_id={root}")),
+        "GET /api/v1/stats/reminders" => Req::get(format!("/api/v1/stats/reminders?org_id={root}")),
+        "GET /api/v1/members/export.xlsx" => Req::get(format!("/api/v1/members/export.xlsx?org_id={root}&columns=name")),
+        "GET /api/v1/members/export/columns" => Req::get("/api/v1/members/export/columns"),
+        "GET /api/v1/orgs/export.xlsx" => Req::get(format!("/api/v1/orgs/export.xlsx?org_id={root}&columns=code")),
+        "GET /api/v1/orgs/export/columns" => Req::get("/api/v1/orgs/export/columns"),
         other => panic!("no request for {other}: add one to request_for"),
     }
 }

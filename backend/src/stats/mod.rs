@@ -4,6 +4,7 @@
 pub mod bands;
 pub mod handlers;
 pub mod queries;
+pub mod reminders;
 pub mod types;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -12,4 +13,5 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(handlers::stats_structure);
     cfg.service(handlers::stats_trend);
     cfg.service(handlers::stats_orgs);
+    cfg.service(reminders::stats_reminders);
 }

@@ -290,6 +290,16 @@ export const operations = {
       "political_dept"
     ]
   },
+  "stats_reminders": {
+    "method": "GET",
+    "path": "/api/v1/stats/reminders",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "stats_structure": {
     "method": "GET",
     "path": "/api/v1/stats/structure",

@@ -559,6 +559,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/reminders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 分析提醒: renewals overdue or due within 6 months, branches with fewer than 3 full members,
+         *     probations ending within 30 days (or passed), and member records lacking fields.
+         */
+        get: operations["stats_reminders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/party-statistics": {
         parameters: {
             query?: never;
@@ -570,8 +590,9 @@ export interface paths {
         put?: never;
         /**
          * 党内统计报表 in one click: the annual (年报) or half-year (半年报) report of an organization
-         *     and its subtree on a date, as one XLSX workbook (the default) or, with `Accept:
-         *     application/json`, as the same tables in JSON.
+         *     and its subtree on a date, as one XLSX workbook (the default: `Accept` of the workbook's type,
+         *     `*\/*` or none) or, with `Accept: application/json`, as the same tables in JSON (406 for
+         *     anything else).
          * @description Eight tables, one sheet each: 党员总数及增减 (against the previous year end), 基本情况
          *     (gender, ethnicity, category), 入党时间, 学历, 年龄, 工作岗位, 党组织, 党员增减及原因. Members
          *     count where their membership is held, with status 正常, as of the date, from the dated
@@ -1728,6 +1749,86 @@ export interface components {
             index: number;
             errors: components["schemas"]["FieldError"][];
         };
+        /**
+         * @example {
+         *       "detail_en": "the probation ends on 2026-12-20: prepare the vote on full membership",
+         *       "detail_zh": "预备期将于 2026-12-20 届满，请及时讨论转正",
+         *       "due_on": "2026-12-20",
+         *       "kind": "probation_ending",
+         *       "org_id": 12,
+         *       "org_name": "机关第一党支部",
+         *       "person_id": 101,
+         *       "person_name": "李四",
+         *       "severity": "warning"
+         *     }
+         */
+        Reminder: {
+            kind: components["schemas"]["ReminderKind"];
+            severity: components["schemas"]["Severity"];
+            /** Format: int64 */
+            org_id: number;
+            org_name: string;
+            /** Format: int64 */
+            person_id?: number | null;
+            person_name?: string | null;
+            /** Format: date */
+            due_on?: string | null;
+            detail_zh: string;
+            detail_en: string;
+        };
+        /** @description Exact counts per kind. */
+        ReminderCounts: {
+            /** Format: int64 */
+            term_overdue: number;
+            /** Format: int64 */
+            term_ending: number;
+            /** Format: int64 */
+            below_three_full: number;
+            /** Format: int64 */
+            probation_ending: number;
+            /** Format: int64 */
+            missing_data: number;
+        };
+        /** @enum {string} */
+        ReminderKind: "term_overdue" | "term_ending" | "below_three_full" | "probation_ending" | "missing_data";
+        /**
+         * @example {
+         *       "as_of": "2026-11-30",
+         *       "counts": {
+         *         "below_three_full": 1,
+         *         "missing_data": 14,
+         *         "probation_ending": 1,
+         *         "term_ending": 2,
+         *         "term_overdue": 1
+         *       },
+         *       "items": [
+         *         {
+         *           "detail_en": "the term ended on 2026-05-31: renewal is due",
+         *           "detail_zh": "届期已于 2026-05-31 届满，应按期换届",
+         *           "due_on": "2026-05-31",
+         *           "kind": "term_overdue",
+         *           "org_id": 12,
+         *           "org_name": "机关第一党支部",
+         *           "person_id": null,
+         *           "person_name": null,
+         *           "severity": "danger"
+         *         }
+         *       ],
+         *       "org_id": 3
+         *     }
+         */
+        Reminders: {
+            /** Format: int64 */
+            org_id: number;
+            /**
+             * Format: date
+             * @description Today: reminders are about the present state.
+             */
+            as_of: string;
+            counts: components["schemas"]["ReminderCounts"];
+            /** @description The most urgent first (severity, then kind, then date); at most 200. */
+            items: components["schemas"]["Reminder"][];
+        };
         /** @description The report as JSON: the same tables as the workbook's sheets. */
         Report: {
             /**
@@ -1788,6 +1889,11 @@ export interface components {
         };
         /** @enum {string} */
         Role: "masses" | "member" | "branch" | "committee" | "political_dept";
+        /**
+         * @description Ordered from the most urgent.
+         * @enum {string}
+         */
+        Severity: "danger" | "warning" | "info";
         /**
          * @description 正常 / 停止党籍 / 出党 / 死亡 (lost contact and flowing are flags beside it).
          * @enum {string}
@@ -4570,16 +4676,72 @@ export interface operations {
             };
         };
     };
+    stats_reminders: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The org whose subtree is checked (default: your single scope root).
+                 * @example 3
+                 */
+                org_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Counts per kind and the most urgent items */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reminders"];
+                };
+            };
+            /** @description A malformed parameter (named in the problem) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description org_id is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such org_id, or org_id needed (several scopes) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     party_statistics: {
         parameters: {
             query?: never;
-            header?: {
-                /**
-                 * @description `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` (the default, also for `*\/*` or none) or `application/json`
-                 * @example application/json
-                 */
-                Accept?: string | null;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
