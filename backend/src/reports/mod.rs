@@ -184,8 +184,9 @@ pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org
 }
 
 /// 党内统计报表 in one click: the annual (年报) or half-year (半年报) report of an organization
-/// and its subtree on a date, as one XLSX workbook (the default) or, with `Accept:
-/// application/json`, as the same tables in JSON.
+/// and its subtree on a date, as one XLSX workbook (the default: `Accept` of the workbook's type,
+/// `*/*` or none) or, with `Accept: application/json`, as the same tables in JSON (406 for
+/// anything else).
 ///
 /// Eight tables, one sheet each: 党员总数及增减 (against the previous year end), 基本情况
 /// (gender, ethnicity, category), 入党时间, 学历, 年龄, 工作岗位, 党组织, 党员增减及原因. Members
@@ -199,7 +200,6 @@ pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org
 #[utoipa::path(
     tag = "reports",
     request_body = ReportRequest,
-    params(("Accept" = Option<String>, Header, description = "`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` (the default, also for `*/*` or none) or `application/json`", example = "application/json")),
     security(("bearer" = ["branch", "committee", "political_dept"])),
     responses(
         (status = 200, description = "The report: a workbook (Content-Disposition: attachment, with the Chinese file name), or JSON", headers(("Content-Disposition" = String, description = "For the workbook: attachment; filename*=UTF-8''…党内统计年报（2026-12-31）.xlsx")), content(
@@ -259,7 +259,7 @@ pub async fn party_statistics(state: web::Data<AppState>, actor: Actor, req: Htt
         Some(&serde_json::json!({
             "org_id": org_id, "kind": report.kind, "as_of": report.as_of, "previous_as_of": report.previous_as_of,
             "format": format_name, "generated_at": report.generated_at,
-            "total": report.tables.iter().next().and_then(|t| t.rows.iter().next()).and_then(|r| r.values.get(5)),
+            "total": report.tables.iter().find(|t| t.key == "totals").and_then(|t| t.rows.iter().find(|r| r.total)).and_then(|r| r.values.get(5)),
         })),
     )
     .await?;
