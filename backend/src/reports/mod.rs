@@ -14,7 +14,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -158,6 +158,10 @@ pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org
         .read_only()
         .repeatable_read()
         .run(async |conn| {
+            // As in `stats`: at a million members JIT compilation of these plans costs more than
+            // running them, and the window and grouping over the period's changes spill to disk
+            // with the default work_mem.
+            conn.batch_execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'").await?;
             let changes = changes::compute(conn, org_id, previous, as_of).await?;
             let figures = figures(conn, org_id, as_of).await?;
             Ok::<_, AppError>((changes, figures))
