@@ -189,7 +189,10 @@ const ORGS_ON: &str = "
     UNION ALL
     SELECT 0, '', kind, NULL, count(*) FROM sub WHERE kind <> 'branch' GROUP BY kind";
 
-struct Counts(HashMap<(String, Option<String>), (i64, i64, i64, i64)>);
+/// (dimension, key) → (members, full members, admitted this year, made full this year).
+type CountMap = HashMap<(String, Option<String>), (i64, i64, i64, i64)>;
+
+struct Counts(CountMap);
 
 impl Counts {
     fn get(&self, dim: &str, key: Option<&str>) -> i64 {
