@@ -1,6 +1,7 @@
 // Every string the web app shows, in one object. Another language is a file of the same shape
 // (type Messages) chosen in locales/index.ts.
 import statsZh from './stats.zh-CN'
+import exportsZh from './exports.zh-CN'
 
 const zhCN = {
   app: {
@@ -442,6 +443,7 @@ const zhCN = {
     password: '密码',
   } as Record<string, string>,
   ...statsZh,
+  ...exportsZh,
 }
 
 export type Messages = typeof zhCN
