@@ -9,13 +9,6 @@ export type { ReportRequest }
 
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 
-// Until `npm run gen:api` carries GET /stats/reminders the same client is called with a loose path
-// type for it; its shape is the contract's (views/stats/types.ts).
-type Loose = {
-  GET(path: string, init: unknown): Promise<{ data?: unknown; error?: unknown; response: Response }>
-}
-const loose = api as unknown as Loose
-
 type OrgDate = { org_id?: number | null; as_of?: string | null }
 
 /** The query without empty values (the server's defaults apply then). */
@@ -36,18 +29,18 @@ export function getOrgStats(q: OrgDate & { depth?: number }, signal?: AbortSigna
 }
 
 export function getReminders(q: { org_id?: number | null }, signal?: AbortSignal): Promise<Reminders> {
-  return call(loose.GET('/api/v1/stats/reminders', { params: { query: clean(q) }, signal })) as Promise<Reminders>
+  return call(api.GET('/api/v1/stats/reminders', { params: { query: clean(q) }, signal }))
 }
 
 export async function generateReport(body: ReportRequest, signal?: AbortSignal): Promise<Report> {
-  const data = await call(api.POST('/api/v1/reports/party-statistics', { body, params: { header: { Accept: 'application/json' } }, signal }))
+  const data = await call(api.POST('/api/v1/reports/party-statistics', { body, headers: { Accept: 'application/json' }, signal }))
   // The 200 answers JSON or the workbook, by Accept: here JSON.
   return data as Report
 }
 
 /** The same report as a workbook, saved under the server's file name (Content-Disposition). */
 export async function downloadReport(body: ReportRequest, fallbackName: string): Promise<string> {
-  const r = await api.POST('/api/v1/reports/party-statistics', { body, params: { header: { Accept: XLSX_TYPE } }, parseAs: 'blob' })
+  const r = await api.POST('/api/v1/reports/party-statistics', { body, headers: { Accept: XLSX_TYPE }, parseAs: 'blob' })
   const blob = (await call(Promise.resolve(r))) as unknown as Blob
   const name = fileNameOf(r.response.headers.get('Content-Disposition')) ?? fallbackName
   saveBlob(blob, name)

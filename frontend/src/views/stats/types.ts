@@ -1,10 +1,9 @@
-// The shapes of the statistics and report endpoints: the generated schema types, and stand-ins
-// written from /work/notes/contract.md (issue 5) for the endpoints not generated yet (分析提醒).
+// Names for the generated schema types of the statistics and report endpoints (issue 5).
 import type { components } from '@/api/schema'
 
 type S = components['schemas']
 
-// Generated (GET /stats/structure, /stats/trend, /stats/orgs).
+// GET /stats/structure, /stats/trend, /stats/orgs
 export type BucketFilter = S['BucketFilter']
 export type Bucket = S['Bucket']
 export type Structure = S['Structure']
@@ -14,28 +13,12 @@ export type Trend = S['Trend']
 export type OrgStat = S['OrgStatsItem']
 export type OrgStats = S['OrgStats']
 
-export type ReminderKind = 'term_overdue' | 'term_ending' | 'below_three_full' | 'probation_ending' | 'missing_data'
+// GET /stats/reminders
+export type ReminderKind = S['ReminderKind']
+export type Reminder = S['Reminder']
+export type Reminders = S['Reminders']
 
-export interface Reminder {
-  kind: ReminderKind
-  severity: 'danger' | 'warning' | 'info'
-  org_id: number
-  org_name: string
-  person_id?: number | null
-  person_name?: string | null
-  due_on?: string | null
-  detail_zh: string
-  detail_en?: string
-}
-
-export interface Reminders {
-  org_id: number
-  as_of: string
-  counts: Record<ReminderKind, number>
-  items: Reminder[]
-}
-
-// The report's shapes are generated (POST /reports/party-statistics).
+// POST /reports/party-statistics
 export type ReportKind = S['ReportKind']
 export type ReportRequest = S['ReportRequest']
 export type Report = S['Report']
