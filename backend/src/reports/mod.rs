@@ -91,7 +91,8 @@ impl Report {
         format!("{CONFIDENTIAL} · {}", self.generated_mark())
     }
 
-    fn kind_zh(&self) -> &'static str {
+    /// 年报 or 半年报.
+    pub fn kind_zh(&self) -> &'static str {
         match self.kind {
             ReportKind::Annual => "年报",
             ReportKind::HalfYear => "半年报",

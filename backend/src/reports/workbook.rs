@@ -7,7 +7,7 @@
 use rust_xlsxwriter::{Color, DocProperties, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
 use super::tables::{Table, width, zh_date};
-use super::{Report, ReportKind};
+use super::Report;
 use crate::error::AppError;
 
 /// The sheet of each table (at most 31 characters, none of `[]:*?/\`).
@@ -131,10 +131,7 @@ fn write_sheet(wb: &mut Workbook, fm: &Formats, report: &Report, watermark: &str
     ws.set_name(sheet_name(&t.key, &t.title)).map_err(xerr)?;
     let cols = width(t);
     let last = cols.saturating_sub(1);
-    let kind = match report.kind {
-        ReportKind::Annual => "年报",
-        ReportKind::HalfYear => "半年报",
-    };
+    let kind = report.kind_zh();
 
     put(ws, (0, 0, 0, last), &format!("{}  {}", table_number(i), t.title), &fm.title)?;
     ws.set_row_height(0, 30).map_err(xerr)?;
