@@ -190,12 +190,13 @@ export function treemapOption(root: TreeNode, opts: ChartOpts = {}): Record<stri
         top: 0,
         left: 0,
         label: { show: true, formatter: '{b}\n{c}', fontSize: opts.compact ? 10 : 12, overflow: 'truncate' },
-        upperLabel: { show: true, height: 20, color: '#fff', fontSize: opts.compact ? 10 : 12, formatter: '{b}（{c}）' },
+        upperLabel: { show: true, height: 20, color: '#3a1212', fontSize: opts.compact ? 10 : 12, formatter: '{b}（{c}）' },
         levels: [
           { itemStyle: { borderColor: '#fff', borderWidth: 2, gapWidth: 2 } },
-          // Children keep their parent's tone (lighter shades would wash out the white labels).
-          { itemStyle: { borderColor: 'rgba(255,255,255,0.55)', borderWidth: 2, gapWidth: 1 } },
-          { itemStyle: { borderColor: 'rgba(255,255,255,0.35)', borderWidth: 1, gapWidth: 1 } },
+          // Children keep their parent's tone (lighter shades would wash out the white labels); the
+          // parent's name sits on its border, so the border is a deeper shade of its colour.
+          { itemStyle: { borderColorSaturation: 0.75, borderWidth: 2, gapWidth: 1 } },
+          { itemStyle: { borderColorSaturation: 0.6, borderWidth: 1, gapWidth: 1 } },
         ],
         data,
       },
