@@ -376,7 +376,9 @@ pub struct AuditRecord<F: Serialize> {
 
 /// Writes the export's audit entry once it has ended, on a fresh connection (the fetch's was
 /// given back when the last row was read, so a slow download does not hold one).
-pub async fn audit_outcome<F: Serialize>(state: &AppState, actor: &Actor, entity: &str, entity_id: Option<i64>, filters: F, columns: &[Column], reveal: serde_json::Value, outcome: &Outcome) {
+/// `target`: the entity kind and the id of the org the export was asked for.
+pub async fn audit_outcome<F: Serialize>(state: &AppState, actor: &Actor, target: (&str, Option<i64>), filters: F, columns: &[Column], reveal: serde_json::Value, outcome: &Outcome) {
+    let (entity, entity_id) = target;
     let record = AuditRecord {
         filters,
         columns: columns.iter().map(|c| c.key).collect(),

@@ -129,7 +129,7 @@ pub async fn export_members(state: web::Data<AppState>, actor: Actor, query: Api
         };
         let reveal_json = serde_json::json!({ "id_number": reveal.id_number, "phone": reveal.phone });
         let filter = selection.filter();
-        exports::audit_outcome(&state, &actor, "member", filter.org_id, filter, &columns, reveal_json, &outcome).await;
+        exports::audit_outcome(&state, &actor, ("member", filter.org_id), filter, &columns, reveal_json, &outcome).await;
         if let Outcome::Aborted { reason, .. } = &outcome {
             log::info!("member export by {} ended early: {reason}", actor.username);
         }

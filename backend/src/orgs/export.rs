@@ -119,7 +119,7 @@ pub async fn export_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQue
             }
         };
         let entity_id = filter.org_id.or(filter.parent_id);
-        exports::audit_outcome(&state, &actor, "org", entity_id, &filter, &columns, serde_json::Value::Null, &outcome).await;
+        exports::audit_outcome(&state, &actor, ("org", entity_id), &filter, &columns, serde_json::Value::Null, &outcome).await;
     });
     Ok(exports::respond(disposition, body))
 }

@@ -218,7 +218,7 @@ pub async fn reminders(conn: &mut AsyncPgConnection, org_id: i64, today: NaiveDa
             .bind::<BigInt, _>(limit)
             .load(conn)
             .await?;
-        let total = rows.iter().next().map_or(0, |r| r.total);
+        let total = <[_]>::first(&rows).map_or(0, |r| r.total);
         for r in rows {
             let Some(end) = r.due_on else { continue };
             let (severity, zh, en) = if kind == ReminderKind::TermOverdue {
@@ -235,7 +235,7 @@ pub async fn reminders(conn: &mut AsyncPgConnection, org_id: i64, today: NaiveDa
     }
 
     let rows: Vec<OrgItem> = diesel::sql_query(BELOW_THREE).bind::<BigInt, _>(org_id).bind::<BigInt, _>(MIN_FULL_MEMBERS).bind::<BigInt, _>(limit).load(conn).await?;
-    counts.below_three_full = rows.iter().next().map_or(0, |r| r.total);
+    counts.below_three_full = <[_]>::first(&rows).map_or(0, |r| r.total);
     for r in rows {
         items.push(Reminder {
             kind: ReminderKind::BelowThreeFull,
@@ -258,7 +258,7 @@ pub async fn reminders(conn: &mut AsyncPgConnection, org_id: i64, today: NaiveDa
         .bind::<BigInt, _>(limit)
         .load(conn)
         .await?;
-    counts.probation_ending = rows.iter().next().map_or(0, |r| r.total);
+    counts.probation_ending = <[_]>::first(&rows).map_or(0, |r| r.total);
     for r in rows {
         let due = r.joined_at.checked_add_months(Months::new(12)).ok_or_else(no_date)?;
         let (severity, zh, en) = if due < today {
@@ -284,7 +284,7 @@ pub async fn reminders(conn: &mut AsyncPgConnection, org_id: i64, today: NaiveDa
         .bind::<BigInt, _>(limit)
         .load(conn)
         .await?;
-    counts.missing_data = rows.iter().next().map_or(0, |r| r.total);
+    counts.missing_data = <[_]>::first(&rows).map_or(0, |r| r.total);
     for r in rows {
         let lacking: Vec<MissingField> = [
             (MissingField::IdNumber, r.no_id_number),
@@ -310,7 +310,7 @@ pub async fn reminders(conn: &mut AsyncPgConnection, org_id: i64, today: NaiveDa
         });
     }
 
-    items.sort_by(|a, b| (a.severity, a.kind, a.due_on).cmp(&(b.severity, b.kind, b.due_on)));
+    items.sort_by_key(|a| (a.severity, a.kind, a.due_on));
     items.truncate(MAX_ITEMS);
     Ok(Reminders { org_id, as_of: today, counts, items })
 }
