@@ -216,10 +216,11 @@ SELECT o.kind, count(*), count(*) FILTER (WHERE o.term_end < :as_of::date)
  GROUP BY o.kind;
 SQL
 # The SQL: pgbench, one client, prepared, n + 1 transactions of which the first (parse and plan,
-# as the server's first use of a statement on a connection) is dropped; prints "ms ms ...".
+# as the server's first use of a statement on a connection) is dropped; with the session settings
+# the endpoint uses (no JIT, 64 MB work_mem); prints "ms ms ...".
 sql_round() { # org n
     rm -f "$WORK"/pgbench_log.*
-    (cd "$WORK" && pgbench -n -M prepared -c 1 -t $(($2 + 1)) -f "$WORK/structure.sql" -D "org=$1" -D "as_of=$AS_OF" \
+    (cd "$WORK" && PGOPTIONS="-c jit=off -c work_mem=64MB" pgbench -n -M prepared -c 1 -t $(($2 + 1)) -f "$WORK/structure.sql" -D "org=$1" -D "as_of=$AS_OF" \
         -l --log-prefix=pgbench_log "$URL" >"$WORK/pgbench.txt" 2>&1) || { cat "$WORK/pgbench.txt" >&2; die "pgbench failed"; }
     tail -q -n +2 "$WORK"/pgbench_log.* | awk '{ printf "%.2f ", $3 / 1000 } END { print "" }'
     rm -f "$WORK"/pgbench_log.*
@@ -433,12 +434,15 @@ cat >"$section" <<EOF
 | date | $(date -u '+%Y-%m-%d %H:%M UTC') |
 | machine | $(nproc) cores ($CPU); the clients, the server and PostgreSQL $PG_VERSION (\`fast\` mode) share them; load average before the run: $LOAD_BEFORE |
 | data | $DB: $N_ORGS orgs, $N_MEMBERS members from \`dangjian gen --members $MEMBERS --orgs $ORGS\` (generated in ${GEN_SECONDS} s), shared with the member-list benchmark |
+| code | commit $(git rev-parse --short HEAD 2>/dev/null || echo ?)$(git diff --quiet HEAD -- backend 2>/dev/null || echo ' plus uncommitted changes in backend/'), release build |
 | caller | \`bench_admin\` (political_dept, whole institution); as of $AS_OF (the last year end) |
 
 **Structure statistics** (\`GET /api/v1/stats/structure?org_id=…&as_of=$AS_OF\`, one keep-alive
-connection, after two warm-up requests) beside the same counting in plain SQL (pgbench, one client,
-prepared: one grouping-sets scan of the subtree's history rows joined to \`members\`, \`people\` and \`orgs\`
-by every dimension and by branch, then the subtree's orgs by kind with expired terms):
+connection, one warm-up request per round) beside the same counting in plain SQL (pgbench, one
+client, prepared, with the endpoint's session settings \`jit=off\` and 64 MB \`work_mem\`): one
+grouping-sets scan of the subtree's history rows joined to \`members\`, \`people\` and \`orgs\`, by
+every dimension and by branch, then the subtree's orgs by kind with expired terms. API and SQL
+alternate in $ROUNDS rounds, so other load on the machine weighs on both alike.
 
 | org | API median | API p95 | SQL median | SQL p95 | API / SQL | target (p95) | met |
 |---|---:|---:|---:|---:|---:|---|---|
