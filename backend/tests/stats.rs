@@ -269,7 +269,13 @@ async fn band_sets_follow_the_date_and_the_setting() {
     assert_eq!(dim(&s, "party_standing"), BTreeMap::from([("10_19".into(), 2)]));
 
     // A broken setting is a server error with a log, not a panic or a wrong figure.
-    fx.conn().await.batch_execute("UPDATE settings SET value = '{\"sets\": []}' WHERE key = 'stats.band_sets'").await.unwrap();
+    let refused = fx.conn().await.batch_execute("UPDATE settings SET value = '{\"sets\": []}' WHERE key = 'stats.band_sets'").await;
+    assert!(refused.is_err(), "the outline is checked on write");
+    fx.conn()
+        .await
+        .batch_execute("UPDATE settings SET value = jsonb_set(value, '{sets,0,age,1,min}', '45') WHERE key = 'stats.band_sets'")
+        .await
+        .unwrap();
     fx.send(Req::get(format!("/api/v1/stats/structure?org_id={}", fx.orgs.b1)).token(&admin)).await.expect_problem(500, "internal");
 }
 

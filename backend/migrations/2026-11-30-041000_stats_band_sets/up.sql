@@ -68,3 +68,8 @@ INSERT INTO settings (key, value) VALUES ('stats.band_sets', $json$
 }
 $json$::jsonb)
 ON CONFLICT (key) DO NOTHING;
+
+-- The setting's outline is checked on write too, so a hand edit that loses the sets fails at
+-- once; stats::bands checks the rest (contiguous bands, reserved keys, dates) when it loads them.
+ALTER TABLE settings ADD CONSTRAINT settings_stats_band_sets_shape
+    CHECK (key <> 'stats.band_sets' OR (jsonb_typeof(value -> 'sets') = 'array' AND jsonb_array_length(value -> 'sets') > 0));
