@@ -196,7 +196,11 @@ fn columns(t: &Value) -> Vec<String> {
 /// The groups of a one-row dimension table: each top header cell spanning several leaf columns
 /// (or one, under a group) is checked to add up to the 党员总数 column.
 fn assert_groups_sum_to_total(t: &Value) {
-    let v = values(t);
+    assert_groups_add_up(t, &values(t));
+}
+
+/// [`assert_groups_sum_to_total`] for any row's values.
+fn assert_groups_add_up(t: &Value, v: &[i64]) {
     let top = t["header"][0].as_array().unwrap();
     let total = v[0];
     let mut col = 1; // after 单位 (the label): 党员总数 is value 0
@@ -363,7 +367,9 @@ async fn the_workbook_has_a_sheet_per_table_with_titles_merges_figures_and_the_w
     let last = totals.end().unwrap().0;
     let mark = text(&totals, last, 0);
     assert!(mark.starts_with("内部资料 注意保密 · admin ") && mark.ends_with(" 生成"), "{mark}");
-    assert!(text(&totals, 6, 0).starts_with("注："));
+    // (After the data rows, one per unit, and a blank row.)
+    let blank = (4..last).find(|r| text(&totals, *r, 0).is_empty()).unwrap();
+    assert!(text(&totals, blank + 1, 0).starts_with("注："));
 
     // Merged cells: the title across the table, 单位 over both header rows, the year-end groups.
     if let calamine::Sheets::Xlsx(x) = &mut book {
@@ -397,7 +403,155 @@ async fn the_workbook_has_a_sheet_per_table_with_titles_merges_figures_and_the_w
     let xml = sheet_xml(&bytes, 1);
     assert!(xml.contains("<oddFooter>&amp;L内部资料 注意保密&amp;C") && xml.contains("admin "), "footer: {}", &xml[xml.find("<headerFooter").unwrap_or(0)..]);
 
-    libreoffice_opens(&bytes);
+    libreoffice_opens(&bytes, &["\"测试党委\",9,8,1,4,6,7,6,1"]);
+}
+
+fn row_values(row: &Value) -> Vec<i64> {
+    row["values"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect()
+}
+
+/// Across each row: every total column is the sum of its parts (and 上年底 + 增加 − 减少 = 本期末);
+/// down each column: the total row (the first, the only one with `total`) is the sum of the others.
+fn assert_sums_both_ways(t: &Value) {
+    let rows = t["rows"].as_array().unwrap();
+    let key = t["key"].as_str().unwrap();
+    assert_eq!(rows[0]["total"], true, "table {key}: the total row comes first");
+    assert!(rows.iter().skip(1).all(|r| r["total"] == false), "table {key}: one total row");
+    for row in rows {
+        let v = row_values(row);
+        match key {
+            "totals" => {
+                assert_eq!((v[0], v[5]), (v[1] + v[2], v[6] + v[7]), "{key} {}", row["label"]);
+                assert_eq!(v[0] + v[3] - v[4], v[5], "{key} {}: previous + gained − lost = current", row["label"]);
+            }
+            "changes" => {
+                assert_eq!(v[1], v[2..6].iter().sum::<i64>(), "{key} {}", row["label"]);
+                assert_eq!(v[6], v[7..12].iter().sum::<i64>(), "{key} {}", row["label"]);
+                assert_eq!(v[0] + v[1] - v[6], v[12], "{key} {}: previous + gained − lost = current", row["label"]);
+            }
+            "orgs" => assert_eq!(v[0], v[1..].iter().sum::<i64>(), "{key} {}", row["label"]),
+            _ => assert_groups_add_up(t, &v),
+        }
+    }
+    let total = row_values(&rows[0]);
+    for (j, cell) in total.iter().enumerate() {
+        let sum: i64 = rows[1..].iter().map(|r| row_values(r)[j]).sum();
+        assert_eq!(sum, *cell, "table {key}: column {j} of the total row against the rows below it");
+    }
+}
+
+/// Whether the font of each cell (A1 references) of sheet `n` is bold (Python reads the XML).
+fn bold(bytes: &[u8], n: usize, cells: &[&str]) -> Vec<bool> {
+    let dir = tempdir();
+    let path = dir.join("r.xlsx");
+    std::fs::write(&path, bytes).unwrap();
+    let script = r#"
+import sys, zipfile, xml.etree.ElementTree as ET
+z = zipfile.ZipFile(sys.argv[1]); ns = {'m': 'http://schemas.openxmlformats.org/spreadsheetml/2006/main'}
+st = ET.fromstring(z.read('xl/styles.xml'))
+fonts = st.find('m:fonts', ns).findall('m:font', ns)
+xfs = st.find('m:cellXfs', ns).findall('m:xf', ns)
+sh = ET.fromstring(z.read('xl/worksheets/sheet%s.xml' % sys.argv[2]))
+out = ''
+for ref in sys.argv[3:]:
+    c = sh.find(".//m:c[@r='%s']" % ref, ns)
+    s = int(c.get('s', '0')) if c is not None else 0
+    out += '1' if fonts[int(xfs[s].get('fontId', '0'))].find('m:b', ns) is not None else '0'
+sys.stdout.write(out)
+"#;
+    let out = std::process::Command::new("python3").args(["-c", script]).arg(&path).arg(n.to_string()).args(cells).output().expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().chars().map(|c| c == '1').collect()
+}
+
+/// The report of a committee lists its units (DOMAIN.md, Party statistics: the 年报's tables):
+/// the total first (bold, `total: true`), the members the committee holds itself (本级), then each
+/// branch with its figures; totals add up across and down in JSON and in the workbook, the tables
+/// agree row by row, and a member moving between the branches is 转出 for one and 转入 for the
+/// other (counted in the total's both columns). A branch without child orgs keeps its one row.
+#[actix_web::test]
+async fn a_committee_report_has_a_row_per_branch_and_a_total_that_adds_up() {
+    let fx = Fx::new().await;
+    let w = scenario(&fx).await;
+    // Beside `scenario`: one member held by the committee itself, one moving from RA to RB.
+    add_member(&fx, m("党委委员", Gender::Female, w.r, "2005-07-01", Some("2006-07-01"))).await;
+    let mover = add_member(&fx, m("调动党员", Gender::Male, w.ra, "2010-07-01", Some("2011-07-01"))).await;
+    change(&fx, mover, "2026-04-01", Some(w.rb), None, None).await;
+    let admin = fx.login(users::ADMIN).await;
+    let body = json!({"org_id": w.r, "as_of": "2026-06-30", "kind": "half_year"});
+    let rep = report_json(&fx, &admin, body.clone()).await;
+    let units = ["测试党委", "测试党委（本级）", "测试第一党支部", "测试第二党支部"];
+    for t in rep["tables"].as_array().unwrap() {
+        let labels: Vec<&str> = t["rows"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
+        assert_eq!(labels, units, "table {}", t["key"]);
+        assert_sums_both_ways(t);
+    }
+    // 党员增减变化情况 by unit (scenario's table, plus the two): RA loses the mover as 转出, RB
+    // gains them as 转入; m15 (restored in RA, then moved to RB) is the committee's 恢复党籍 and
+    // counts where they are held at the end, in RB.
+    let rows = |key: &str| table(&rep, key)["rows"].as_array().unwrap().iter().map(row_values).collect::<Vec<_>>();
+    let changes = rows("changes");
+    assert_eq!(changes[0], [11, 5, 1, 2, 2, 0, 7, 3, 2, 1, 1, 0, 9], "total");
+    assert_eq!(changes[1], [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], "本级");
+    assert_eq!(changes[2], [6, 2, 1, 0, 1, 0, 5, 1, 2, 1, 1, 0, 3], "RA");
+    assert_eq!(changes[3], [4, 3, 0, 2, 1, 0, 2, 2, 0, 0, 0, 0, 5], "RB");
+    let notes = table(&rep, "changes")["notes"].to_string();
+    assert!(notes.contains("所属单位之间转移组织关系的党员 1 人"), "{notes}");
+    // The tables agree row by row: each unit's year-end count is its total in every dimension table.
+    let totals = rows("totals");
+    assert_eq!(totals[2], [6, 6, 0, 2, 5, 3, 2, 1]);
+    for key in ["basic", "joined_period", "education", "age", "job_category"] {
+        let current: Vec<i64> = rows(key).iter().map(|v| v[0]).collect();
+        assert_eq!(current, totals.iter().map(|v| v[5]).collect::<Vec<_>>(), "table {key} against the totals table");
+        assert_eq!(current, changes.iter().map(|v| v[12]).collect::<Vec<_>>(), "table {key} against the changes table");
+    }
+    // 基本情况 by unit: RA holds m1 (回族, male), m7 (male) and m11 (female, no ethnicity).
+    let basic = table(&rep, "basic");
+    let cols = columns(basic);
+    let at = |row: &[i64], label: &str| row[cols.iter().position(|c| c == label).unwrap() - 1];
+    let ra = &rows("basic")[2];
+    assert_eq!((at(ra, "男"), at(ra, "女"), at(ra, "汉族"), at(ra, "少数民族"), at(ra, "未填写")), (2, 1, 1, 1, 1));
+    // 党组织: the committee in its own row, a branch in each branch's.
+    assert_eq!(rows("orgs").iter().map(|v| v[0]).collect::<Vec<_>>(), [3, 1, 1, 1]);
+
+    // The workbook: the same rows under the header, the total bold, the sums read back.
+    let r = fx.send(Req::post(URL).token(&admin).json(body)).await;
+    r.expect(200);
+    let bytes = r.bytes.clone();
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.clone())).unwrap();
+    let names = book.sheet_names();
+    for (i, t) in rep["tables"].as_array().unwrap().iter().enumerate() {
+        let sheet = book.worksheet_range(&names[i]).unwrap();
+        let json_rows = t["rows"].as_array().unwrap();
+        let width = row_values(&json_rows[0]).len() as u32;
+        let grid: Vec<Vec<i64>> = (0..json_rows.len() as u32).map(|r| (1..=width).map(|c| number(&sheet, 4 + r, c)).collect()).collect();
+        for (r, row) in json_rows.iter().enumerate() {
+            assert_eq!(text(&sheet, 4 + r as u32, 0), row["label"].as_str().unwrap(), "sheet {}", names[i]);
+            assert_eq!(grid[r], row_values(row), "sheet {} row {r}", names[i]);
+        }
+        assert!(text(&sheet, 4 + json_rows.len() as u32, 0).is_empty(), "sheet {}: no more data rows", names[i]);
+        for c in 0..width as usize {
+            assert_eq!(grid[0][c], grid[1..].iter().map(|r| r[c]).sum::<i64>(), "sheet {} column {c}: total = sum of the rows", names[i]);
+        }
+        // Bold: the total row's label and figure, not the units'.
+        assert_eq!(bold(&bytes, i + 1, &["A5", "B5", "A6", "B6", "A8", "B8"]), [true, true, false, false, false, false], "sheet {}", names[i]);
+    }
+    let basic = book.worksheet_range("基本情况").unwrap();
+    for r in 4..8 {
+        // 党员总数 = 男 + 女 across each row of the sheet.
+        assert_eq!(number(&basic, r, 1), number(&basic, r, 2) + number(&basic, r, 3), "row {r}");
+    }
+    libreoffice_opens(&bytes, &["\"测试党委\",11,10,1,5,7,9,8,1", "\"测试第一党支部\",6,6,0,2,5,3,2,1", "\"测试第二党支部\",4,3,1,3,2,5,5,0"]);
+
+    // A branch without child orgs: its one row, as before.
+    let leaf = report_json(&fx, &admin, json!({"org_id": w.ra, "as_of": "2026-06-30", "kind": "half_year"})).await;
+    for t in leaf["tables"].as_array().unwrap() {
+        let rows = t["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "table {}", t["key"]);
+        assert_eq!((rows[0]["label"].as_str(), rows[0]["total"].as_bool()), (Some("测试第一党支部"), Some(true)));
+    }
+    assert_eq!(values(table(&leaf, "changes")), [6, 2, 1, 0, 1, 0, 5, 1, 2, 1, 1, 0, 3], "the branch's own report agrees with its row");
+    assert!(!table(&leaf, "totals")["notes"].to_string().contains("合计等于各行之和"));
 }
 
 /// xl/worksheets/sheet{n}.xml of a workbook (Python's zipfile: no zip crate in the tree).
@@ -422,9 +576,9 @@ fn tempdir() -> std::path::PathBuf {
 }
 
 /// LibreOffice (a second, independent reader) converts the workbook's first sheet to CSV without
-/// error. Without `soffice`, fails on CI (CI=true: .ci/run installs libreoffice-calc-nogui) and
+/// error, and the CSV holds each of `rows` (a row's text, e.g. `"测试党委",9,8,1`). Without `soffice`, fails on CI (CI=true: .ci/run installs libreoffice-calc-nogui) and
 /// is skipped with a reason elsewhere.
-fn libreoffice_opens(bytes: &[u8]) {
+fn libreoffice_opens(bytes: &[u8], rows: &[&str]) {
     let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
     else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
@@ -449,7 +603,10 @@ fn libreoffice_opens(bytes: &[u8]) {
     });
     assert!(out.status.success(), "soffice failed: {}", String::from_utf8_lossy(&out.stderr));
     let csv = String::from_utf8_lossy(&csv);
-    assert!(csv.contains("党员总数及增减情况") && csv.contains("\"测试党委\",9,8,1,4,6,7,6,1"), "LibreOffice read: {csv}");
+    assert!(csv.contains("党员总数及增减情况"), "LibreOffice read: {csv}");
+    for row in rows {
+        assert!(csv.contains(row), "LibreOffice read no {row}: {csv}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

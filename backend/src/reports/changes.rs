@@ -22,8 +22,19 @@
 //!   `left` (出党/退党), 停止党籍 `suspended`. So a member suspended and then deceased is 死亡, and one
 //!   transferred out who died elsewhere is 转出 (the death is the other organization's loss).
 //!
-//! Two set-based statements over the subtree's history, whatever its size; the second looks only
-//! at the members with a history boundary inside the period.
+//! Per unit (the report's rows: each direct child of the org with its whole subtree, and the org
+//! itself for the members it holds, 本级): a gained member counts for the unit holding them at
+//! `as_of`, a lost one for the unit holding them at the previous date, with the reason above. A
+//! member counted on both dates in different units moved between them: 转出组织关系 for the unit
+//! left and 转入组织关系 for the unit joined, so that `previous + gained − lost = current` holds
+//! for every unit, and the total (the sum of the units) counts such a move in both columns
+//! (they cancel out; [`Breakdown::internal`] says how many). For an org without child orgs there
+//! is one unit and no such move: the rule above as it stands.
+//!
+//! Two set-based statements over the subtree's history, whatever its size and however many units;
+//! the second looks only at the members with a history boundary inside the period.
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use diesel::sql_types::{BigInt, Date, Text};
@@ -57,6 +68,31 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// No member on either date, no change.
+    pub fn zero() -> Changes {
+        Changes { gained: vec![0; GAINED.len()], lost: vec![0; LOST.len()], ..Changes::default() }
+    }
+
+    /// Adds another unit's changes, for a row folding several units.
+    pub fn add(&mut self, o: &Changes) {
+        for (t, v) in [(&mut self.previous, &o.previous), (&mut self.current, &o.current)] {
+            t.total += v.total;
+            t.full += v.full;
+            t.probationary += v.probationary;
+        }
+        for (t, v) in self.gained.iter_mut().zip(&o.gained) {
+            *t += v;
+        }
+        for (t, v) in self.lost.iter_mut().zip(&o.lost) {
+            *t += v;
+        }
+    }
+
+    /// Any member on either date, or any change.
+    pub fn any(&self) -> bool {
+        self.previous.total > 0 || self.current.total > 0 || self.gained_total() > 0 || self.lost_total() > 0
+    }
+
     pub fn gained_total(&self) -> i64 {
         self.gained.iter().sum()
     }
@@ -65,8 +101,22 @@ impl Changes {
     }
 }
 
+/// The changes of the whole subtree and of each unit (see the module comment).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Breakdown {
+    /// The sum of the units.
+    pub total: Changes,
+    /// By unit: a direct child of the org, or the org itself (本级); only the units with a
+    /// member counted on either date.
+    pub units: BTreeMap<i64, Changes>,
+    /// Members who moved between units (counted in both dates, in different units).
+    pub internal: i64,
+}
+
 #[derive(QueryableByName)]
 struct CountsRow {
+    #[diesel(sql_type = BigInt)]
+    unit_id: i64,
     #[diesel(sql_type = BigInt)]
     prev_total: i64,
     #[diesel(sql_type = BigInt)]
@@ -79,6 +129,8 @@ struct CountsRow {
 
 #[derive(QueryableByName)]
 struct ReasonRow {
+    #[diesel(sql_type = BigInt)]
+    unit_id: i64,
     #[diesel(sql_type = Text)]
     direction: String,
     #[diesel(sql_type = Text)]
@@ -87,23 +139,30 @@ struct ReasonRow {
     n: i64,
 }
 
+/// The orgs of $1's subtree, each with its unit: the direct child of $1 above it (its ancestor
+/// one level below $1), or $1 itself.
+const SUB: &str = "sub AS MATERIALIZED (
+    SELECT c.descendant_id AS org_id, coalesce(u.ancestor_id, c.ancestor_id) AS unit_id
+      FROM org_closure c LEFT JOIN org_closure u ON u.descendant_id = c.descendant_id AND u.depth = c.depth - 1
+     WHERE c.ancestor_id = $1)";
+
 const COUNTS: &str = "
-WITH sub AS MATERIALIZED (SELECT descendant_id AS org_id FROM org_closure WHERE ancestor_id = $1)
-SELECT count(*) FILTER (WHERE h.valid_from <= $2 AND (h.valid_to IS NULL OR h.valid_to > $2)) AS prev_total,
+SELECT sub.unit_id,
+       count(*) FILTER (WHERE h.valid_from <= $2 AND (h.valid_to IS NULL OR h.valid_to > $2)) AS prev_total,
        count(*) FILTER (WHERE h.valid_from <= $2 AND (h.valid_to IS NULL OR h.valid_to > $2) AND h.category = 'full') AS prev_full,
        count(*) FILTER (WHERE h.valid_to IS NULL OR h.valid_to > $3) AS cur_total,
        count(*) FILTER (WHERE (h.valid_to IS NULL OR h.valid_to > $3) AND h.category = 'full') AS cur_full
   FROM member_history h JOIN sub ON sub.org_id = h.org_id
- WHERE h.status = 'normal' AND h.valid_from <= $3 AND (h.valid_to IS NULL OR h.valid_to > $2)";
+ WHERE h.status = 'normal' AND h.valid_from <= $3 AND (h.valid_to IS NULL OR h.valid_to > $2)
+ GROUP BY sub.unit_id";
 
 const REASONS: &str = "
-WITH sub AS MATERIALIZED (SELECT descendant_id AS org_id FROM org_closure WHERE ancestor_id = $1),
 touched AS MATERIALIZED (
     SELECT DISTINCT h.person_id FROM member_history h JOIN sub ON sub.org_id = h.org_id
      WHERE (h.valid_from > $2 AND h.valid_from <= $3) OR (h.valid_to > $2 AND h.valid_to <= $3)
 ),
 hist AS (
-    SELECT h.person_id, h.valid_from, h.valid_to, h.status, s.org_id IS NOT NULL AS inside,
+    SELECT h.person_id, h.valid_from, h.valid_to, h.status, s.unit_id, s.org_id IS NOT NULL AS inside,
            (s.org_id IS NOT NULL AND h.status = 'normal') AS counted
       FROM member_history h JOIN touched t ON t.person_id = h.person_id LEFT JOIN sub s ON s.org_id = h.org_id
      WHERE h.valid_from <= $3
@@ -116,17 +175,20 @@ steps AS (
 moved AS (
     SELECT person_id,
            bool_or(counted AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)) AS before,
-           bool_or(counted AND (valid_to IS NULL OR valid_to > $3)) AS after
+           bool_or(counted AND (valid_to IS NULL OR valid_to > $3)) AS after,
+           max(unit_id) FILTER (WHERE counted AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)) AS prev_unit,
+           max(unit_id) FILTER (WHERE counted AND (valid_to IS NULL OR valid_to > $3)) AS cur_unit
       FROM hist GROUP BY person_id
 ),
 last_step AS (
-    SELECT DISTINCT ON (s.person_id) s.person_id, m.after AS gained, s.status, s.inside, s.was_inside, s.was_status
+    SELECT DISTINCT ON (s.person_id) s.person_id, m.after AS gained, s.status, s.inside, s.was_inside, s.was_status,
+           CASE WHEN m.after THEN m.cur_unit ELSE m.prev_unit END AS unit_id
       FROM steps s JOIN moved m ON m.person_id = s.person_id AND m.before <> m.after
      WHERE s.valid_from > $2
        AND CASE WHEN m.after THEN s.counted AND NOT coalesce(s.was_counted, false) ELSE coalesce(s.was_inside, false) END
      ORDER BY s.person_id, s.valid_from DESC
 )
-SELECT CASE WHEN gained THEN 'gained' ELSE 'lost' END AS direction,
+SELECT unit_id, CASE WHEN gained THEN 'gained' ELSE 'lost' END AS direction,
        CASE WHEN gained THEN
             CASE WHEN was_inside IS NULL THEN 'admitted'
                  WHEN NOT was_inside THEN 'transferred_in'
@@ -137,36 +199,59 @@ SELECT CASE WHEN gained THEN 'gained' ELSE 'lost' END AS direction,
                  ELSE 'other' END
        END AS reason,
        count(*) AS n
-  FROM last_step GROUP BY 1, 2";
+  FROM last_step GROUP BY 1, 2, 3
+UNION ALL
+SELECT prev_unit, 'lost', 'moved_out', count(*) FROM moved WHERE before AND after AND prev_unit <> cur_unit GROUP BY 1
+UNION ALL
+SELECT cur_unit, 'gained', 'moved_in', count(*) FROM moved WHERE before AND after AND prev_unit <> cur_unit GROUP BY 1";
 
 /// The headcounts at `previous` and `as_of` (`previous < as_of`) and the gains and losses between
-/// them, in the subtree of `org_id`.
-pub async fn compute(conn: &mut AsyncPgConnection, org_id: i64, previous: NaiveDate, as_of: NaiveDate) -> Result<Changes, AppError> {
-    let c: CountsRow = sql_query(COUNTS).bind::<BigInt, _>(org_id).bind::<Date, _>(previous).bind::<Date, _>(as_of).get_result(conn).await?;
-    let rows: Vec<ReasonRow> = sql_query(REASONS).bind::<BigInt, _>(org_id).bind::<Date, _>(previous).bind::<Date, _>(as_of).load(conn).await?;
-    let mut gained = vec![0; GAINED.len()];
-    let mut lost = vec![0; LOST.len()];
+/// them, in the subtree of `org_id`, by unit (see the module comment).
+pub async fn compute(conn: &mut AsyncPgConnection, org_id: i64, previous: NaiveDate, as_of: NaiveDate) -> Result<Breakdown, AppError> {
+    let counts: Vec<CountsRow> =
+        sql_query(format!("WITH {SUB} {COUNTS}")).bind::<BigInt, _>(org_id).bind::<Date, _>(previous).bind::<Date, _>(as_of).load(conn).await?;
+    let rows: Vec<ReasonRow> =
+        sql_query(format!("WITH {SUB}, {REASONS}")).bind::<BigInt, _>(org_id).bind::<Date, _>(previous).bind::<Date, _>(as_of).load(conn).await?;
+    let empty = Changes::zero;
+    let mut units: BTreeMap<i64, Changes> = BTreeMap::new();
+    for c in counts {
+        let u = units.entry(c.unit_id).or_insert_with(empty);
+        u.previous = Headcount { total: c.prev_total, full: c.prev_full, probationary: c.prev_total - c.prev_full };
+        u.current = Headcount { total: c.cur_total, full: c.cur_full, probationary: c.cur_total - c.cur_full };
+    }
+    let mut internal = 0;
     for r in rows {
-        let (list, counts): (&[(&str, &str)], &mut Vec<i64>) = if r.direction == "gained" { (&GAINED, &mut gained) } else { (&LOST, &mut lost) };
-        let i = list.iter().position(|(k, _)| *k == r.reason).unwrap_or(list.len() - 1);
+        let gained = r.direction == "gained";
+        // A move between units is a transfer for each of the two (see the module comment).
+        let reason = match r.reason.as_str() {
+            "moved_in" => {
+                internal += r.n;
+                "transferred_in"
+            }
+            "moved_out" => "transferred_out",
+            other => other,
+        };
+        let u = units.entry(r.unit_id).or_insert_with(empty);
+        let (list, counts): (&[(&str, &str)], &mut Vec<i64>) = if gained { (&GAINED, &mut u.gained) } else { (&LOST, &mut u.lost) };
+        let i = list.iter().position(|(k, _)| *k == reason).unwrap_or(list.len() - 1);
         counts[i] += r.n;
     }
-    let changes = Changes {
-        previous: Headcount { total: c.prev_total, full: c.prev_full, probationary: c.prev_total - c.prev_full },
-        current: Headcount { total: c.cur_total, full: c.cur_full, probationary: c.cur_total - c.cur_full },
-        gained,
-        lost,
-    };
+    let mut total = empty();
+    for u in units.values() {
+        total.add(u);
+    }
     // Holds by construction unless the history has overlapping rows for one member (a person
     // counted twice on one date); a report whose tables disagree must not go out.
-    if changes.previous.total + changes.gained_total() - changes.lost_total() != changes.current.total {
-        return Err(AppError::internal(format!(
-            "party statistics of org {org_id}: {} + {} - {} != {} between {previous} and {as_of} (overlapping member_history rows?)",
-            changes.previous.total,
-            changes.gained_total(),
-            changes.lost_total(),
-            changes.current.total
-        )));
+    for (unit, c) in std::iter::once((&org_id, &total)).chain(units.iter()) {
+        if c.previous.total + c.gained_total() - c.lost_total() != c.current.total {
+            return Err(AppError::internal(format!(
+                "party statistics of org {org_id} (unit {unit}): {} + {} - {} != {} between {previous} and {as_of} (overlapping member_history rows?)",
+                c.previous.total,
+                c.gained_total(),
+                c.lost_total(),
+                c.current.total
+            )));
+        }
     }
-    Ok(changes)
+    Ok(Breakdown { total, units, internal })
 }

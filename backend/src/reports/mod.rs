@@ -8,7 +8,10 @@
 
 pub mod changes;
 pub mod tables;
+pub mod units;
 pub mod workbook;
+
+use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
@@ -19,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use self::tables::{Context, Figures, Table};
+use self::changes::Changes;
+use self::tables::{Context, Figures, Table, Unit};
 use crate::audit::{self, By};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
@@ -150,11 +154,64 @@ async fn figures(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate) ->
     Ok(Figures::from_structure(&stats_q::structure(conn, org_id, as_of).await?))
 }
 
+/// At most this many unit rows; the units after them (by org code) are folded into one row, so
+/// that the sums still hold. Hundreds of rows read well enough in a sheet.
+pub const MAX_UNIT_ROWS: usize = 500;
+
+/// What the statements of one snapshot found.
+struct Found {
+    changes: changes::Breakdown,
+    figures: Figures,
+    children: Vec<units::Child>,
+    by_child: HashMap<i64, Figures>,
+}
+
+/// The rows of the tables: the total, then the org's own members (本级) when it holds any,
+/// then each direct child (tables.rs says why).
+fn rows(org_id: i64, org_name: &str, mut found: Found) -> Vec<Unit> {
+    let mut take = |id: i64, label: String| {
+        let figures = found.by_child.remove(&id).unwrap_or_default();
+        let changes = found.changes.units.remove(&id).unwrap_or_else(Changes::zero);
+        let has_members = figures.total > 0 || changes.any();
+        Unit { label, total: false, figures, changes, has_members }
+    };
+    let mut out = vec![Unit { label: org_name.to_string(), total: true, figures: found.figures, changes: found.changes.total, has_members: true }];
+    if found.children.is_empty() {
+        return out;
+    }
+    let own = take(org_id, format!("{org_name}（本级）"));
+    out.push(own);
+    let mut rest: Option<(usize, Unit)> = None;
+    for child in std::mem::take(&mut found.children) {
+        let label = if child.existing { child.name } else { format!("{}（已撤销）", child.name) };
+        let unit = take(child.id, label);
+        if !child.existing && !unit.has_members && unit.figures.orgs_total == 0 {
+            continue;
+        }
+        if out.len() - 2 < MAX_UNIT_ROWS {
+            out.push(unit);
+            continue;
+        }
+        let (n, folded) = rest.get_or_insert_with(|| {
+            (0, Unit { label: String::new(), total: false, figures: Figures::default(), changes: Changes::zero(), has_members: false })
+        });
+        *n += 1;
+        folded.figures.add(&unit.figures);
+        folded.changes.add(&unit.changes);
+        folded.has_members |= unit.has_members;
+    }
+    if let Some((n, mut folded)) = rest {
+        folded.label = format!("其余 {n} 个单位");
+        out.push(folded);
+    }
+    out
+}
+
 /// Builds the report in one read-only snapshot (REPEATABLE READ), so that its statements see the
 /// same data and the tables agree even while members are edited.
 pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org_name: String, as_of: NaiveDate, kind: ReportKind) -> Result<Report, AppError> {
     let previous = previous_year_end(as_of);
-    let (changes, figures) = conn
+    let found = conn
         .build_transaction()
         .read_only()
         .repeatable_read()
@@ -165,17 +222,41 @@ pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org
             conn.batch_execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'").await?;
             let changes = changes::compute(conn, org_id, previous, as_of).await?;
             let figures = figures(conn, org_id, as_of).await?;
-            Ok::<_, AppError>((changes, figures))
+            let children = units::children(conn, org_id, as_of).await?;
+            let mut by_child = HashMap::new();
+            if !children.is_empty() {
+                // One more scan of the members, grouped by unit as well: the rows.
+                let mut orgs = units::orgs_by_unit(conn, org_id, as_of).await?;
+                for c in stats_q::structure_by_child(conn, org_id, as_of).await? {
+                    by_child.insert(c.org_id, Figures::from_child(&c, orgs.remove(&c.org_id).unwrap_or_default()));
+                }
+                for (unit, kinds) in orgs {
+                    // Orgs without members on the date.
+                    by_child.insert(unit, Figures { orgs_total: kinds.iter().map(|p| p.count).sum(), orgs_by_kind: kinds, ..Figures::default() });
+                }
+            }
+            Ok::<_, AppError>(Found { changes, figures, children, by_child })
         })
         .await?;
-    if figures.total != changes.current.total {
+    if found.figures.total != found.changes.total.current.total {
         return Err(AppError::internal(format!(
             "party statistics of org {org_id} on {as_of}: stats counts {} members, the changes {}",
-            figures.total, changes.current.total
+            found.figures.total, found.changes.total.current.total
         )));
     }
-    let ctx = Context { org_name: &org_name, as_of, previous };
-    let tables = tables::build(&ctx, &figures, &changes);
+    let ctx = Context { as_of, previous, internal_moves: found.changes.internal };
+    let units = rows(org_id, &org_name, found);
+    // The tables agree row by row, and each total is the sum of its rows.
+    if let Some(u) = units.iter().find(|u| u.figures.total != u.changes.current.total) {
+        return Err(AppError::internal(format!(
+            "party statistics of org {org_id} on {as_of}, row {}: stats counts {} members, the changes {}",
+            u.label, u.figures.total, u.changes.current.total
+        )));
+    }
+    let tables = tables::build(&ctx, &units);
+    for t in &tables {
+        tables::check_sums(t).map_err(|e| AppError::internal(format!("party statistics of org {org_id} on {as_of}: {e}")))?;
+    }
     Ok(Report {
         org_id,
         org_name,

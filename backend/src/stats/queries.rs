@@ -286,6 +286,95 @@ pub async fn structure_at(conn: &mut AsyncPgConnection, org_id: i64, as_of: Naiv
     .await
 }
 
+/// The figures of one part of a subtree (see [`structure_by_child`]).
+#[derive(Debug, Clone)]
+pub struct ChildStructure {
+    /// A direct child of the org asked about (its whole subtree), or that org itself (the
+    /// members it holds directly: 本级).
+    pub org_id: i64,
+    pub total: i64,
+    pub college_or_above: i64,
+    pub dimensions: Dimensions,
+}
+
+/// [`STRUCTURE_SQL`] grouped by the part of $1's subtree the membership is held in as well: the
+/// direct child of $1 above the member's org, found as the org's ancestor one level below $1
+/// (closure depth = the org's depth under $1 minus one), or $1 itself for the members it holds.
+/// Keep the dimension columns in step with [`STRUCTURE_SQL`]; the report checks that the parts
+/// add up to [`structure`]'s figures.
+const STRUCTURE_BY_CHILD_SQL: &str = "
+    SELECT coalesce(u.ancestor_id, $1) AS unit_id,
+           h.category,
+           p.gender,
+           CASE WHEN nullif(p.ethnicity, '') IS NULL THEN NULL WHEN p.ethnicity = '汉族' THEN 'han' ELSE 'minority' END AS ethnic_group,
+           nullif(p.education, '') AS education,
+           nullif(p.job_category, '') AS job_category,
+           CASE WHEN p.birth_date <= $2 THEN width_bucket(p.birth_date, $3::date[]) END AS age_b,
+           width_bucket(mb.joined_at, $4::date[]) AS period_b,
+           CASE WHEN h.category <> 'full' THEN -1
+                WHEN mb.full_member_at <= $2 THEN width_bucket(mb.full_member_at, $5::date[]) END AS standing_b,
+           count(*) AS n,
+           count(*) FILTER (WHERE mb.joined_at BETWEEN $6 AND $2) AS admitted,
+           count(*) FILTER (WHERE mb.full_member_at BETWEEN $6 AND $2) AS made_full
+      FROM org_closure c
+      LEFT JOIN org_closure u ON u.descendant_id = c.descendant_id AND u.depth = c.depth - 1
+      JOIN member_history h ON h.org_id = c.descendant_id
+      JOIN members mb ON mb.person_id = h.person_id
+      JOIN people p ON p.id = h.person_id
+     WHERE c.ancestor_id = $1 AND h.status = 'normal'
+       AND h.valid_from <= $2 AND (h.valid_to IS NULL OR h.valid_to > $2)
+     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9";
+
+#[derive(QueryableByName)]
+struct ChildComboRow {
+    #[diesel(sql_type = Int8)]
+    unit_id: i64,
+    #[diesel(embed)]
+    combo: ComboRow,
+}
+
+/// The dimensions of [`structure`] for each direct child of `org_id` (its whole subtree) and for
+/// the members `org_id` holds itself, in one scan of the subtree's members (the report's rows
+/// per unit, DOMAIN.md, Party statistics): the same band set, code lists and bucket keys and
+/// labels as [`structure`], so that the parts of a bucket add up to its count there. Only the
+/// parts holding members on `as_of` come back, in no particular order.
+pub async fn structure_by_child(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate) -> Result<Vec<ChildStructure>, AppError> {
+    let today = crate::members::today();
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        tune(conn).await?;
+        let band_sets = bands::load(conn).await?;
+        let set = band_sets.for_date(as_of);
+        let lists = code_lists::load(conn).await?;
+        let year_start = NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of);
+        let rows: Vec<ChildComboRow> = sql_query(STRUCTURE_BY_CHILD_SQL)
+            .bind::<Int8, _>(org_id)
+            .bind::<Date, _>(as_of)
+            .bind::<Array<Date>, _>(BandSet::birth_thresholds(&set.age, as_of))
+            .bind::<Array<Date>, _>(set.period_thresholds())
+            .bind::<Array<Date>, _>(BandSet::birth_thresholds(&set.party_standing, as_of))
+            .bind::<Date, _>(year_start)
+            .load(conn)
+            .await?;
+        let mut by_unit: HashMap<i64, Vec<ComboRow>> = HashMap::new();
+        for r in rows {
+            by_unit.entry(r.unit_id).or_default().push(r.combo);
+        }
+        Ok(by_unit
+            .into_iter()
+            .map(|(unit, rows)| {
+                let (counts, total, _, _) = Counts::from_combos(rows);
+                let b = Builder {
+                    counts: &counts,
+                    base: BucketFilter { org_id: Some(unit), status: Some("normal".into()), ..BucketFilter::default() },
+                };
+                let college_or_above = COLLEGE_OR_ABOVE.iter().map(|name| counts.get("education", Some(name))).sum();
+                ChildStructure { org_id: unit, total, college_or_above, dimensions: dimensions(&b, set, &lists, today) }
+            })
+            .collect())
+    })
+    .await
+}
+
 /// Settings for the statements over a whole subtree's history, for this transaction only
 /// (a savepoint when the caller has one open). The root of `dangjian gen --members 1000000`
 /// costs about a million: PostgreSQL would JIT-compile the plan with inlining and optimization,
@@ -322,54 +411,7 @@ async fn structure_in(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDat
         base: BucketFilter { org_id: Some(org_id), status: Some("normal".into()), ..BucketFilter::default() },
     };
 
-    let dimensions = Dimensions {
-        gender: [("male", "男"), ("female", "女")]
-            .iter()
-            .map(|(k, l)| b.bucket("gender", Some(k), k, l, b.with(|f| f.gender = Some((*k).into()))))
-            .collect(),
-        category: [("full", "正式党员"), ("probationary", "预备党员")]
-            .iter()
-            .map(|(k, l)| b.bucket("category", Some(k), k, l, b.with(|f| f.category = Some((*k).into()))))
-            .collect(),
-        ethnicity: vec![
-            b.bucket("ethnicity", Some("han"), "han", "汉族", b.with(|f| f.ethnic_group = Some("han".into()))),
-            b.bucket("ethnicity", Some("minority"), "minority", "少数民族", b.with(|f| f.ethnic_group = Some("minority".into()))),
-            b.bucket("ethnicity", None, "unknown", UNKNOWN_LABEL, b.missing("ethnicity")),
-        ],
-        age_band: {
-            let mut v = b.year_bands("age_band", &set.age, today, |f, from, to| {
-                f.born_from = from;
-                f.born_to = to;
-            });
-            v.push(b.bucket("age_band", None, "unknown", UNKNOWN_LABEL, b.missing("birth_date")));
-            v
-        },
-        education: b.code_list("education", &lists.education, |f, name| f.education = Some(name)),
-        job_category: b.code_list("job_category", &lists.job_category, |f, name| f.job_category = Some(name)),
-        joined_period: set
-            .joined_period
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let filter = b.with(|f| {
-                    f.joined_from = p.from;
-                    f.joined_to = p.until.and_then(|d| d.pred_opt());
-                });
-                b.bucket("joined_period", Some(&i.to_string()), &p.key, &p.label, filter)
-            })
-            .collect(),
-        party_standing: {
-            let mut v = vec![b.bucket("party_standing", Some("-1"), "probationary", "预备党员", b.with(|f| f.category = Some("probationary".into())))];
-            v.extend(b.year_bands("party_standing", &set.party_standing, today, |f, from, to| {
-                f.category = Some("full".into());
-                f.full_from = from;
-                f.full_to = to;
-            }));
-            // Full on the date by the history, but no (or a later) date of full membership on record.
-            v.push(b.bucket("party_standing", None, "unknown", UNKNOWN_LABEL, None));
-            v
-        },
-    };
+    let dimensions = dimensions(&b, set, &lists, today);
     let college_or_above = COLLEGE_OR_ABOVE.iter().map(|name| counts.get("education", Some(name))).sum();
 
     let mut by_kind: HashMap<&str, i64> = HashMap::new();
@@ -417,6 +459,58 @@ async fn structure_in(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDat
         alerts,
         bands: bands_used(set),
     })
+}
+
+/// Each dimension's buckets, in the order of the contract, from the counts behind `b`.
+fn dimensions(b: &Builder<'_>, set: &BandSet, lists: &code_lists::CodeLists, today: NaiveDate) -> Dimensions {
+    Dimensions {
+        gender: [("male", "男"), ("female", "女")]
+            .iter()
+            .map(|(k, l)| b.bucket("gender", Some(k), k, l, b.with(|f| f.gender = Some((*k).into()))))
+            .collect(),
+        category: [("full", "正式党员"), ("probationary", "预备党员")]
+            .iter()
+            .map(|(k, l)| b.bucket("category", Some(k), k, l, b.with(|f| f.category = Some((*k).into()))))
+            .collect(),
+        ethnicity: vec![
+            b.bucket("ethnicity", Some("han"), "han", "汉族", b.with(|f| f.ethnic_group = Some("han".into()))),
+            b.bucket("ethnicity", Some("minority"), "minority", "少数民族", b.with(|f| f.ethnic_group = Some("minority".into()))),
+            b.bucket("ethnicity", None, "unknown", UNKNOWN_LABEL, b.missing("ethnicity")),
+        ],
+        age_band: {
+            let mut v = b.year_bands("age_band", &set.age, today, |f, from, to| {
+                f.born_from = from;
+                f.born_to = to;
+            });
+            v.push(b.bucket("age_band", None, "unknown", UNKNOWN_LABEL, b.missing("birth_date")));
+            v
+        },
+        education: b.code_list("education", &lists.education, |f, name| f.education = Some(name)),
+        job_category: b.code_list("job_category", &lists.job_category, |f, name| f.job_category = Some(name)),
+        joined_period: set
+            .joined_period
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let filter = b.with(|f| {
+                    f.joined_from = p.from;
+                    f.joined_to = p.until.and_then(|d| d.pred_opt());
+                });
+                b.bucket("joined_period", Some(&i.to_string()), &p.key, &p.label, filter)
+            })
+            .collect(),
+        party_standing: {
+            let mut v = vec![b.bucket("party_standing", Some("-1"), "probationary", "预备党员", b.with(|f| f.category = Some("probationary".into())))];
+            v.extend(b.year_bands("party_standing", &set.party_standing, today, |f, from, to| {
+                f.category = Some("full".into());
+                f.full_from = from;
+                f.full_to = to;
+            }));
+            // Full on the date by the history, but no (or a later) date of full membership on record.
+            v.push(b.bucket("party_standing", None, "unknown", UNKNOWN_LABEL, None));
+            v
+        },
+    }
 }
 
 fn bands_used(set: &BandSet) -> BandsUsed {
