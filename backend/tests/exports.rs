@@ -1,6 +1,7 @@
 //! Streamed XLSX exports (members and orgs): read back with calamine (rows, header, dates as
-//! dates, chosen columns, filters, masking by role), the scope, bad columns, the audit entry, and
-//! that the body is streamed through a bounded channel (the writer waits for the client).
+//! dates, chosen columns, filters, masking by role), opened by LibreOffice and openpyxl, the
+//! scope, bad columns, the audit entry, and that the body is streamed: its first chunk arrives
+//! while the export is still reading rows, and the writer waits for the client.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -35,6 +36,67 @@ fn text(d: &Data) -> String {
 fn column(rows: &[Vec<Data>], label: &str) -> Vec<String> {
     let i = rows[0].iter().position(|h| text(h) == label).unwrap_or_else(|| panic!("no column {label}"));
     rows[1..].iter().map(|r| text(&r[i])).collect()
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("dj-export-{:016x}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// LibreOffice (an independent reader) converts the workbook's sheet to CSV without error and
+/// finds `expect` in it (as tests/reports.rs checks its workbooks). Without `soffice`, fails on
+/// CI (CI=true: .ci/run installs libreoffice-calc-nogui) and is skipped with a reason elsewhere.
+fn libreoffice_opens(bytes: &[u8], expect: &[&str]) {
+    let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
+    else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("soffice is missing: install libreoffice-calc-nogui (.ci/run does)");
+        }
+        eprintln!("SKIPPED the LibreOffice check: soffice is not installed (apt-get install libreoffice-calc-nogui)");
+        return;
+    };
+    let dir = tempdir();
+    let input = dir.join("export.xlsx");
+    std::fs::write(&input, bytes).unwrap();
+    let out = std::process::Command::new(soffice)
+        .arg(format!("-env:UserInstallation=file://{}", dir.join("profile").display()))
+        // CSV in UTF-8 (filter option 76), comma-separated.
+        .args(["--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir"])
+        .arg(&dir)
+        .arg(&input)
+        .output()
+        .unwrap();
+    let csv = std::fs::read(dir.join("export.csv")).unwrap_or_else(|e| {
+        panic!("LibreOffice did not convert the workbook ({e}): {} {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
+    assert!(out.status.success(), "soffice failed: {}", String::from_utf8_lossy(&out.stderr));
+    let csv = String::from_utf8_lossy(&csv);
+    for e in expect {
+        assert!(csv.contains(e), "LibreOffice read no {e:?} in: {csv}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The number of rows openpyxl (Debian's python3-openpyxl, a third reader) finds in the first
+/// sheet; None, with a reason printed, when /usr/bin/python3 lacks it.
+fn openpyxl_rows(bytes: &[u8]) -> Option<usize> {
+    let python = "/usr/bin/python3";
+    if !std::process::Command::new(python).args(["-c", "import openpyxl"]).output().is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED the openpyxl check: {python} has no openpyxl (apt-get install python3-openpyxl)");
+        return None;
+    }
+    let dir = tempdir();
+    let input = dir.join("export.xlsx");
+    std::fs::write(&input, bytes).unwrap();
+    let out = std::process::Command::new(python)
+        .args(["-c", "import sys, openpyxl; ws = openpyxl.load_workbook(sys.argv[1]).worksheets[0]; print(sum(1 for r in ws.iter_rows(values_only=True) if any(v is not None for v in r)))"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "openpyxl failed: {}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(String::from_utf8_lossy(&out.stdout).trim().parse().unwrap())
 }
 
 /// Export audit entries (entity, entity_id, after), oldest first.
@@ -96,6 +158,11 @@ async fn member_export_reads_back_with_header_dates_and_masking_by_role() {
     let standing = rows[0].iter().position(|h| text(h) == "党龄").unwrap();
     assert!(matches!(rows[1][standing], Data::Float(_) | Data::Int(_)), "{:?}", rows[1][standing]);
     assert!(matches!(rows[2][standing], Data::Empty));
+    // Two other readers open the same file and find the same rows.
+    libreoffice_opens(&r.bytes, &["\"姓名\",\"性别\",\"公民身份号码\"", "\"张三\",\"男\",", "2010-07-01"]);
+    if let Some(n) = openpyxl_rows(&r.bytes) {
+        assert_eq!(n, rows.len(), "openpyxl reads the header and the five members");
+    }
 
     let audited = wait_for_exports(&fx, 1).await;
     let (entity, entity_id, after) = &audited[0];
@@ -152,6 +219,20 @@ async fn member_export_takes_the_list_filters_and_the_chosen_columns() {
     cols.expect(200);
     assert_eq!(cols.json[0], serde_json::json!({"key": "name", "label": "姓名"}));
     assert_eq!(cols.json.as_array().unwrap().len(), 22);
+
+    // Text that is markup, a character XML 1.0 forbids, Excel's own escape pattern and edge spaces.
+    {
+        use dangjian::schema::people as p;
+        diesel::update(p::table.filter(p::name.eq("张三")))
+            .set(p::post.eq(" 书记 & <委员>\u{1}_x0041_ "))
+            .execute(&mut fx.conn().await)
+            .await
+            .unwrap();
+    }
+    let r = fx.send(Req::get("/api/v1/members/export.xlsx?q=%E5%BC%A0%E4%B8%89&columns=name,post,joined_at").token(&admin)).await;
+    let rows = sheet(&r.expect(200).bytes);
+    assert_eq!(column(&rows, "职务"), [" 书记 & <委员>_x0041_ "], "escaped, the control character dropped");
+    libreoffice_opens(&r.bytes, &["\"张三\",\" 书记 & <委员>_x0041_ \",2010-07-01"]);
 }
 
 #[actix_web::test]
@@ -217,16 +298,30 @@ async fn org_export_reads_back() {
     assert!(audited.iter().any(|(_, id, after)| *id == Some(fx.orgs.b1) && after["rows"] == 2 && after["filters"]["org_id"] == fx.orgs.b1), "{audited:?}");
 }
 
-/// Tens of thousands of rows: the body arrives in chunks while the writer is held back by the
-/// bounded channel (the audit entry, written when the stream ends, is not there after the first
-/// chunk); reading on to the end completes it, with every row.
+/// Open transactions on the test's database other than the asking connection's: the export's
+/// read-only snapshot while its fetch task is still reading rows.
+async fn open_transactions(fx: &Fx) -> i64 {
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL)",
+    ))
+    .get_result(&mut fx.conn().await)
+    .await
+    .unwrap()
+}
+
+/// Tens of thousands of rows: the first chunk of the body arrives while the export is still
+/// reading rows (its snapshot transaction is open, no audit entry yet), which a workbook zipped
+/// at the end cannot do (it sends its first byte after the last row is read and the transaction
+/// closed). The client does not read on: the writer and the fetch wait (bounded channels), with
+/// most rows unread. Reading on to the end completes it, with every row.
 #[actix_web::test]
-async fn member_export_is_streamed_through_a_bounded_channel() {
-    const EXTRA: i64 = 30_000;
+async fn member_export_sends_its_first_bytes_before_the_last_row_is_read() {
+    const EXTRA: i64 = 40_000;
     let fx = Fx::new().await;
+    // md5 text compresses poorly, so that the channels' few chunks hold few of the rows.
     diesel::sql_query(
-        "WITH p AS (INSERT INTO people (name, name_initials, name_pinyin, gender, birth_date, ethnicity, education) \
-         SELECT '成员' || g, 'cy', 'chengyuan', 'male', DATE '1980-01-01' + (g % 5000)::int, '汉族', '大学本科' FROM generate_series(1, $1) g RETURNING id) \
+        "WITH p AS (INSERT INTO people (name, name_initials, name_pinyin, gender, birth_date, ethnicity, education, native_place) \
+         SELECT '成员' || g, 'cy', 'chengyuan', 'male', DATE '1980-01-01' + (g % 5000)::int, '汉族', '大学本科', md5(g::text) FROM generate_series(1, $1) g RETURNING id) \
          INSERT INTO members (person_id, org_id, category, joined_at, full_member_at) SELECT id, $2, 'full', DATE '2005-01-01', DATE '2006-01-01' FROM p",
     )
     .bind::<diesel::sql_types::BigInt, _>(EXTRA)
@@ -235,6 +330,7 @@ async fn member_export_is_streamed_through_a_bounded_channel() {
     .await
     .unwrap();
     let token = fx.login(users::ADMIN).await;
+    assert_eq!(open_transactions(&fx).await, 0, "nothing else is reading");
     let svc = actix_web::test::init_service(dangjian::app::build(fx.shared.clone())).await;
     let req = actix_web::test::TestRequest::get()
         .uri(&format!("/api/v1/members/export.xlsx?org_id={}", fx.orgs.b2))
@@ -245,21 +341,32 @@ async fn member_export_is_streamed_through_a_bounded_channel() {
     let mut body = std::pin::pin!(res.into_body());
     let first = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await.unwrap().ok().unwrap();
     assert!(first.starts_with(b"PK\x03\x04"), "the zip begins");
-    // The writer is waiting for room in the channel: the export has not ended.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The first chunk is here and the fetch is still reading: its snapshot is open.
+    assert_eq!(open_transactions(&fx).await, 1, "the export's read-only snapshot is open after the first chunk");
+    // The client does not read on: the pipeline fills up and stops; the fetch still has rows to read.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(open_transactions(&fx).await, 1, "the fetch waits for the writer, which waits for the client");
     assert!(exports_audited(&fx).await.is_empty(), "the export ended before the client read it");
     let mut bytes = first.to_vec();
     let mut chunks = 1;
+    // Chunks read before the fetch ended: more than the pipeline holds while waiting (4 in the
+    // body's channel, one filling), so rows were still unread when the first chunk came.
+    let mut chunks_while_fetching = 1;
     while let Some(chunk) = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await {
         bytes.extend_from_slice(&chunk.ok().unwrap());
         chunks += 1;
+        if chunks_while_fetching == chunks - 1 && open_transactions(&fx).await == 1 {
+            chunks_while_fetching = chunks;
+        }
     }
-    assert!(chunks > 4, "{chunks} chunks of {} bytes: more than the channel holds", bytes.len());
+    eprintln!("{chunks_while_fetching} of {chunks} chunks ({} bytes) came while rows were being read", bytes.len());
+    assert!(chunks_while_fetching > 8, "only {chunks_while_fetching} of {chunks} chunks came while rows were being read");
     let rows = sheet(&bytes);
     assert_eq!(rows.len() as i64, 1 + 1 + EXTRA, "header, 赵六 and the generated members");
     let audited = wait_for_exports(&fx, 1).await;
     assert_eq!(audited[0].2["rows"], 1 + EXTRA);
     assert_eq!(audited[0].2["completed"], true);
+    assert_eq!(audited[0].2["filters"], serde_json::json!({"org_id": fx.orgs.b2}));
 }
 
 /// A client that stops reading: the export ends, and its audit entry says so.

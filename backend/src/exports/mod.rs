@@ -1,30 +1,33 @@
-//! Streamed XLSX exports: a workbook written on a blocking thread in rust_xlsxwriter's
-//! constant-memory mode into a channel that feeds the HTTP body, so memory stays flat however
-//! many rows. The list modules (`members`, `orgs`) own their export routes and use this.
+//! Streamed XLSX exports: a workbook written on a blocking thread into a channel that feeds the
+//! HTTP body as it is written, so the first bytes leave after the first rows and memory stays
+//! flat however many rows. The list modules (`members`, `orgs`) own their export routes and use
+//! this.
 //!
 //! The pipeline of one export, three parts joined by bounded channels:
 //!
 //! ```text
 //! fetch task (async, one connection)  --batches of rows (2)-->  writer (blocking thread)
-//!     keyset pages of the list order                               renders cells (decrypts),
-//!                                                                  rows go to the sheet's temp file;
-//!                                                                  at the end the zip is saved
+//!     keyset pages of the list order,                              renders cells (decrypts),
+//!     one read-only snapshot                                       rows as sheet XML, deflated
+//!                                                                  into the zip as they come
 //! HTTP body  <--chunks of 64 KB (4)--  ChannelWriter (std::io::Write)  <--+
 //! ```
 //!
 //! Each channel holds a few items, so a fast database waits for the writer and a slow client
-//! holds the writer back: memory is a few batches and chunks, whatever the row count. The sheet
-//! itself lives in a temporary file (rust_xlsxwriter's constant-memory mode), which is also why
-//! the body's first bytes come once the last row is in the sheet: the zip is assembled at save.
-//! A client that goes away closes the body channel; the writer's next write fails, the fetch
-//! task's next send fails, and the audit entry says the export was aborted.
+//! holds the writer back: memory is a few batches and chunks, whatever the row count. The zip is
+//! written front to back with data descriptors (`package`): the parts rust_xlsxwriter made for
+//! a small shell workbook (styles, page setup, watermark, header row), then the sheet, whose rows
+//! are deflated as they arrive, so the body's first chunk leaves once 64 KB of it are compressed,
+//! long before the last row is read. A client that goes away closes the body channel; the
+//! writer's next write fails, the fetch task's next send fails, and the audit entry says the
+//! export was aborted.
 
 use std::io::{self, Write};
 
 use actix_web::web::Bytes;
 use chrono::NaiveDate;
 use futures_util::Stream;
-use rust_xlsxwriter::{Color, DocProperties, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::XlsxError;
 use serde::Serialize;
 use tokio::sync::mpsc;
 use utoipa::ToSchema;
@@ -34,6 +37,10 @@ use crate::audit::{self, By};
 use crate::auth::Actor;
 use crate::error::{AppError, FieldError};
 use crate::{AppState, db};
+
+mod package;
+
+pub use package::{SHEET_DEFLATE_LEVEL, SheetRows, write_workbook};
 
 pub fn routes(_cfg: &mut ServiceConfig) {}
 
@@ -216,10 +223,10 @@ impl<R: Send + 'static> Export<R> {
         let writer = tokio::task::spawn_blocking(move || {
             let mut rows = 0u64;
             let error_tx = body_tx.clone();
-            let result = write_workbook(&spec, body_tx, |sheet, formats| {
+            let result = write_workbook(&spec, ChannelWriter::new(body_tx), SHEET_DEFLATE_LEVEL, |sheet| {
                 let mut cells = Vec::with_capacity(spec.columns.len());
                 while let Some(batch) = rows_rx.blocking_recv() {
-                    // Nothing reaches the body before the save: notice a client gone meanwhile.
+                    // A client gone while the last chunk is still filling: stop now.
                     if error_tx.is_closed() {
                         return Err(WriteError::ClientGone);
                     }
@@ -229,12 +236,15 @@ impl<R: Send + 'static> Export<R> {
                     for r in batch {
                         cells.clear();
                         render(r, &spec.columns, &mut cells);
+                        sheet.push(&cells)?;
                         rows += 1;
-                        let row = u32::try_from(rows).map_err(|_| WriteError::Failed("too many rows for one sheet".into()))?;
-                        write_row(sheet, formats, row, &cells)?;
                     }
                 }
                 Ok(())
+            })
+            .and_then(|mut out| {
+                out.send_buffer().map_err(|_| WriteError::ClientGone)?;
+                Ok(out.sent)
             });
             match result {
                 Ok(bytes) => Outcome::Completed { rows, bytes },
@@ -271,83 +281,37 @@ impl<R: Send + 'static> Export<R> {
     }
 }
 
+/// Why a workbook could not be written to the end.
 #[derive(Debug, thiserror::Error)]
-enum WriteError {
+pub enum WriteError {
     #[error("the client stopped reading")]
     ClientGone,
     #[error("{0}")]
     Failed(String),
 }
 
+impl From<io::Error> for WriteError {
+    fn from(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::BrokenPipe { WriteError::ClientGone } else { WriteError::Failed(e.to_string()) }
+    }
+}
+
 impl From<XlsxError> for WriteError {
     fn from(e: XlsxError) -> Self {
-        match &e {
-            XlsxError::IoError(io) if io.kind() == io::ErrorKind::BrokenPipe => WriteError::ClientGone,
-            _ => WriteError::Failed(e.to_string()),
+        match e {
+            XlsxError::IoError(io) => io.into(),
+            e => WriteError::Failed(e.to_string()),
         }
     }
 }
 
-struct Formats {
-    date: Format,
-}
-
-/// The workbook around the rows `fill` writes (from row 1): header row, widths, frozen header,
-/// the watermark in the page header and footer and the document properties. Answers the bytes sent.
-fn write_workbook(
-    spec: &SheetSpec,
-    body: mpsc::Sender<Result<Bytes, io::Error>>,
-    fill: impl FnOnce(&mut rust_xlsxwriter::Worksheet, &Formats) -> Result<(), WriteError>,
-) -> Result<u64, WriteError> {
-    let mut wb = Workbook::new();
-    let watermark = spec.watermark();
-    wb.set_properties(&DocProperties::new().set_title(&spec.title).set_author(&spec.exported_by).set_comment(&watermark).set_keywords("内部资料"));
-    let header = Format::new().set_bold().set_background_color(Color::RGB(0xF2_DC_DB)).set_border(FormatBorder::Thin).set_align(FormatAlign::Center);
-    let formats = Formats { date: Format::new().set_num_format("yyyy-mm-dd") };
-    let sheet = wb.add_worksheet_with_constant_memory()?;
-    sheet.set_name(&spec.sheet_name)?;
-    // Constant-memory rows are final once written: widths and panes come first.
-    for (i, c) in spec.columns.iter().enumerate() {
-        sheet.set_column_width(col(i)?, c.width)?;
-    }
-    sheet.set_freeze_panes(1, 0)?;
-    sheet.set_repeat_rows(0, 0)?;
-    sheet.set_landscape();
-    // Page header and footer: `&&` is a literal ampersand; names cannot inject codes.
-    let safe = |s: &str| s.replace('&', "&&");
-    sheet.set_header(format!("&L{}&C&\"-,Bold\"{}&R内部资料", safe(&watermark), safe(&spec.title)));
-    sheet.set_footer(format!("&L{}&C第 &P 页，共 &N 页&R内部资料", safe(&watermark)));
-    for (i, c) in spec.columns.iter().enumerate() {
-        sheet.write_string_with_format(0, col(i)?, c.label, &header)?;
-    }
-    fill(sheet, &formats)?;
-    let mut out = ChannelWriter::new(body);
-    wb.save_to_writer(&mut out)?;
-    out.send_buffer().map_err(|_| WriteError::ClientGone)?;
-    Ok(out.sent)
-}
-
-fn col(i: usize) -> Result<u16, WriteError> {
-    u16::try_from(i).map_err(|_| WriteError::Failed("too many columns".into()))
-}
-
-fn write_row(sheet: &mut rust_xlsxwriter::Worksheet, f: &Formats, row: u32, cells: &[Cell]) -> Result<(), WriteError> {
-    for (i, cell) in cells.iter().enumerate() {
-        let c = col(i)?;
-        match cell {
-            Cell::Empty => {}
-            Cell::Text(s) => {
-                sheet.write_string(row, c, s)?;
-            }
-            Cell::Date(d) => {
-                sheet.write_date_with_format(row, c, d, &f.date)?;
-            }
-            Cell::Number(n) => {
-                sheet.write_number(row, c, *n)?;
-            }
+impl From<zip::result::ZipError> for WriteError {
+    fn from(e: zip::result::ZipError) -> Self {
+        match e {
+            zip::result::ZipError::Io(io) => io.into(),
+            e => WriteError::Failed(e.to_string()),
         }
     }
-    Ok(())
 }
 
 /// The 200 answer streaming `body`. Marked `identity` so the compression middleware leaves the
