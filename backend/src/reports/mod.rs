@@ -275,11 +275,18 @@ pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org
 /// anything else).
 ///
 /// Eight tables, one sheet each: 党员总数及增减 (against the previous year end), 基本情况
-/// (gender, ethnicity, category), 入党时间, 学历, 年龄, 工作岗位, 党组织, 党员增减及原因. Members
+/// (gender, ethnicity, category), 入党时间, 学历, 年龄, 工作岗位, 党组织, 党员增减及原因. Each
+/// lists the units below the org: first the total row (`total: true`, bold in the workbook, the
+/// org's name: its whole subtree), then `<org>（本级）` for the members the org holds itself, then
+/// each direct child org with its whole subtree, by org code (beyond 500, the rest in one row); an
+/// org without child orgs has the one total row. A gained member counts in the unit holding them
+/// on `as_of`, a lost one where they were held on `previous_as_of`; a move between units is
+/// 转出 for one and 转入 for the other (so the total row counts it in both). Members
 /// count where their membership is held, with status 正常, as of the date, from the dated
 /// history. `previous_as_of` is the year end before `as_of` for both kinds (a half-year report
-/// compares against the start of the year). Every total equals the sum of its parts, and the
-/// tables agree: 本期末 = 上年底 + 增加 − 减少 = 基本情况's total = each dimension's total. Gained
+/// compares against the start of the year). Every total equals the sum of its parts, across the
+/// row and down the column, and the tables agree row by row: 本期末 = 上年底 + 增加 − 减少 =
+/// 基本情况's total = each dimension's total. Gained
 /// and lost: each member once per direction, with the reason of their last change in the period.
 /// The workbook carries the watermark (内部资料 注意保密, who, when) under each table and in the
 /// page footer. Each generation is audited (action `report`).
@@ -300,14 +307,18 @@ pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org
                                  {"text": "本期末党员数（2026年6月30日）", "colspan": 3, "rowspan": 1}],
                                 [{"text": "合计", "colspan": 1, "rowspan": 1}, {"text": "正式党员", "colspan": 1, "rowspan": 1}, {"text": "预备党员", "colspan": 1, "rowspan": 1},
                                  {"text": "合计", "colspan": 1, "rowspan": 1}, {"text": "正式党员", "colspan": 1, "rowspan": 1}, {"text": "预备党员", "colspan": 1, "rowspan": 1}]],
-                     "rows": [{"label": "机关党委", "values": [120, 110, 10, 8, 3, 125, 113, 12], "total": true}],
+                     "rows": [{"label": "机关党委", "values": [120, 110, 10, 8, 3, 125, 113, 12], "total": true},
+                              {"label": "机关第一党支部", "values": [70, 64, 6, 5, 2, 73, 66, 7], "total": false},
+                              {"label": "机关第二党支部", "values": [50, 46, 4, 3, 1, 52, 47, 5], "total": false}],
                      "notes": ["本期末党员数 = 上年底党员数 + 本期增加 − 本期减少"]},
                     {"key": "basic", "title": "党员基本情况",
                      "header": [[{"text": "单位", "colspan": 1, "rowspan": 2}, {"text": "党员总数", "colspan": 1, "rowspan": 2},
                                  {"text": "性别", "colspan": 2, "rowspan": 1}, {"text": "党员类别", "colspan": 2, "rowspan": 1}],
                                 [{"text": "男", "colspan": 1, "rowspan": 1}, {"text": "女", "colspan": 1, "rowspan": 1},
                                  {"text": "正式党员", "colspan": 1, "rowspan": 1}, {"text": "预备党员", "colspan": 1, "rowspan": 1}]],
-                     "rows": [{"label": "机关党委", "values": [125, 70, 55, 113, 12], "total": true}],
+                     "rows": [{"label": "机关党委", "values": [125, 70, 55, 113, 12], "total": true},
+                              {"label": "机关第一党支部", "values": [73, 40, 33, 66, 7], "total": false},
+                              {"label": "机关第二党支部", "values": [52, 30, 22, 47, 5], "total": false}],
                      "notes": ["其中大专及以上学历 98 人。"]}
                 ]
             }))

@@ -32,7 +32,7 @@ pub struct TableRow {
     pub label: String,
     #[schema(example = json!([5, 3, 2]))]
     pub values: Vec<i64>,
-    /// A total row (合计): the whole subtree.
+    /// The total row (合计, the first): the whole subtree, the sum of the rows below it.
     pub total: bool,
 }
 
@@ -192,7 +192,7 @@ pub fn zh_date(d: NaiveDate) -> String {
 }
 
 /// The rows of a table of members: the total, then the units holding members.
-fn member_rows<'a>(units: &'a [Unit]) -> impl Iterator<Item = &'a Unit> {
+fn member_rows(units: &[Unit]) -> impl Iterator<Item = &Unit> {
     units.iter().filter(|u| u.total || u.has_members)
 }
 
@@ -200,9 +200,12 @@ fn row(u: &Unit, values: Vec<i64>) -> TableRow {
     TableRow { label: u.label.clone(), values, total: u.total }
 }
 
+/// A group of columns: its title, and the buckets of a unit's figures under it.
+type Group<'a> = (&'a str, fn(&Figures) -> &[Part]);
+
 /// 单位 | 党员总数 | for each group, its parts under the group's title; the columns are the
 /// total's buckets (every bucket any unit has), each unit's figures looked up by bucket key.
-fn dimension_table(key: &str, title: &str, units: &[Unit], groups: &[(&str, fn(&Figures) -> &[Part])], notes: Vec<String>) -> Table {
+fn dimension_table(key: &str, title: &str, units: &[Unit], groups: &[Group], notes: Vec<String>) -> Table {
     let Some(total) = units.first() else {
         return Table { key: key.into(), title: title.into(), header: vec![], rows: vec![], notes };
     };

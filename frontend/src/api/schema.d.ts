@@ -594,11 +594,18 @@ export interface paths {
          *     `*\/*` or none) or, with `Accept: application/json`, as the same tables in JSON (406 for
          *     anything else).
          * @description Eight tables, one sheet each: 党员总数及增减 (against the previous year end), 基本情况
-         *     (gender, ethnicity, category), 入党时间, 学历, 年龄, 工作岗位, 党组织, 党员增减及原因. Members
+         *     (gender, ethnicity, category), 入党时间, 学历, 年龄, 工作岗位, 党组织, 党员增减及原因. Each
+         *     lists the units below the org: first the total row (`total: true`, bold in the workbook, the
+         *     org's name: its whole subtree), then `<org>（本级）` for the members the org holds itself, then
+         *     each direct child org with its whole subtree, by org code (beyond 500, the rest in one row); an
+         *     org without child orgs has the one total row. A gained member counts in the unit holding them
+         *     on `as_of`, a lost one where they were held on `previous_as_of`; a move between units is
+         *     转出 for one and 转入 for the other (so the total row counts it in both). Members
          *     count where their membership is held, with status 正常, as of the date, from the dated
          *     history. `previous_as_of` is the year end before `as_of` for both kinds (a half-year report
-         *     compares against the start of the year). Every total equals the sum of its parts, and the
-         *     tables agree: 本期末 = 上年底 + 增加 − 减少 = 基本情况's total = each dimension's total. Gained
+         *     compares against the start of the year). Every total equals the sum of its parts, across the
+         *     row and down the column, and the tables agree row by row: 本期末 = 上年底 + 增加 − 减少 =
+         *     基本情况's total = each dimension's total. Gained
          *     and lost: each member once per direction, with the reason of their last change in the period.
          *     The workbook carries the watermark (内部资料 注意保密, who, when) under each table and in the
          *     page footer. Each generation is audited (action `report`).
@@ -2301,7 +2308,7 @@ export interface components {
              *     ]
              */
             values: number[];
-            /** @description A total row (合计): the whole subtree. */
+            /** @description The total row (合计, the first): the whole subtree, the sum of the rows below it. */
             total: boolean;
         };
         /**
@@ -4850,6 +4857,34 @@ export interface operations {
                      *                 113,
                      *                 12
                      *               ]
+                     *             },
+                     *             {
+                     *               "label": "机关第一党支部",
+                     *               "total": false,
+                     *               "values": [
+                     *                 70,
+                     *                 64,
+                     *                 6,
+                     *                 5,
+                     *                 2,
+                     *                 73,
+                     *                 66,
+                     *                 7
+                     *               ]
+                     *             },
+                     *             {
+                     *               "label": "机关第二党支部",
+                     *               "total": false,
+                     *               "values": [
+                     *                 50,
+                     *                 46,
+                     *                 4,
+                     *                 3,
+                     *                 1,
+                     *                 52,
+                     *                 47,
+                     *                 5
+                     *               ]
                      *             }
                      *           ],
                      *           "title": "党员总数及增减情况"
@@ -4915,6 +4950,28 @@ export interface operations {
                      *                 55,
                      *                 113,
                      *                 12
+                     *               ]
+                     *             },
+                     *             {
+                     *               "label": "机关第一党支部",
+                     *               "total": false,
+                     *               "values": [
+                     *                 73,
+                     *                 40,
+                     *                 33,
+                     *                 66,
+                     *                 7
+                     *               ]
+                     *             },
+                     *             {
+                     *               "label": "机关第二党支部",
+                     *               "total": false,
+                     *               "values": [
+                     *                 52,
+                     *                 30,
+                     *                 22,
+                     *                 47,
+                     *                 5
                      *               ]
                      *             }
                      *           ],
