@@ -160,6 +160,12 @@ fn write_sheet(wb: &mut Workbook, fm: &Formats, report: &Report, watermark: &str
         }
     }
     let mut r = top + t.header.len();
+    if t.rows.len() > 1 {
+        // A row per unit can run to hundreds: the header and the labels stay in view, and the
+        // header repeats on each printed page.
+        ws.set_freeze_panes(row(r)?, 1).map_err(xerr)?;
+        ws.set_repeat_rows(row(top)?, row(r - 1)?).map_err(xerr)?;
+    }
     for data in &t.rows {
         let (lf, nf) = if data.total { (&fm.label_total, &fm.number_total) } else { (&fm.label, &fm.number) };
         ws.write_string_with_format(row(r)?, 0, &data.label, lf).map_err(xerr)?;
