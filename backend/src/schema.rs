@@ -79,6 +79,13 @@ diesel::table! {
         status -> Text,
         valid_from -> Date,
         valid_to -> Nullable<Date>,
+        gender -> Text,
+        birth_date -> Nullable<Date>,
+        ethnicity -> Nullable<Text>,
+        education -> Nullable<Text>,
+        job_category -> Nullable<Text>,
+        joined_at -> Date,
+        full_member_at -> Nullable<Date>,
     }
 }
 

@@ -568,12 +568,16 @@ pub async fn run(url: &str, key: &DataKey, size: Size) -> Result<(), BoxError> {
     )
     .await?;
 
-    // What the trigger would have written for each new membership: one open row from joined_at.
+    // What the trigger would have written for each new membership: one open row from joined_at,
+    // with the person's and the membership's attributes the statistics group by.
     let t_hist = Instant::now();
     let history = tx
         .execute(
-            "INSERT INTO member_history (person_id, org_id, category, status, valid_from)
-             SELECT person_id, org_id, category, status, least(joined_at, current_date) FROM members WHERE person_id > $1",
+            "INSERT INTO member_history (person_id, org_id, category, status, valid_from,
+                                         gender, birth_date, ethnicity, education, job_category, joined_at, full_member_at)
+             SELECT m.person_id, m.org_id, m.category, m.status, least(m.joined_at, current_date),
+                    p.gender, p.birth_date, p.ethnicity, p.education, p.job_category, m.joined_at, m.full_member_at
+               FROM members m JOIN people p ON p.id = m.person_id WHERE m.person_id > $1",
             &[&person_base],
         )
         .await?;
