@@ -300,30 +300,25 @@ pub struct ChildStructure {
 /// [`STRUCTURE_SQL`] grouped by the part of $1's subtree the membership is held in as well: the
 /// direct child of $1 above the member's org, found as the org's ancestor one level below $1
 /// (closure depth = the org's depth under $1 minus one), or $1 itself for the members it holds.
-/// Keep the dimension columns in step with [`STRUCTURE_SQL`]; the report checks that the parts
-/// add up to [`structure`]'s figures.
-const STRUCTURE_BY_CHILD_SQL: &str = "
-    SELECT coalesce(u.ancestor_id, $1) AS unit_id,
-           h.category,
-           p.gender,
-           CASE WHEN nullif(p.ethnicity, '') IS NULL THEN NULL WHEN p.ethnicity = '汉族' THEN 'han' ELSE 'minority' END AS ethnic_group,
-           nullif(p.education, '') AS education,
-           nullif(p.job_category, '') AS job_category,
-           CASE WHEN p.birth_date <= $2 THEN width_bucket(p.birth_date, $3::date[]) END AS age_b,
-           width_bucket(mb.joined_at, $4::date[]) AS period_b,
-           CASE WHEN h.category <> 'full' THEN -1
-                WHEN mb.full_member_at <= $2 THEN width_bucket(mb.full_member_at, $5::date[]) END AS standing_b,
-           count(*) AS n,
-           count(*) FILTER (WHERE mb.joined_at BETWEEN $6 AND $2) AS admitted,
-           count(*) FILTER (WHERE mb.full_member_at BETWEEN $6 AND $2) AS made_full
-      FROM org_closure c
-      LEFT JOIN org_closure u ON u.descendant_id = c.descendant_id AND u.depth = c.depth - 1
-      JOIN member_history h ON h.org_id = c.descendant_id
-      JOIN members mb ON mb.person_id = h.person_id
-      JOIN people p ON p.id = h.person_id
-     WHERE c.ancestor_id = $1 AND h.status = 'normal'
-       AND h.valid_from <= $2 AND (h.valid_to IS NULL OR h.valid_to > $2)
-     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9";
+/// Derived from [`STRUCTURE_SQL`] (a first column `unit_id`, the closure joined once more, the
+/// grouping shifted by one) so that the dimensions' expressions cannot drift apart; `None` when
+/// that statement no longer has the shape this expects (a plain SELECT from `org_closure c` with a
+/// positional GROUP BY), which the unit test below catches.
+fn structure_by_child_sql() -> Option<String> {
+    let sql = STRUCTURE_SQL.trim_start();
+    let rest = sql.strip_prefix("SELECT ")?;
+    let (body, group) = rest.rsplit_once("GROUP BY ")?;
+    let keys = group.split(',').map(|k| k.trim().parse::<usize>().ok().map(|k| k + 1)).collect::<Option<Vec<_>>>()?;
+    let (select, from) = body.split_once("FROM org_closure c")?;
+    if !from.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let keys = std::iter::once(1).chain(keys).map(|k| k.to_string()).collect::<Vec<_>>().join(", ");
+    Some(format!(
+        "SELECT coalesce(u.ancestor_id, $1) AS unit_id, {select}FROM org_closure c
+      LEFT JOIN org_closure u ON u.descendant_id = c.descendant_id AND u.depth = c.depth - 1{from}GROUP BY {keys}"
+    ))
+}
 
 #[derive(QueryableByName)]
 struct ChildComboRow {
@@ -346,7 +341,8 @@ pub async fn structure_by_child(conn: &mut AsyncPgConnection, org_id: i64, as_of
         let set = band_sets.for_date(as_of);
         let lists = code_lists::load(conn).await?;
         let year_start = NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of);
-        let rows: Vec<ChildComboRow> = sql_query(STRUCTURE_BY_CHILD_SQL)
+        let sql = structure_by_child_sql().ok_or_else(|| AppError::internal("STRUCTURE_SQL changed shape: update structure_by_child_sql"))?;
+        let rows: Vec<ChildComboRow> = sql_query(sql)
             .bind::<Int8, _>(org_id)
             .bind::<Date, _>(as_of)
             .bind::<Array<Date>, _>(BandSet::birth_thresholds(&set.age, as_of))
@@ -657,4 +653,16 @@ async fn org_stats_in(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDat
         })
         .collect();
     Ok(OrgStats { org_id, as_of, items })
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    #[test]
+    fn the_statement_by_child_is_the_structure_statement_grouped_by_unit_too() {
+        let sql = super::structure_by_child_sql().expect("STRUCTURE_SQL keeps the shape structure_by_child_sql expects");
+        assert!(sql.starts_with("SELECT coalesce(u.ancestor_id, $1) AS unit_id, h.category,"), "{sql}");
+        assert!(sql.contains("LEFT JOIN org_closure u ON u.descendant_id = c.descendant_id AND u.depth = c.depth - 1\n      JOIN member_history h"), "{sql}");
+        assert!(sql.ends_with("GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"), "{sql}");
+    }
 }
