@@ -218,8 +218,9 @@ pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org
         .run(async |conn| {
             // As in `stats`: at a million members JIT compilation of these plans costs more than
             // running them, and the window and grouping over the period's changes spill to disk
-            // with the default work_mem.
-            conn.batch_execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'").await?;
+            // with the default work_mem; a cached generic plan would cost the root like an
+            // average subtree (nested loops).
+            conn.batch_execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL plan_cache_mode = force_custom_plan").await?;
             let changes = changes::compute(conn, org_id, previous, as_of).await?;
             let figures = figures(conn, org_id, as_of).await?;
             let children = units::children(conn, org_id, as_of).await?;
