@@ -181,24 +181,24 @@ PY
 # GROUP BY (a few thousand rows, which a client sums per dimension; unlike GROUPING SETS it runs
 # in parallel workers), bands as date thresholds (2023 bulletin); then the subtree's orgs existing
 # on the date: each branch with its full members counted up to 3 (the alert's threshold), the
-# other kinds by count.
+# other kinds by count. Custom plans (as the endpoint's) fold the thresholds into constants, as
+# long as every function on the way is immutable (date_trunc on a date is not: it goes through
+# timestamptz, and was evaluated twice per row); a CTE for them would be parallel-restricted and
+# cost the scan its parallel workers.
 cat >"$WORK/structure.sql" <<'SQL'
-WITH k AS MATERIALIZED (  -- the date thresholds, computed once, not per row
-    SELECT ARRAY[d - 61 * 365, d - 56 * 365, d - 51 * 365, d - 46 * 365, d - 41 * 365, d - 36 * 365, d - 31 * 365] AS age_t,
-           ARRAY[d - 50 * 365, d - 40 * 365, d - 30 * 365, d - 20 * 365, d - 10 * 365] AS standing_t,
-           make_date(extract(year FROM d)::int, 1, 1) AS y0, d
-      FROM (SELECT :as_of::date AS d) a)
 SELECT h.category, h.gender,
        CASE WHEN nullif(h.ethnicity, '') IS NULL THEN NULL WHEN h.ethnicity = '汉族' THEN 'han' ELSE 'minority' END AS ethnic_group,
        nullif(h.education, '') AS education, nullif(h.job_category, '') AS job_category,
-       CASE WHEN h.birth_date <= k.d THEN width_bucket(h.birth_date, k.age_t) END AS age_b,
+       CASE WHEN h.birth_date <= :as_of::date THEN width_bucket(h.birth_date, ARRAY[:as_of::date - 61 * 365, :as_of::date - 56 * 365,
+            :as_of::date - 51 * 365, :as_of::date - 46 * 365, :as_of::date - 41 * 365, :as_of::date - 36 * 365, :as_of::date - 31 * 365]) END AS age_b,
        width_bucket(h.joined_at, ARRAY[DATE '1949-10-01', DATE '1979-01-01', DATE '2012-11-01']) AS period_b,
        CASE WHEN h.category <> 'full' THEN -1
-            WHEN h.full_member_at <= k.d THEN width_bucket(h.full_member_at, k.standing_t) END AS standing_b,
+            WHEN h.full_member_at <= :as_of::date THEN width_bucket(h.full_member_at, ARRAY[:as_of::date - 50 * 365,
+                 :as_of::date - 40 * 365, :as_of::date - 30 * 365, :as_of::date - 20 * 365, :as_of::date - 10 * 365]) END AS standing_b,
        count(*),
-       count(*) FILTER (WHERE h.joined_at BETWEEN k.y0 AND k.d),
-       count(*) FILTER (WHERE h.full_member_at BETWEEN k.y0 AND k.d)
-  FROM k CROSS JOIN org_closure c
+       count(*) FILTER (WHERE h.joined_at BETWEEN make_date(extract(year FROM :as_of::date)::int, 1, 1) AND :as_of::date),
+       count(*) FILTER (WHERE h.full_member_at BETWEEN make_date(extract(year FROM :as_of::date)::int, 1, 1) AND :as_of::date)
+  FROM org_closure c
   JOIN member_history h ON h.org_id = c.descendant_id
  WHERE c.ancestor_id = :org AND h.status = 'normal'
    AND h.valid_from <= :as_of::date AND (h.valid_to IS NULL OR h.valid_to > :as_of::date)
