@@ -31,7 +31,7 @@ use crate::http::ApiJson;
 use crate::imports::{XLSX_TYPE, attachment};
 use crate::schema::people;
 use crate::stats::queries as stats_q;
-use crate::{AppState, db};
+use crate::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(party_statistics);
@@ -338,9 +338,8 @@ pub async fn party_statistics(state: web::Data<AppState>, actor: Actor, req: Htt
     if body.as_of.year() < 1921 {
         return Err(AppError::field("as_of", "too_early", "as_of is before 1921", "统计截止日期过早"));
     }
-    let mut conn = db::conn(&state.pool).await?;
     // The same org resolution and scope rule as the statistics pages.
-    let org = stats_q::target_org(&mut conn, &actor, body.org_id).await?;
+    let (mut conn, org) = stats_q::target(&state.pool, &actor, body.org_id).await?;
     let (org_id, org_name) = (org.id, org.name);
     let report = build(&mut conn, &actor, org_id, org_name, body.as_of, body.kind).await?;
     let format_name = match format {

@@ -11,7 +11,7 @@ use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiQuery;
 use crate::members::today;
-use crate::{AppState, db};
+use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -39,10 +39,8 @@ pub struct StructureQuery {
 #[get("/stats/structure")]
 pub async fn stats_structure(state: web::Data<AppState>, actor: Actor, query: ApiQuery<StructureQuery>) -> AppResult<HttpResponse> {
     let today = today();
-    let as_of = query.as_of.unwrap_or(today);
-    queries::check_as_of(as_of, today)?;
-    let mut conn = db::conn(&state.pool).await?;
-    let org = queries::target_org(&mut conn, &actor, query.org_id).await?;
+    let as_of = queries::as_of_or_today(query.as_of, today)?;
+    let (mut conn, org) = queries::target(&state.pool, &actor, query.org_id).await?;
     let structure = queries::structure_at(&mut conn, org.id, as_of, today).await?;
     Ok(HttpResponse::Ok().json(structure))
 }
@@ -76,8 +74,7 @@ pub async fn stats_trend(state: web::Data<AppState>, actor: Actor, query: ApiQue
     if !(1..=50).contains(&years) {
         return Err(AppError::field("years", "out_of_range", "years must be between 1 and 50", "年数须在 1 到 50 之间"));
     }
-    let mut conn = db::conn(&state.pool).await?;
-    let org = queries::target_org(&mut conn, &actor, query.org_id).await?;
+    let (mut conn, org) = queries::target(&state.pool, &actor, query.org_id).await?;
     Ok(HttpResponse::Ok().json(queries::trend(&mut conn, org.id, years, today()).await?))
 }
 
@@ -109,14 +106,11 @@ pub struct OrgsQuery {
 )]
 #[get("/stats/orgs")]
 pub async fn stats_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQuery<OrgsQuery>) -> AppResult<HttpResponse> {
-    let today = today();
-    let as_of = query.as_of.unwrap_or(today);
-    queries::check_as_of(as_of, today)?;
+    let as_of = queries::as_of_or_today(query.as_of, today())?;
     let depth = query.depth.unwrap_or(2);
     if !(0..=10).contains(&depth) {
         return Err(AppError::field("depth", "out_of_range", "depth must be between 0 and 10", "层级深度须在 0 到 10 之间"));
     }
-    let mut conn = db::conn(&state.pool).await?;
-    let org = queries::target_org(&mut conn, &actor, query.org_id).await?;
+    let (mut conn, org) = queries::target(&state.pool, &actor, query.org_id).await?;
     Ok(HttpResponse::Ok().json(queries::org_stats(&mut conn, org.id, as_of, depth).await?))
 }

@@ -69,6 +69,15 @@ pub async fn target_org(conn: &mut AsyncPgConnection, actor: &Actor, org_id: Opt
     Ok(org)
 }
 
+/// A statistics request's connection and org ([`target_org`]): one resolution and scope rule for
+/// the statistics pages, the reminders and the statistical report. Callers check their other
+/// parameters first, so that a malformed one is answered before the database is asked.
+pub async fn target(pool: &crate::db::DbPool, actor: &Actor, org_id: Option<i64>) -> Result<(crate::db::PooledConn, OrgRow), AppError> {
+    let mut conn = crate::db::conn(pool).await?;
+    let org = target_org(&mut conn, actor, org_id).await?;
+    Ok((conn, org))
+}
+
 fn org_id_required() -> AppError {
     AppError::field("org_id", "required", "your roles cover several organizations: choose one with org_id", "您的角色管理多个组织，请用 org_id 指定")
 }
@@ -79,6 +88,13 @@ pub fn check_as_of(as_of: NaiveDate, today: NaiveDate) -> Result<(), AppError> {
         return Err(AppError::field("as_of", "in_future", "as_of cannot be after today", "统计日期不能晚于今天"));
     }
     Ok(())
+}
+
+/// `as_of`, by default `today`, checked by [`check_as_of`].
+pub fn as_of_or_today(as_of: Option<NaiveDate>, today: NaiveDate) -> Result<NaiveDate, AppError> {
+    let as_of = as_of.unwrap_or(today);
+    check_as_of(as_of, today)?;
+    Ok(as_of)
 }
 
 fn years_before(d: NaiveDate, years: i32) -> Option<NaiveDate> {

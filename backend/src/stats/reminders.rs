@@ -18,13 +18,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::queries::target_org;
+use super::queries::target;
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiQuery;
 use crate::members::today;
 use crate::members::types::MissingField;
-use crate::{AppState, db};
+use crate::AppState;
 
 pub const MAX_ITEMS: usize = 200;
 /// `term_ending`: the term ends within this many months (contract of issue 5).
@@ -120,8 +120,7 @@ pub struct RemindersQuery {
 )]
 #[get("/stats/reminders")]
 pub async fn stats_reminders(state: web::Data<AppState>, actor: Actor, query: ApiQuery<RemindersQuery>) -> AppResult<HttpResponse> {
-    let mut conn = db::conn(&state.pool).await?;
-    let org = target_org(&mut conn, &actor, query.org_id).await?;
+    let (mut conn, org) = target(&state.pool, &actor, query.org_id).await?;
     Ok(HttpResponse::Ok().json(reminders(&mut conn, org.id, today()).await?))
 }
 
