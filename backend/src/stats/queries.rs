@@ -23,6 +23,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use diesel::sql_types::{Array, BigInt, Date, Int4, Int8, Nullable, Text};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use futures_util::future::BoxFuture;
 
 use super::bands::{self, BandSet, YearBand};
 use super::types::{
@@ -309,11 +310,7 @@ pub async fn structure(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDa
 }
 
 pub async fn structure_at(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate, today: NaiveDate) -> Result<Structure, AppError> {
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        tune(conn).await?;
-        structure_in(conn, org_id, as_of, today).await
-    })
-    .await
+    tuned(conn, move |conn| Box::pin(structure_in(conn, org_id, as_of, today))).await
 }
 
 /// The figures of one part of a subtree (see [`structure_by_child`]).
@@ -365,8 +362,7 @@ struct ChildComboRow {
 /// parts holding members on `as_of` come back, in no particular order.
 pub async fn structure_by_child(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate) -> Result<Vec<ChildStructure>, AppError> {
     let today = crate::members::today();
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        tune(conn).await?;
+    tuned(conn, move |conn| Box::pin(async move {
         let band_sets = bands::load(conn).await?;
         let set = band_sets.for_date(as_of);
         let lists = code_lists::load(conn).await?;
@@ -397,7 +393,7 @@ pub async fn structure_by_child(conn: &mut AsyncPgConnection, org_id: i64, as_of
                 ChildStructure { org_id: unit, total, college_or_above, dimensions: dimensions(&b, set, &lists, today) }
             })
             .collect())
-    })
+    }))
     .await
 }
 
@@ -418,6 +414,20 @@ async fn tune(conn: &mut AsyncPgConnection) -> Result<(), AppError> {
     )
     .await?;
     Ok(())
+}
+
+/// `f` in a transaction (a savepoint inside the caller's) with the settings of [`tune`]: every
+/// statement over a subtree's history runs through here. `f` returns a boxed future because
+/// diesel-async's bound on transaction callbacks cannot be named outside the crate.
+async fn tuned<R: Send>(
+    conn: &mut AsyncPgConnection,
+    f: impl for<'r> FnOnce(&'r mut AsyncPgConnection) -> BoxFuture<'r, Result<R, AppError>> + Send,
+) -> Result<R, AppError> {
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        tune(conn).await?;
+        f(conn).await
+    })
+    .await
 }
 
 async fn structure_in(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate, today: NaiveDate) -> Result<Structure, AppError> {
@@ -582,11 +592,7 @@ pub async fn counts_on(conn: &mut AsyncPgConnection, org_id: i64, dates: &[Naive
     let mut dates = dates.to_vec();
     dates.sort_unstable();
     dates.dedup();
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        tune(conn).await?;
-        counts_in(conn, org_id, &dates).await
-    })
-    .await
+    tuned(conn, move |conn| Box::pin(async move { counts_in(conn, org_id, &dates).await })).await
 }
 
 /// A history row is held on dates[i] iff valid_from <= dates[i] < valid_to, that is iff
@@ -646,11 +652,7 @@ struct ItemRow {
 /// held in its own whole subtree on that date (members counted once per org, then summed up
 /// the closure).
 pub async fn org_stats(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate, depth: i32) -> Result<OrgStats, AppError> {
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        tune(conn).await?;
-        org_stats_in(conn, org_id, as_of, depth).await
-    })
-    .await
+    tuned(conn, move |conn| Box::pin(org_stats_in(conn, org_id, as_of, depth))).await
 }
 
 async fn org_stats_in(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate, depth: i32) -> Result<OrgStats, AppError> {
