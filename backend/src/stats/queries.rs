@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use chrono::{Datelike, Months, NaiveDate};
 
 use diesel::sql_types::{Array, BigInt, Date, Int4, Int8, Nullable, Text};
+use diesel::pg::Pg;
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures_util::future::BoxFuture;
@@ -174,6 +175,24 @@ const STRUCTURE_SQL: &str = "
      WHERE c.ancestor_id = $1 AND h.status = 'normal'
        AND h.valid_from <= $2 AND (h.valid_to IS NULL OR h.valid_to > $2)
      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8";
+
+/// [`STRUCTURE_SQL`] or [`structure_by_child_sql`] (the same parameters) for `org_id` on `as_of`,
+/// the bands of `set`.
+async fn load_combos<R>(conn: &mut AsyncPgConnection, sql: impl Into<String>, org_id: i64, as_of: NaiveDate, set: &BandSet) -> Result<Vec<R>, AppError>
+where
+    R: QueryableByName<Pg> + Send + 'static,
+{
+    let year_start = NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of);
+    Ok(sql_query(sql)
+        .bind::<Int8, _>(org_id)
+        .bind::<Date, _>(as_of)
+        .bind::<Array<Date>, _>(BandSet::birth_thresholds(&set.age, as_of))
+        .bind::<Array<Date>, _>(set.period_thresholds())
+        .bind::<Array<Date>, _>(BandSet::birth_thresholds(&set.party_standing, as_of))
+        .bind::<Date, _>(year_start)
+        .load(conn)
+        .await?)
+}
 
 #[derive(QueryableByName)]
 struct OrgRowLite {
@@ -366,17 +385,8 @@ pub async fn structure_by_child(conn: &mut AsyncPgConnection, org_id: i64, as_of
         let band_sets = bands::load(conn).await?;
         let set = band_sets.for_date(as_of);
         let lists = code_lists::load(conn).await?;
-        let year_start = NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of);
         let sql = structure_by_child_sql().ok_or_else(|| AppError::internal("STRUCTURE_SQL changed shape: update structure_by_child_sql"))?;
-        let rows: Vec<ChildComboRow> = sql_query(sql)
-            .bind::<Int8, _>(org_id)
-            .bind::<Date, _>(as_of)
-            .bind::<Array<Date>, _>(BandSet::birth_thresholds(&set.age, as_of))
-            .bind::<Array<Date>, _>(set.period_thresholds())
-            .bind::<Array<Date>, _>(BandSet::birth_thresholds(&set.party_standing, as_of))
-            .bind::<Date, _>(year_start)
-            .load(conn)
-            .await?;
+        let rows: Vec<ChildComboRow> = load_combos(conn, sql, org_id, as_of, set).await?;
         let mut by_unit: HashMap<i64, Vec<ComboRow>> = HashMap::new();
         for r in rows {
             by_unit.entry(r.unit_id).or_default().push(r.combo);
@@ -437,17 +447,8 @@ async fn structure_in(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDat
     let band_sets = bands::load(conn).await?;
     let set = band_sets.for_date(as_of);
     let lists = code_lists::load(conn).await?;
-    let year_start = NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of);
 
-    let rows: Vec<ComboRow> = sql_query(STRUCTURE_SQL)
-        .bind::<Int8, _>(org_id)
-        .bind::<Date, _>(as_of)
-        .bind::<Array<Date>, _>(BandSet::birth_thresholds(&set.age, as_of))
-        .bind::<Array<Date>, _>(set.period_thresholds())
-        .bind::<Array<Date>, _>(BandSet::birth_thresholds(&set.party_standing, as_of))
-        .bind::<Date, _>(year_start)
-        .load(conn)
-        .await?;
+    let rows: Vec<ComboRow> = load_combos(conn, STRUCTURE_SQL, org_id, as_of, set).await?;
     let orgs: Vec<OrgRowLite> = sql_query(ORGS_ON).bind::<Int8, _>(org_id).bind::<Date, _>(as_of).load(conn).await?;
 
     let (counts, total, admitted, made_full) = Counts::from_combos(rows);
