@@ -85,48 +85,46 @@ pub struct Figures {
 
 impl Figures {
     pub fn from_structure(s: &crate::stats::types::Structure) -> Figures {
-        let parts = |v: &[crate::stats::types::Bucket]| v.iter().map(|b| Part { key: b.key.clone(), label: b.label.clone(), count: b.count }).collect::<Vec<_>>();
-        let d = &s.dimensions;
         Figures {
-            total: s.total,
-            gender: parts(&d.gender),
-            ethnicity: parts(&d.ethnicity),
-            category: parts(&d.category),
-            joined_period: parts(&d.joined_period),
-            education: parts(&d.education),
-            college_or_above: s.college_or_above,
-            age: parts(&d.age_band),
-            job_category: parts(&d.job_category),
             orgs_total: s.orgs.total,
             orgs_by_kind: parts(&s.orgs.by_kind),
             term_expired: s.alerts.term_expired.len(),
             below_three_full: Some(s.alerts.below_three_full.len()),
+            ..Figures::of_members(s.total, s.college_or_above, &s.dimensions)
         }
     }
-}
 
-impl Figures {
     /// A unit's figures: its members' dimensions (from `stats::queries::structure_by_child`) and
     /// its orgs by kind; the alerts stay with the total.
     pub fn from_child(c: &crate::stats::queries::ChildStructure, orgs_by_kind: Vec<Part>) -> Figures {
-        let parts = |v: &[crate::stats::types::Bucket]| v.iter().map(|b| Part { key: b.key.clone(), label: b.label.clone(), count: b.count }).collect::<Vec<_>>();
-        let d = &c.dimensions;
         Figures {
-            total: c.total,
+            orgs_total: orgs_by_kind.iter().map(|p| p.count).sum(),
+            orgs_by_kind,
+            term_expired: 0,
+            below_three_full: None,
+            ..Figures::of_members(c.total, c.college_or_above, &c.dimensions)
+        }
+    }
+
+    /// The members' part, the same for the whole subtree and for a unit; no orgs, no alerts.
+    fn of_members(total: i64, college_or_above: i64, d: &crate::stats::types::Dimensions) -> Figures {
+        Figures {
+            total,
             gender: parts(&d.gender),
             ethnicity: parts(&d.ethnicity),
             category: parts(&d.category),
             joined_period: parts(&d.joined_period),
             education: parts(&d.education),
-            college_or_above: c.college_or_above,
+            college_or_above,
             age: parts(&d.age_band),
             job_category: parts(&d.job_category),
-            orgs_total: orgs_by_kind.iter().map(|p| p.count).sum(),
-            orgs_by_kind,
-            term_expired: 0,
-            below_three_full: None,
+            ..Figures::default()
         }
     }
+}
+
+fn parts(v: &[crate::stats::types::Bucket]) -> Vec<Part> {
+    v.iter().map(|b| Part { key: b.key.clone(), label: b.label.clone(), count: b.count }).collect()
 }
 
 fn add_parts(into: &mut Vec<Part>, from: &[Part]) {
