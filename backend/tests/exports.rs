@@ -11,7 +11,7 @@ use std::io::Cursor;
 use actix_web::body::MessageBody;
 use actix_web::dev::Service;
 use calamine::{Data, Reader};
-use common::{Fx, Req, ZS_PHONE, users, zs_id_number};
+use common::{Fx, Req, ZS_PHONE, libreoffice_opens, tempdir, users, zs_id_number};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::Value;
@@ -38,46 +38,6 @@ fn column(rows: &[Vec<Data>], label: &str) -> Vec<String> {
     rows[1..].iter().map(|r| text(&r[i])).collect()
 }
 
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("dj-export-{:016x}", rand::random::<u64>()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// LibreOffice (an independent reader) converts the workbook's sheet to CSV without error and
-/// finds `expect` in it (as tests/reports.rs checks its workbooks). Without `soffice`, fails on
-/// CI (CI=true: .ci/run installs libreoffice-calc-nogui) and is skipped with a reason elsewhere.
-fn libreoffice_opens(bytes: &[u8], expect: &[&str]) {
-    let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
-    else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("soffice is missing: install libreoffice-calc-nogui (.ci/run does)");
-        }
-        eprintln!("SKIPPED the LibreOffice check: soffice is not installed (apt-get install libreoffice-calc-nogui)");
-        return;
-    };
-    let dir = tempdir();
-    let input = dir.join("export.xlsx");
-    std::fs::write(&input, bytes).unwrap();
-    let out = std::process::Command::new(soffice)
-        .arg(format!("-env:UserInstallation=file://{}", dir.join("profile").display()))
-        // CSV in UTF-8 (filter option 76), comma-separated.
-        .args(["--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir"])
-        .arg(&dir)
-        .arg(&input)
-        .output()
-        .unwrap();
-    let csv = std::fs::read(dir.join("export.csv")).unwrap_or_else(|e| {
-        panic!("LibreOffice did not convert the workbook ({e}): {} {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    });
-    assert!(out.status.success(), "soffice failed: {}", String::from_utf8_lossy(&out.stderr));
-    let csv = String::from_utf8_lossy(&csv);
-    for e in expect {
-        assert!(csv.contains(e), "LibreOffice read no {e:?} in: {csv}");
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
 /// The number of rows openpyxl (Debian's python3-openpyxl, a third reader) finds in the first
 /// sheet; None, with a reason printed, when /usr/bin/python3 lacks it.
 fn openpyxl_rows(bytes: &[u8]) -> Option<usize> {
@@ -86,7 +46,7 @@ fn openpyxl_rows(bytes: &[u8]) -> Option<usize> {
         eprintln!("SKIPPED the openpyxl check: {python} has no openpyxl (apt-get install python3-openpyxl)");
         return None;
     }
-    let dir = tempdir();
+    let dir = tempdir("dj-export");
     let input = dir.join("export.xlsx");
     std::fs::write(&input, bytes).unwrap();
     let out = std::process::Command::new(python)

@@ -10,7 +10,7 @@ mod common;
 use std::io::Cursor;
 
 use calamine::{Data, Reader};
-use common::{Fx, Req, d, record, users};
+use common::{Fx, Req, d, libreoffice_opens, record, tempdir, users};
 use dangjian::members::types::{Category, Gender, Status};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -403,7 +403,7 @@ async fn the_workbook_has_a_sheet_per_table_with_titles_merges_figures_and_the_w
     let xml = sheet_xml(&bytes, 1);
     assert!(xml.contains("<oddFooter>&amp;L内部资料 注意保密&amp;C") && xml.contains("admin "), "footer: {}", &xml[xml.find("<headerFooter").unwrap_or(0)..]);
 
-    libreoffice_opens(&bytes, &["\"测试党委\",9,8,1,4,6,7,6,1"]);
+    libreoffice_opens(&bytes, &["党员总数及增减情况", "\"测试党委\",9,8,1,4,6,7,6,1"]);
 }
 
 fn row_values(row: &Value) -> Vec<i64> {
@@ -442,7 +442,7 @@ fn assert_sums_both_ways(t: &Value) {
 
 /// Whether the font of each cell (A1 references) of sheet `n` is bold (Python reads the XML).
 fn bold(bytes: &[u8], n: usize, cells: &[&str]) -> Vec<bool> {
-    let dir = tempdir();
+    let dir = tempdir("dj-report");
     let path = dir.join("r.xlsx");
     std::fs::write(&path, bytes).unwrap();
     let script = r#"
@@ -541,7 +541,7 @@ async fn a_committee_report_has_a_row_per_branch_and_a_total_that_adds_up() {
         // 党员总数 = 男 + 女 across each row of the sheet.
         assert_eq!(number(&basic, r, 1), number(&basic, r, 2) + number(&basic, r, 3), "row {r}");
     }
-    libreoffice_opens(&bytes, &["\"测试党委\",11,10,1,5,7,9,8,1", "\"测试第一党支部\",6,6,0,2,5,3,2,1", "\"测试第二党支部\",4,3,1,3,2,5,5,0"]);
+    libreoffice_opens(&bytes, &["党员总数及增减情况", "\"测试党委\",11,10,1,5,7,9,8,1", "\"测试第一党支部\",6,6,0,2,5,3,2,1", "\"测试第二党支部\",4,3,1,3,2,5,5,0"]);
 
     // A branch without child orgs: its one row, as before.
     let leaf = report_json(&fx, &admin, json!({"org_id": w.ra, "as_of": "2026-06-30", "kind": "half_year"})).await;
@@ -556,7 +556,7 @@ async fn a_committee_report_has_a_row_per_branch_and_a_total_that_adds_up() {
 
 /// xl/worksheets/sheet{n}.xml of a workbook (Python's zipfile: no zip crate in the tree).
 fn sheet_xml(bytes: &[u8], n: usize) -> String {
-    let dir = tempdir();
+    let dir = tempdir("dj-report");
     let path = dir.join("r.xlsx");
     std::fs::write(&path, bytes).unwrap();
     let out = std::process::Command::new("python3")
@@ -567,47 +567,6 @@ fn sheet_xml(bytes: &[u8], n: usize) -> String {
         .expect("python3 runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("dj-report-{:016x}", rand::random::<u64>()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// LibreOffice (a second, independent reader) converts the workbook's first sheet to CSV without
-/// error, and the CSV holds each of `rows` (a row's text, e.g. `"测试党委",9,8,1`). Without `soffice`, fails on CI (CI=true: .ci/run installs libreoffice-calc-nogui) and
-/// is skipped with a reason elsewhere.
-fn libreoffice_opens(bytes: &[u8], rows: &[&str]) {
-    let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
-    else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("soffice is missing: install libreoffice-calc-nogui (.ci/run does)");
-        }
-        eprintln!("SKIPPED the LibreOffice check: soffice is not installed (apt-get install libreoffice-calc-nogui)");
-        return;
-    };
-    let dir = tempdir();
-    let input = dir.join("report.xlsx");
-    std::fs::write(&input, bytes).unwrap();
-    let out = std::process::Command::new(soffice)
-        .arg(format!("-env:UserInstallation=file://{}", dir.join("profile").display()))
-        // CSV in UTF-8 (filter option 76), comma-separated.
-        .args(["--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir"])
-        .arg(&dir)
-        .arg(&input)
-        .output()
-        .unwrap();
-    let csv = std::fs::read(dir.join("report.csv")).unwrap_or_else(|e| {
-        panic!("LibreOffice did not convert the workbook ({e}): {} {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    });
-    assert!(out.status.success(), "soffice failed: {}", String::from_utf8_lossy(&out.stderr));
-    let csv = String::from_utf8_lossy(&csv);
-    assert!(csv.contains("党员总数及增减情况"), "LibreOffice read: {csv}");
-    for row in rows {
-        assert!(csv.contains(row), "LibreOffice read no {row}: {csv}");
-    }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[actix_web::test]

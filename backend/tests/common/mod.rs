@@ -653,3 +653,45 @@ async fn insert_orgs(conn: &mut Conn) -> Orgs {
     let b3 = add(conn, "B3", "学院第一党支部", "branch", Some(c2)).await;
     Orgs { c1, g1, b1, b1_1, b2, c2, b3 }
 }
+
+/// A fresh directory under the system's temp dir, named `{prefix}-<random>`.
+pub fn tempdir(prefix: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{:016x}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// LibreOffice (a second, independent reader) converts the workbook's first sheet to CSV without
+/// error, and the CSV holds each of `expect` (a row's text, e.g. `"测试党委",9,8,1`). Without
+/// `soffice`, fails on CI (CI=true: .ci/run installs libreoffice-calc-nogui) and is skipped with a
+/// reason elsewhere.
+pub fn libreoffice_opens(bytes: &[u8], expect: &[&str]) {
+    let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
+    else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("soffice is missing: install libreoffice-calc-nogui (.ci/run does)");
+        }
+        eprintln!("SKIPPED the LibreOffice check: soffice is not installed (apt-get install libreoffice-calc-nogui)");
+        return;
+    };
+    let dir = tempdir("dj-soffice");
+    let input = dir.join("workbook.xlsx");
+    std::fs::write(&input, bytes).unwrap();
+    let out = std::process::Command::new(soffice)
+        .arg(format!("-env:UserInstallation=file://{}", dir.join("profile").display()))
+        // CSV in UTF-8 (filter option 76), comma-separated.
+        .args(["--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir"])
+        .arg(&dir)
+        .arg(&input)
+        .output()
+        .unwrap();
+    let csv = std::fs::read(dir.join("workbook.csv")).unwrap_or_else(|e| {
+        panic!("LibreOffice did not convert the workbook ({e}): {} {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
+    assert!(out.status.success(), "soffice failed: {}", String::from_utf8_lossy(&out.stderr));
+    let csv = String::from_utf8_lossy(&csv);
+    for e in expect {
+        assert!(csv.contains(e), "LibreOffice read no {e:?} in: {csv}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
