@@ -1,13 +1,12 @@
 //! The org list as a workbook (党组织名册), streamed like the roster (see `crate::exports`).
 
 use actix_web::{HttpResponse, get, web};
-use chrono::NaiveDate;
 use diesel_async::AsyncPgConnection;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::queries::{self, ExportFilter, ExportRow};
-use super::types::OrgKind;
+use super::OrgListQuery;
 use crate::auth::{Actor, Scope};
 use crate::error::{AppError, AppResult, Problem};
 use crate::exports::{self, Cell, Column, Export, ExportColumn, SheetSpec, attachment};
@@ -28,24 +27,15 @@ pub const COLUMNS: [Column; 10] = [
     Column { key: "external_id", label: "外部编号", width: 14.0 },
 ];
 
-/// The org list's filters, for the export. Unlike the list, which shows the tops of your scope
-/// when nothing narrows it, the export takes the whole scope (or `org_id`'s subtree).
+/// Where the export starts; the list's filters ([`OrgListQuery`]) narrow it. Unlike the list,
+/// which shows the tops of your scope when nothing narrows it, the export takes the whole scope
+/// (or `org_id`'s subtree).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrgExportQuery {
     /// The org and its whole subtree (default: your whole scope).
     #[param(example = 3)]
     pub org_id: Option<i64>,
-    /// Only the children of this org (as the list shows them).
-    #[param(example = 3)]
-    pub parent_id: Option<i64>,
-    /// Name or code contains this text.
-    #[param(example = "第一")]
-    pub q: Option<String>,
-    pub kind: Option<OrgKind>,
-    /// Renewal due: orgs (not dissolved, not party groups) whose term ends on or before this date.
-    #[param(example = "2027-02-28")]
-    pub term_end_before: Option<NaiveDate>,
 }
 
 /// The columns of the org export, for a column chooser.
@@ -64,7 +54,7 @@ pub async fn org_export_columns() -> HttpResponse {
 /// header and footer. Audited (action `export`, entity `org`) when the download ends.
 #[utoipa::path(
     tag = "orgs",
-    params(OrgExportQuery, ColumnsQuery),
+    params(OrgExportQuery, OrgListQuery, ColumnsQuery),
     security(("bearer" = ["branch", "committee", "political_dept"])),
     responses(
         (status = 200, description = "The workbook, streamed; `Content-Disposition: attachment` with the Chinese file name in `filename*` (RFC 5987)",
@@ -75,13 +65,13 @@ pub async fn org_export_columns() -> HttpResponse {
     )
 )]
 #[get("/orgs/export.xlsx")]
-pub async fn export_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQuery<OrgExportQuery>, columns: ApiQuery<ColumnsQuery>) -> AppResult<HttpResponse> {
+pub async fn export_orgs(state: web::Data<AppState>, actor: Actor, root: ApiQuery<OrgExportQuery>, query: ApiQuery<OrgListQuery>, columns: ApiQuery<ColumnsQuery>) -> AppResult<HttpResponse> {
     let query = query.0;
     let columns = exports::choose(&COLUMNS, columns.columns.as_deref())?;
     let scope = actor.manage_scope();
     let mut conn = db::conn(&state.pool).await?;
     let mut root_name = None;
-    for (field, id) in [("org_id", query.org_id), ("parent_id", query.parent_id)] {
+    for (field, id) in [("org_id", root.org_id), ("parent_id", query.parent_id)] {
         let Some(id) = id else { continue };
         let org = queries::get_row(&mut conn, id).await?.ok_or_else(|| AppError::field(field, "not_found", "no organization has this id", "该组织不存在"))?;
         if !queries::manageable(&mut conn, &scope, id, false).await? {
@@ -89,13 +79,7 @@ pub async fn export_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQue
         }
         root_name.get_or_insert(org.name);
     }
-    let filter = ExportFilter {
-        org_id: query.org_id,
-        parent_id: query.parent_id,
-        q: query.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
-        kind: query.kind.map(|k| k.as_str().to_string()),
-        term_end_before: query.term_end_before,
-    };
+    let filter = query.into_export_filter(root.org_id);
     let now = chrono::Local::now();
     let stem = format!("党组织名册-{}-{}", root_name.as_deref().unwrap_or("全部"), now.format("%Y%m%d"));
     let disposition = attachment(&format!("{}.xlsx", stem.replace(['/', '\\', ':', '*', '?', '"', '<', '>', '|'], "_")), &format!("orgs-{}.xlsx", now.format("%Y%m%d")));

@@ -42,29 +42,49 @@ fn org_not_found() -> AppError {
     AppError::not_found("organization", "组织")
 }
 
+/// The org list's filters, shared by the list and its export (`/orgs/export.xlsx`, which
+/// applies them within `org_id`'s subtree when given).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrgListQuery {
-    /// The children of this org (lazy tree loading).
+    /// Only the children of this org (the list's lazy tree loading).
     #[param(example = 3)]
     pub parent_id: Option<i64>,
-    /// Name or code contains this text (searches the caller's whole scope).
+    /// Name or code contains this text, anywhere in your scope (the export: within org_id's
+    /// subtree when given).
     #[param(example = "第一")]
     pub q: Option<String>,
     pub kind: Option<OrgKind>,
-    /// Renewal due: orgs of the whole scope (not dissolved, not party groups) whose term ends on
-    /// or before this date.
+    /// Renewal due: orgs anywhere in your scope (not dissolved, not party groups; the export:
+    /// within org_id's subtree when given) whose term ends on or before this date.
     #[param(example = "2027-02-28")]
     pub term_end_before: Option<NaiveDate>,
-    pub page: Option<i64>,
-    pub page_size: Option<i64>,
+}
+
+impl OrgListQuery {
+    /// The export's filter: these, within `org_id`'s subtree when given; `q` trimmed (blank: none).
+    pub fn into_export_filter(self, org_id: Option<i64>) -> queries::ExportFilter {
+        queries::ExportFilter {
+            org_id,
+            parent_id: self.parent_id,
+            q: self.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+            kind: self.kind.map(|k| k.as_str().to_string()),
+            term_end_before: self.term_end_before,
+        }
+    }
+
+    /// The list's filter for one page: the same values as the export's.
+    fn into_filter(self, offset: i64, limit: i64) -> queries::ListFilter {
+        let f = self.into_export_filter(None);
+        queries::ListFilter { parent_id: f.parent_id, q: f.q, kind: f.kind, term_end_before: f.term_end_before, offset, limit }
+    }
 }
 
 /// List organizations: children of `parent_id`, or those matching `q` or `term_end_before` in your
 /// whole scope, or else the tops of your scope.
 #[utoipa::path(
     tag = "orgs",
-    params(OrgListQuery),
+    params(OrgListQuery, PageParams),
     security(("bearer" = ["member", "branch", "committee", "political_dept"])),
     responses(
         (status = 200, description = "A page of organizations", body = Page<Org>),
@@ -72,9 +92,9 @@ pub struct OrgListQuery {
     )
 )]
 #[get("/orgs")]
-pub async fn list_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQuery<OrgListQuery>) -> AppResult<HttpResponse> {
+pub async fn list_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQuery<OrgListQuery>, paging: ApiQuery<PageParams>) -> AppResult<HttpResponse> {
     let query = query.0;
-    let (page, size) = PageParams::resolve(query.page, query.page_size)?;
+    let (page, size) = PageParams::resolve(paging.page, paging.page_size)?;
     let scope = actor.scope();
     let mut conn = db::conn(&state.pool).await?;
     if let Some(parent) = query.parent_id {
@@ -86,14 +106,7 @@ pub async fn list_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQuery
         }
     }
     let member_org = if actor.has_role(crate::auth::Role::Member) { queries::member_org(&mut conn, scope.person_id).await? } else { None };
-    let filter = queries::ListFilter {
-        parent_id: query.parent_id,
-        q: query.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
-        kind: query.kind.map(|k| k.as_str().to_string()),
-        term_end_before: query.term_end_before,
-        offset: (page - 1) * size,
-        limit: size,
-    };
+    let filter = query.into_filter((page - 1) * size, size);
     let (items, total) = queries::list(&mut conn, &scope, member_org, &filter).await?;
     Ok(HttpResponse::Ok().json(Page { items, total, page, page_size: size }))
 }

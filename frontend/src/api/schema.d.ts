@@ -2658,23 +2658,32 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description The children of this org (lazy tree loading).
+                 * @description Only the children of this org (the list's lazy tree loading).
                  * @example 3
                  */
                 parent_id?: number;
                 /**
-                 * @description Name or code contains this text (searches the caller's whole scope).
+                 * @description Name or code contains this text, anywhere in your scope (the export: within org_id's
+                 *     subtree when given).
                  * @example 第一
                  */
                 q?: string;
                 kind?: components["schemas"]["OrgKind"];
                 /**
-                 * @description Renewal due: orgs of the whole scope (not dissolved, not party groups) whose term ends on
-                 *     or before this date.
+                 * @description Renewal due: orgs anywhere in your scope (not dissolved, not party groups; the export:
+                 *     within org_id's subtree when given) whose term ends on or before this date.
                  * @example 2027-02-28
                  */
                 term_end_before?: string;
+                /**
+                 * @description 1-based page number.
+                 * @example 1
+                 */
                 page?: number;
+                /**
+                 * @description Rows per page, at most 200.
+                 * @example 20
+                 */
                 page_size?: number;
             };
             header?: never;
@@ -2783,18 +2792,20 @@ export interface operations {
                  */
                 org_id?: number;
                 /**
-                 * @description Only the children of this org (as the list shows them).
+                 * @description Only the children of this org (the list's lazy tree loading).
                  * @example 3
                  */
                 parent_id?: number;
                 /**
-                 * @description Name or code contains this text.
+                 * @description Name or code contains this text, anywhere in your scope (the export: within org_id's
+                 *     subtree when given).
                  * @example 第一
                  */
                 q?: string;
                 kind?: components["schemas"]["OrgKind"];
                 /**
-                 * @description Renewal due: orgs (not dissolved, not party groups) whose term ends on or before this date.
+                 * @description Renewal due: orgs anywhere in your scope (not dissolved, not party groups; the export:
+                 *     within org_id's subtree when given) whose term ends on or before this date.
                  * @example 2027-02-28
                  */
                 term_end_before?: string;
