@@ -1,8 +1,10 @@
 //! The attributes the statistics group by, copied onto `member_history` (migration
-//! 2026-11-30-053000): every history row holds its person's CURRENT gender, birth date, ethnicity,
-//! education, job category and the membership's dates (DOMAIN.md, Party statistics: not
-//! historized), whoever writes people or members: the API, the sync (the bulk path imports share),
-//! plain SQL; across moves (several history rows per person).
+//! 2026-11-30-053000), whoever writes people or members: the API, the sync (the bulk path imports
+//! share), plain SQL; across moves (several history rows per person). The invariant: the OPEN row
+//! of every member equals people/members; closed rows keep the education and job category of
+//! their time (historized like a move, issue 5: past figures do not change); the facts (gender,
+//! birth date, ethnicity, the membership's dates) equal people/members on every row (a
+//! correction, DOMAIN.md, Party statistics).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -23,15 +25,45 @@ async fn scalar(fx: &Fx, sql: &str) -> i64 {
     diesel::sql_query(sql).get_result::<N>(&mut fx.conn().await).await.unwrap().n
 }
 
-/// History rows whose attributes differ from their person's and membership's.
+/// Open history rows whose attributes differ from their person's and membership's, members
+/// without exactly one open row, and rows of any date whose facts differ.
 async fn mismatches(fx: &Fx) -> i64 {
-    scalar(
+    let open = scalar(
         fx,
-        "SELECT count(*) AS n FROM member_history h JOIN members m ON m.person_id = h.person_id JOIN people p ON p.id = h.person_id
-          WHERE (h.gender, h.birth_date, h.ethnicity, h.education, h.job_category, h.joined_at, h.full_member_at)
+        "SELECT count(*) AS n FROM members m JOIN people p ON p.id = m.person_id
+           LEFT JOIN member_history h ON h.person_id = m.person_id AND h.valid_to IS NULL
+          WHERE h.id IS NULL
+             OR (h.gender, h.birth_date, h.ethnicity, h.education, h.job_category, h.joined_at, h.full_member_at)
                 IS DISTINCT FROM (p.gender, p.birth_date, p.ethnicity, p.education, p.job_category, m.joined_at, m.full_member_at)",
     )
+    .await;
+    let facts = scalar(
+        fx,
+        "SELECT count(*) AS n FROM member_history h JOIN members m ON m.person_id = h.person_id JOIN people p ON p.id = h.person_id
+          WHERE (h.gender, h.birth_date, h.ethnicity, h.joined_at, h.full_member_at)
+                IS DISTINCT FROM (p.gender, p.birth_date, p.ethnicity, m.joined_at, m.full_member_at)",
+    )
+    .await;
+    open + facts
+}
+
+/// The person's rows as (valid_from, valid_to, education, job_category), oldest first.
+async fn rows_of(fx: &Fx, person: i64) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct R {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        r: String,
+    }
+    diesel::sql_query(format!(
+        "SELECT concat_ws('|', valid_from, coalesce(valid_to::text, 'open'), education, job_category) AS r
+           FROM member_history WHERE person_id = {person} ORDER BY valid_from, id"
+    ))
+    .load::<R>(&mut fx.conn().await)
     .await
+    .unwrap()
+    .into_iter()
+    .map(|r| r.r)
+    .collect()
 }
 
 fn sync_member(ext: &str, org_code: &str, education: &str, birth: &str, joined: &str, full: &str) -> Value {
@@ -61,13 +93,29 @@ async fn history_attributes_follow_every_writer() {
     assert_eq!(mismatches(&fx).await, 0, "after PATCH");
     let corrected = scalar(
         &fx,
-        &format!(
-            "SELECT count(*) AS n FROM member_history WHERE person_id = {id} AND education = '研究生'
-                AND birth_date = '1979-02-03' AND joined_at = '2011-05-06' AND job_category = '专业技术人员'"
-        ),
+        &format!("SELECT count(*) AS n FROM member_history WHERE person_id = {id} AND birth_date = '1979-02-03' AND joined_at = '2011-05-06'"),
     )
     .await;
-    assert_eq!(corrected, 2, "both history rows of the moved member");
+    assert_eq!(corrected, 2, "facts: both history rows of the moved member");
+    // Education and job category are dated: the move opened a row today, which takes the new
+    // values in place (same day); the closed row keeps those of its time.
+    let today = chrono::Local::now().date_naive();
+    assert_eq!(
+        rows_of(&fx, id).await,
+        [format!("2012-01-01|{today}|大学本科|专业技术人员"), format!("{today}|open|研究生|专业技术人员")]
+    );
+
+    // A change dated in the past (`dangjian.effective_on`, as for a move) splits the open row
+    // there; the same change again writes nothing.
+    let dated = format!(
+        "BEGIN; SET LOCAL dangjian.effective_on = '2020-03-01'; UPDATE people SET job_category = '工人' WHERE id = {id}; COMMIT;"
+    );
+    let solo = fx.new_member("学历", fx.orgs.b1).await;
+    fx.conn().await.batch_execute(&dated.replace(&format!("id = {id}"), &format!("id = {solo}"))).await.unwrap();
+    assert_eq!(rows_of(&fx, solo).await, ["2012-01-01|2020-03-01|大学本科|专业技术人员", "2020-03-01|open|大学本科|工人"]);
+    fx.conn().await.batch_execute(&dated.replace(&format!("id = {id}"), &format!("id = {solo}"))).await.unwrap();
+    assert_eq!(rows_of(&fx, solo).await.len(), 2);
+    assert_eq!(mismatches(&fx).await, 0, "after a dated change");
 
     // A change of none of the attributes leaves the history rows alone (no rewrite of the
     // person's rows on every phone number).
@@ -100,7 +148,14 @@ async fn history_attributes_follow_every_writer() {
           WHERE p.external_id = 'HA-2' AND h.education = '中专' AND h.joined_at = '2014-02-01'",
     )
     .await;
-    assert_eq!(moved, 2, "the closed row and the open one");
+    assert_eq!(moved, 1, "the open row; the closed one keeps 大学专科");
+    let closed = scalar(
+        &fx,
+        "SELECT count(*) AS n FROM member_history h JOIN people p ON p.id = h.person_id
+          WHERE p.external_id = 'HA-2' AND h.education = '大学专科' AND h.valid_to IS NOT NULL AND h.joined_at = '2014-02-01'",
+    )
+    .await;
+    assert_eq!(closed, 1);
 
     // Plain SQL over several people and members at once, and a status change (a new row).
     fx.conn()

@@ -1,6 +1,7 @@
 //! Statistics (DOMAIN.md, Party statistics): the structure of a subtree on a date, checked against
 //! independent SQL (daterange containment, `age()`, explicit band CASEs) on a generated population;
-//! dates before and after a move and a status change; stable past figures; band sets by date;
+//! dates before and after a move and a status change; stable past figures (dated education and job
+//! category, corrected birth dates); band sets by date;
 //! role scope; parameters named in problems; trend and treemap items.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -435,4 +436,49 @@ async fn trend_points_and_org_items() {
     let r = fx.send(Req::get(format!("/api/v1/stats/orgs?org_id={}&as_of=2025-12-31&depth=0", o.b1)).token(&admin)).await;
     assert_eq!(r.json["items"].as_array().unwrap().len(), 1);
     assert_eq!(r.json["items"][0]["members"], 3);
+}
+
+/// Issue 5: education and job category are dated (a degree earned, a new post: migration
+/// 2026-11-30-053000), so a change does not alter a past figure; a corrected birth date is a
+/// correction of a fact and corrects past figures too (DOMAIN.md, Party statistics).
+#[actix_web::test]
+async fn past_figures_keep_education_and_job_but_take_corrections() {
+    let fx = Fx::new().await;
+    let admin = fx.login(users::ADMIN).await;
+    let com = fx.login(users::COM_C1).await;
+    let b1 = fx.orgs.b1;
+    // Joined 2012-01-01, born 1987-01-01, 大学本科, 专业技术人员 (tests/common record()).
+    let id = fx.new_member("统计史", b1).await;
+    let url = format!("/api/v1/members/{id}");
+    let past = "2024-06-30";
+    let now = today().to_string();
+    let past_before = structure(&fx, &admin, b1, past).await;
+    let now_before = structure(&fx, &admin, b1, &now).await;
+
+    let body = json!({"education": "研究生", "job_category": "工人"});
+    fx.send(Req::patch(&url).token(&com).if_match(1).json(body)).await.expect(200);
+    let past_after = structure(&fx, &admin, b1, past).await;
+    assert_eq!(past_after, past_before, "the past figure is unchanged, every dimension");
+    let now_after = structure(&fx, &admin, b1, &now).await;
+    for name in ["education", "job_category"] {
+        assert_ne!(dim(&now_after, name), dim(&now_before, name), "today's {name} reflects the change");
+    }
+    assert_eq!(dim(&now_after, "age_band"), dim(&now_before, "age_band"));
+    // Asked again later: the same.
+    assert_eq!(structure(&fx, &admin, b1, past).await, past_before);
+
+    // A corrected birth date (37 → 64 in 2024) moves the member to another age band in the past
+    // figure too; education and job category stay those of 2024.
+    fx.send(Req::patch(&url).token(&com).if_match(2).json(json!({"birth_date": "1960-01-01"}))).await.expect(200);
+    let past_corrected = structure(&fx, &admin, b1, past).await;
+    assert_ne!(dim(&past_corrected, "age_band"), dim(&past_before, "age_band"), "a correction reaches the past");
+    assert_eq!(past_corrected["total"], past_before["total"]);
+    for name in ["education", "job_category", "gender", "ethnicity", "party_standing"] {
+        assert_eq!(dim(&past_corrected, name), dim(&past_before, name), "{name} as of {past}");
+    }
+    let now_corrected = structure(&fx, &admin, b1, &now).await;
+    assert_ne!(dim(&now_corrected, "age_band"), dim(&now_after, "age_band"));
+    for name in ["education", "job_category"] {
+        assert_eq!(dim(&now_corrected, name), dim(&now_after, name));
+    }
 }

@@ -2,13 +2,16 @@
 //! - a member counts on `as_of` where the membership is held on that date, with the category and
 //!   status of that date, all from `member_history` (valid_from <= as_of < valid_to, or open);
 //!   only status 正常 (`normal`) counts. The subtree comes from `org_closure`.
-//! - person attributes (gender, birth date, ethnicity, education, job category) and the dates of
-//!   admission and full membership are the CURRENT values of `people`/`members`: they are not
-//!   historized (a correction of a birth date corrects past figures too). Age and 党龄 are
-//!   computed at `as_of`, so a figure for a past date comes out the same when asked again later
-//!   unless someone corrects those records. The statements read them from the copies on every
-//!   `member_history` row, which triggers keep equal to people/members for every writer
-//!   (migration 2026-11-30-053000): no join of the million people and memberships.
+//! - education and job category are those of `as_of` too: they change over a member's life (a
+//!   degree earned, a new post) and are historized like a move (a change closes the open history
+//!   row at its effective date and opens a new one), so past rows keep the values of their time.
+//! - gender, birth date, ethnicity and the dates of admission and full membership are facts: a
+//!   change is a correction and is written to every history row of the person (a corrected birth
+//!   date corrects past figures too). Age and 党龄 are computed at `as_of`, so a figure for a past
+//!   date comes out the same when asked again later unless someone corrects those facts.
+//! - the statements read all of these from the copies on the `member_history` rows, which triggers
+//!   keep in step for every writer (migration 2026-11-30-053000; the open row always equals
+//!   people/members): no join of the million people and memberships.
 //! - new and made-full members (pipeline) should count where they were approved; the platform
 //!   does not record that org yet, so they count where they are held on `as_of`.
 //!
