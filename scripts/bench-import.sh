@@ -214,14 +214,6 @@ $(python3 -c "print(f'{$ROWS / $COMMIT_S:,.0f}')")/s); the same batches again, e
 Server peak after the sync: $SYNC_HWM MB.
 <!-- bench-import:end -->
 EOF
-python3 - "$DOC" "$section" <<'PY'
-import re, sys
-doc_path, section_path = sys.argv[1], sys.argv[2]
-doc = open(doc_path).read()
-section = open(section_path).read().rstrip("\n")
-pattern = re.compile(r"<!-- bench-import:begin.*?<!-- bench-import:end -->", re.S)
-doc = pattern.sub(lambda _: section, doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + section + "\n"
-open(doc_path, "w").write(doc)
-PY
+scripts/bench-doc.py bench-import "$DOC" "$section"
 rm -f "$section"
 say "wrote the figures to $DOC"

@@ -472,14 +472,6 @@ $EXPORT_ROWS_MD
 $MEM_LINE
 <!-- bench-stats:end -->
 EOF
-python3 - "$DOC" "$section" <<'PY'
-import re, sys
-doc_path, section_path = sys.argv[1], sys.argv[2]
-doc = open(doc_path).read()
-section = open(section_path).read().rstrip("\n")
-pattern = re.compile(r"<!-- bench-stats:begin.*?<!-- bench-stats:end -->", re.S)
-doc = pattern.sub(lambda _: section, doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + section + "\n"
-open(doc_path, "w").write(doc)
-PY
+scripts/bench-doc.py bench-stats "$DOC" "$section"
 rm -f "$section"
 say "wrote the figures to $DOC"
