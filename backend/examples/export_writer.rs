@@ -11,8 +11,10 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::time::Instant;
 
-use chrono::NaiveDate;
-use dangjian::exports::{Cell, Column, SHEET_DEFLATE_LEVEL, SheetSpec, write_workbook};
+#[path = "common/roster_csv.rs"]
+mod roster_csv;
+
+use dangjian::exports::{Column, SHEET_DEFLATE_LEVEL, SheetSpec, write_workbook};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -21,26 +23,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         [_, c, o, k, l] => (c, o, k, l.parse()?),
         _ => return Err("usage: export_writer ROWS.csv OUT.xlsx KINDS [LEVEL]".into()),
     };
-    let kinds: Vec<char> = kinds.chars().collect();
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_path(csv_path)?;
+    let roster_csv::Roster { header, rows } = roster_csv::read(csv_path, kinds)?;
     // The spec's labels must live as long as the program: leaked once, a few bytes.
-    let columns: Vec<Column> = reader.headers()?.iter().map(|h| Column { key: "c", label: Box::leak(h.to_string().into_boxed_str()), width: 12.0 }).collect();
-    if columns.len() != kinds.len() {
-        return Err(format!("{} columns in the file, {} kinds given", columns.len(), kinds.len()).into());
-    }
-    let mut rows: Vec<Vec<Cell>> = Vec::new();
-    for record in reader.records() {
-        let record = record?;
-        let mut row = Vec::with_capacity(kinds.len());
-        for (field, kind) in record.iter().zip(&kinds) {
-            row.push(match (field, kind) {
-                ("", _) => Cell::Empty,
-                (f, 'd') => Cell::Date(NaiveDate::parse_from_str(f, "%Y-%m-%d")?),
-                (f, _) => Cell::Text(f.to_string()),
-            });
-        }
-        rows.push(row);
-    }
+    let columns: Vec<Column> = header.into_iter().map(|h| Column { key: "c", label: Box::leak(h.into_boxed_str()), width: 12.0 }).collect();
     let spec = SheetSpec { sheet_name: "花名册".into(), title: "花名册".into(), columns, exported_by: "bench".into(), exported_at: chrono::Local::now() };
 
     let start = Instant::now();

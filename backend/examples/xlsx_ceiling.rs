@@ -12,41 +12,20 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, Workbook};
 
-enum Cell {
-    Empty,
-    Text(String),
-    Date(NaiveDate),
-}
+#[path = "common/roster_csv.rs"]
+mod roster_csv;
+
+use dangjian::exports::Cell;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
     let [_, csv_path, out_path, kinds] = args.as_slice() else {
         return Err("usage: xlsx_ceiling ROWS.csv OUT.xlsx KINDS (one letter per column: s text, d date)".into());
     };
-    let kinds: Vec<char> = kinds.chars().collect();
-
     // Read and convert everything before the clock starts: only the writing is measured.
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_path(csv_path)?;
-    let header: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
-    if header.len() != kinds.len() {
-        return Err(format!("{} columns in the file, {} kinds given", header.len(), kinds.len()).into());
-    }
-    let mut rows: Vec<Vec<Cell>> = Vec::new();
-    for record in reader.records() {
-        let record = record?;
-        let mut row = Vec::with_capacity(kinds.len());
-        for (field, kind) in record.iter().zip(&kinds) {
-            row.push(match (field, kind) {
-                ("", _) => Cell::Empty,
-                (f, 'd') => Cell::Date(NaiveDate::parse_from_str(f, "%Y-%m-%d")?),
-                (f, _) => Cell::Text(f.to_string()),
-            });
-        }
-        rows.push(row);
-    }
+    let roster_csv::Roster { header, rows } = roster_csv::read(csv_path, kinds)?;
 
     let start = Instant::now();
     let mut workbook = Workbook::new();
@@ -68,6 +47,9 @@ fn main() -> Result<(), Box<dyn Error>> {
                 }
                 Cell::Date(d) => {
                     sheet.write_datetime_with_format(r, c, d, &date)?;
+                }
+                Cell::Number(n) => {
+                    sheet.write_number(r, c, *n)?;
                 }
             }
         }
