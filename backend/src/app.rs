@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::policy::{self, RoutePolicy};
 use crate::error::{AppError, AppResult, Problem};
-use crate::{AppState, auth, code_lists, db, error, imports, jobs, members, orgs, reports, stats, sync};
+use crate::{AppState, auth, code_lists, db, error, imports, jobs, ledger, meetings, members, notifications, orgs, reports, stats, sync};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +38,9 @@ use crate::{AppState, auth, code_lists, db, error, imports, jobs, members, orgs,
         (name = "sync", description = "Master-data sync for scripts: batches of orgs and members keyed by external_id"),
         (name = "stats", description = "统计分析: the structure of the membership of any subtree on any date"),
         (name = "reports", description = "党内统计报表: the annual and half-year statistical report (XLSX or JSON)"),
+        (name = "meetings", description = "组织生活: 三会一课 and the other meetings, attendance, check-in, votes, attachments, compliance"),
+        (name = "ledger", description = "支部工作台账: a branch's yearly work ledger (XLSX or PDF)"),
+        (name = "notifications", description = "通知: in-platform notifications (the bell) and the outbox for other channels"),
         (name = "health", description = "Liveness and readiness"),
     ),
     components(schemas(Problem, error::FieldError)),
@@ -84,7 +87,7 @@ where
         .openapi(ApiDoc::openapi())
         .service(healthz)
         .service(readyz)
-        .service(scope::scope("/api/v1").configure(auth::routes::routes).configure(orgs::routes).configure(members::routes).configure(code_lists::routes).configure(imports::routes).configure(jobs::routes).configure(sync::routes).configure(stats::routes).configure(reports::routes))
+        .service(scope::scope("/api/v1").configure(auth::routes::routes).configure(orgs::routes).configure(members::routes).configure(code_lists::routes).configure(imports::routes).configure(jobs::routes).configure(sync::routes).configure(stats::routes).configure(reports::routes).configure(meetings::routes).configure(ledger::routes).configure(notifications::routes))
 }
 
 /// The OpenAPI document, generated from the route declarations.

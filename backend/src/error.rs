@@ -224,6 +224,8 @@ impl From<DieselError> for AppError {
                         "an organization cannot move under itself or its own descendant",
                         "组织不能移动到自身或其下级组织之下",
                     ),
+                    // The trigger of migration *_meetings guards archived records against any writer.
+                    DatabaseErrorKind::CheckViolation if constraint == "meeting_archived" => crate::meetings::access::archived_error(),
                     DatabaseErrorKind::CheckViolation => AppError::conflict(
                         "constraint_violated",
                         format!("the change breaks a rule of the data ({constraint})"),

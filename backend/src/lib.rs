@@ -18,11 +18,15 @@ pub mod synthetic;
 pub mod http;
 pub mod imports;
 pub mod jobs;
+pub mod ledger;
+pub mod meetings;
 pub mod members;
+pub mod notifications;
 pub mod orgs;
 pub mod reports;
 pub mod schema;
 pub mod stats;
+pub mod storage;
 pub mod sync;
 
 /// What every request handler shares: the pool and the configuration. Nothing else lives in the

@@ -217,11 +217,183 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    meeting_kinds (code) {
+        code -> Text,
+        name -> Text,
+        name_en -> Text,
+        frequency -> Text,
+        per_period -> Int4,
+        org_kinds -> Array<Text>,
+        needs_committee -> Bool,
+        committee_only -> Bool,
+        may_vote -> Bool,
+        study_minutes -> Int4,
+        sort_order -> Int4,
+        builtin -> Bool,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    org_meeting_rules (org_id, kind) {
+        org_id -> Int8,
+        kind -> Text,
+        frequency -> Text,
+        per_period -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    org_life_settings (org_id) {
+        org_id -> Int8,
+        has_committee -> Nullable<Bool>,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    org_officers (id) {
+        id -> Int8,
+        org_id -> Int8,
+        person_id -> Int8,
+        post -> Text,
+        since -> Date,
+        until -> Nullable<Date>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Int8,
+        org_id -> Int8,
+        kind -> Text,
+        topic -> Text,
+        starts_at -> Timestamptz,
+        ends_at -> Nullable<Timestamptz>,
+        place -> Nullable<Text>,
+        host_person_id -> Nullable<Int8>,
+        recorder_person_id -> Nullable<Int8>,
+        status -> Text,
+        cancel_reason -> Nullable<Text>,
+        minutes -> Nullable<Text>,
+        resolutions -> Jsonb,
+        study_minutes -> Int4,
+        archived_at -> Nullable<Timestamptz>,
+        archived_by -> Nullable<Int8>,
+        created_by -> Nullable<Int8>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    meeting_attendees (meeting_id, person_id) {
+        meeting_id -> Int8,
+        person_id -> Int8,
+        has_vote -> Bool,
+        attendance -> Text,
+        absence_reason -> Nullable<Text>,
+        absence_note -> Nullable<Text>,
+        checked_in_by -> Nullable<Text>,
+        checked_in_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    meeting_votes (id) {
+        id -> Int8,
+        meeting_id -> Int8,
+        motion -> Text,
+        subject -> Text,
+        subject_person_id -> Nullable<Int8>,
+        voters_due -> Int4,
+        voters_present -> Int4,
+        yes -> Int4,
+        no -> Int4,
+        abstain -> Int4,
+        quorum_met -> Bool,
+        passed -> Bool,
+        rule -> Jsonb,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    stored_files (key) {
+        key -> Text,
+        content -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    meeting_attachments (id) {
+        id -> Int8,
+        meeting_id -> Int8,
+        category -> Text,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> Int8,
+        sha256 -> Bytea,
+        storage_key -> Text,
+        uploaded_by -> Nullable<Int8>,
+        uploaded_at -> Timestamptz,
+        addendum_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    meeting_addenda (id) {
+        id -> Int8,
+        meeting_id -> Int8,
+        body -> Text,
+        changes -> Nullable<Jsonb>,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Int8,
+        person_id -> Int8,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        link -> Nullable<Text>,
+        entity -> Nullable<Text>,
+        entity_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+        channel -> Text,
+        sent_at -> Nullable<Timestamptz>,
+        attempts -> Int4,
+    }
+}
+
 diesel::joinable!(members -> people (person_id));
 diesel::joinable!(members -> orgs (org_id));
 diesel::joinable!(role_grants -> accounts (account_id));
 diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(member_history -> members (person_id));
+diesel::joinable!(meetings -> orgs (org_id));
+diesel::joinable!(meetings -> meeting_kinds (kind));
+diesel::joinable!(meeting_attendees -> meetings (meeting_id));
+diesel::joinable!(meeting_attendees -> people (person_id));
+diesel::joinable!(meeting_votes -> meetings (meeting_id));
+diesel::joinable!(meeting_attachments -> meetings (meeting_id));
+diesel::joinable!(meeting_addenda -> meetings (meeting_id));
+diesel::joinable!(org_officers -> orgs (org_id));
+diesel::joinable!(org_officers -> people (person_id));
+diesel::joinable!(notifications -> people (person_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     orgs,
@@ -239,4 +411,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_files,
     jobs,
     idempotency_keys,
+    meeting_kinds,
+    org_meeting_rules,
+    org_life_settings,
+    org_officers,
+    meetings,
+    meeting_attendees,
+    meeting_votes,
+    stored_files,
+    meeting_attachments,
+    meeting_addenda,
+    notifications,
 );

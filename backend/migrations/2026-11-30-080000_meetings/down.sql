@@ -1,0 +1,16 @@
+DROP TRIGGER IF EXISTS meeting_votes_archived ON meeting_votes;
+DROP TRIGGER IF EXISTS meeting_attendees_archived ON meeting_attendees;
+DROP TRIGGER IF EXISTS meetings_archived ON meetings;
+DROP FUNCTION IF EXISTS meetings_refuse_archived();
+DROP TABLE IF EXISTS notifications;
+ALTER TABLE IF EXISTS meeting_attachments DROP CONSTRAINT IF EXISTS meeting_attachments_addendum;
+DROP TABLE IF EXISTS meeting_addenda;
+DROP TABLE IF EXISTS meeting_attachments;
+DROP TABLE IF EXISTS stored_files;
+DROP TABLE IF EXISTS meeting_votes;
+DROP TABLE IF EXISTS meeting_attendees;
+DROP TABLE IF EXISTS meetings;
+DROP TABLE IF EXISTS org_officers;
+DROP TABLE IF EXISTS org_life_settings;
+DROP TABLE IF EXISTS org_meeting_rules;
+DROP TABLE IF EXISTS meeting_kinds;
