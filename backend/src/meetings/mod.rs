@@ -9,6 +9,7 @@
 //! - `votes`: votes of a branch general meeting, with quorum (DOMAIN.md, Member development);
 //! - `attachments`: photos and sign-in sheets, through [`crate::storage`];
 //! - `mine`: a member's own meetings and study hours;
+//! - `rules`: which kinds, how often, each org owes (settings with DOMAIN.md's defaults);
 //! - `compliance` and `analysis`: 分析提醒, which meetings each branch owes and held; attendance.
 //!
 //! `access` holds the checks every handler shares: who may read or write a meeting.
@@ -22,6 +23,7 @@ pub mod compliance;
 pub mod kinds;
 pub mod mine;
 pub mod records;
+pub mod rules;
 pub mod votes;
 
 use utoipa_actix_web::service_config::ServiceConfig;
