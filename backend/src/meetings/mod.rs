@@ -24,6 +24,7 @@ pub mod kinds;
 pub mod mine;
 pub mod records;
 pub mod rules;
+pub mod types;
 pub mod votes;
 
 use utoipa_actix_web::service_config::ServiceConfig;
