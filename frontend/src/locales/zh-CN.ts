@@ -2,6 +2,7 @@
 // (type Messages) chosen in locales/index.ts.
 import statsZh from './stats.zh-CN'
 import exportsZh from './exports.zh-CN'
+import complianceZh from './compliance.zh-CN'
 
 const zhCN = {
   app: {
@@ -444,6 +445,7 @@ const zhCN = {
   } as Record<string, string>,
   ...statsZh,
   ...exportsZh,
+  ...complianceZh,
 }
 
 export type Messages = typeof zhCN
