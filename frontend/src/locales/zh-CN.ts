@@ -2,6 +2,7 @@
 // (type Messages) chosen in locales/index.ts.
 import statsZh from './stats.zh-CN'
 import exportsZh from './exports.zh-CN'
+import meetingsZh from './meetings.zh-CN'
 import complianceZh from './compliance.zh-CN'
 
 const zhCN = {
@@ -445,6 +446,7 @@ const zhCN = {
   } as Record<string, string>,
   ...statsZh,
   ...exportsZh,
+  ...meetingsZh,
   ...complianceZh,
 }
 
