@@ -80,6 +80,44 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: t.menu.partyReport, crumbs: [t.menu.statsGroup], roles: [...operations.party_statistics.roles], keepAlive: 'ReportView' },
       },
       {
+        path: 'meetings',
+        name: 'meetings',
+        component: () => import('@/views/meetings/MeetingsView.vue'),
+        meta: { title: t.meetings.menuList, crumbs: [t.meetings.menuGroup], roles: MANAGERS, keepAlive: 'MeetingsView' },
+      },
+      {
+        path: 'meetings/compliance',
+        name: 'meeting-compliance',
+        component: () => import('@/views/meetings/compliance/ComplianceView.vue'),
+        meta: { title: t.compliance.menu, crumbs: [t.meetings.menuGroup], roles: MANAGERS, keepAlive: 'ComplianceView' },
+      },
+      {
+        path: 'meetings/settings',
+        name: 'meeting-settings',
+        component: () => import('@/views/meetings/settings/SettingsView.vue'),
+        meta: { title: t.meetingSettings.menu, crumbs: [t.meetings.menuGroup], roles: MANAGERS, keepAlive: 'MeetingSettingsView' },
+      },
+      {
+        path: 'meetings/:id(\\d+)',
+        name: 'meeting-detail',
+        component: () => import('@/views/meetings/MeetingDetailView.vue'),
+        meta: { title: t.meetings.menuDetail, crumbs: [t.meetings.menuGroup], roles: [...MANAGERS, 'member'], watermark: true },
+      },
+      {
+        // Any account with a member grant: the page asks as that grant (a secretary is a member too).
+        path: 'my/meetings',
+        name: 'my-meetings',
+        component: () => import('@/views/meetings/MyMeetingsView.vue'),
+        meta: { title: t.meetings.menuMine, crumbs: [t.meetings.menuGroup], keepAlive: 'MyMeetingsView' },
+      },
+      {
+        // Opened from the host's QR code on a phone; a logged-out visitor comes back after the login.
+        path: 'checkin',
+        name: 'checkin',
+        component: () => import('@/views/checkin/CheckinView.vue'),
+        meta: { title: t.meetings.menuCheckin },
+      },
+      {
         path: 'profile',
         name: 'profile',
         redirect: () => {

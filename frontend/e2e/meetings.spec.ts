@@ -1,0 +1,162 @@
+import { devices } from '@playwright/test'
+import { test, expect, loggedIn, login, pickOrg, menu, apiAs, PASSWORD } from './fixtures'
+
+// Issue 6's browser test: a branch worker plans a meeting on a PC and shows its check-in QR code;
+// a member scans it with a phone (390×844, a login of their own, sent through the login page and
+// back); the PC sees the member present; the worker records the absences with reasons and the
+// minutes, marks the meeting held and archives it; the archived record is read-only.
+const BRANCH = '计算机学院教工第一党支部'
+
+test('a branch worker plans a meeting, a member checks in by phone, the record is archived', async ({ page, browser, request, shot }) => {
+  test.setTimeout(120_000)
+  const member = await apiAs(request, 'dangyuan')
+  const me = await member.get<{ person: { id: number; name: string } }>('/me')
+  const topic = `学习贯彻党的二十届四中全会精神 ${Date.now() % 100000}`
+
+  // Plan it on the PC.
+  await loggedIn(page, 'zhibu01')
+  await menu(page, '会议记录')
+  await expect(page).toHaveURL(/\/meetings/)
+  await pickOrg(page, BRANCH)
+  await expect(page).toHaveURL(/org_id=\d+/)
+  await page.getByTestId('meeting-create').click()
+  const dialog = page.getByTestId('meeting-form-dialog')
+  await expect(dialog).toBeVisible()
+  await dialog.getByTestId('field-kind').click()
+  await page.locator('.el-select-dropdown__item:visible').filter({ hasText: /^支部党员大会$/ }).click()
+  await dialog.getByTestId('field-topic').locator('input').fill(topic)
+  await dialog.getByTestId('field-starts-at').click()
+  await page.locator('.el-picker-panel:visible').getByRole('button', { name: '此刻' }).click()
+  await dialog.getByTestId('field-place').locator('input').fill('学院会议室 302')
+  // The attendees come from the branch: the member is among them, ticked.
+  await expect(dialog.getByTestId('attendee-list')).toContainText(me.person.name)
+  await expect(dialog.getByTestId('attendee-count')).toHaveText(/已选 \d+ 人/)
+  await shot('meeting-01-plan')
+  await dialog.getByTestId('meeting-save').click()
+
+  await expect(page).toHaveURL(/\/meetings\/\d+$/)
+  const meetingId = Number(/\/meetings\/(\d+)$/.exec(page.url())![1])
+  const detail = page.getByTestId('meeting-detail')
+  await expect(detail).toHaveAttribute('data-status', 'planned')
+  await expect(page.getByTestId('meeting-topic')).toHaveText(topic)
+  await expect(page.getByTestId(`att-${me.person.id}`)).toHaveAttribute('data-state', 'pending')
+
+  // The QR code panel: a code that changes every 30 s, a countdown, the count checked in.
+  await page.getByTestId('meeting-qr').click()
+  const qr = page.getByTestId('qr-code')
+  await expect(qr.locator('img')).toBeVisible()
+  await expect(qr).toHaveAttribute('data-code', /^\d+\.[A-Za-z0-9_-]+$/)
+  await expect(page.getByTestId('qr-countdown')).toHaveText(/\d+ 秒后刷新/)
+  await expect(page.getByTestId('qr-checked-count')).toHaveText(/已签到 0 \/ \d+ 人/)
+  await shot('meeting-02-qr')
+  const scanned = new URL((await qr.getAttribute('data-url'))!)
+  expect(scanned.pathname).toBe('/checkin')
+  expect(scanned.searchParams.get('m')).toBe(String(meetingId))
+
+  // The member's phone: not logged in, so the login comes first and brings them back.
+  const phone = await browser.newContext({
+    ...devices['iPhone 13'],
+    viewport: { width: 390, height: 844 },
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    baseURL: new URL(page.url()).origin,
+  })
+  const mobile = await phone.newPage()
+  await mobile.goto(`${scanned.pathname}${scanned.search}`)
+  await expect(mobile).toHaveURL(/\/login\?redirect=/)
+  await mobile.locator('input[name=username]').fill('dangyuan')
+  await mobile.locator('input[name=password]').fill(PASSWORD)
+  await mobile.getByTestId('login-submit').click()
+  await expect(mobile).toHaveURL(/\/checkin\?m=/)
+  const card = mobile.getByTestId('checkin-card')
+  await expect(card).toHaveAttribute('data-state', 'ok')
+  await expect(mobile.getByTestId('checkin-message')).toHaveText('签到成功')
+  await mobile.screenshot({ path: '../tests/e2e/artifacts/phone-meeting-03-checkin.png', fullPage: true })
+  const width = await mobile.evaluate(() => document.documentElement.scrollWidth)
+  expect(width).toBeLessThanOrEqual(390)
+  // A forged code is refused with its own message.
+  await mobile.goto(`/checkin?m=${meetingId}&c=${scanned.searchParams.get('c')!.split('.')[0]}.AAAAAAAAAAAAAAAAAAAAAA`)
+  await expect(card).toHaveAttribute('data-state', 'fail')
+  await expect(mobile.getByTestId('checkin-message')).toHaveText('二维码无效')
+  await phone.close()
+
+  // Back on the PC: the panel's count went up, and the attendance shows the member present.
+  await expect(page.getByTestId('qr-checked-count')).toHaveText(/已签到 1 \/ \d+ 人/)
+  await shot('meeting-04-qr-count')
+  await page.getByTestId('qr-dialog').locator('.el-dialog__headerbtn').click()
+  const row = page.getByTestId(`att-${me.person.id}`)
+  await expect(row).toHaveAttribute('data-state', 'present')
+  await expect(row).toContainText('扫码')
+
+  // Everyone else present but two absent with reasons; an absence without a reason is refused here.
+  await page.getByTestId('attendance-all-present').click()
+  const ids: number[] = []
+  for (const el of await page.locator('[data-testid=attendance-rows] > [data-name]').all()) {
+    const name = await el.getAttribute('data-name')
+    const tid = await el.getAttribute('data-testid')
+    if (name !== me.person.name && tid) ids.push(Number(tid.replace('att-', '')))
+    if (ids.length === 2) break
+  }
+  expect(ids).toHaveLength(2)
+  await page.getByTestId(`att-absent-${ids[0]}`).click()
+  await page.getByTestId('attendance-save').click()
+  await expect(page.getByTestId(`att-${ids[0]}`)).toContainText('请选择缺席原因')
+  await page.getByTestId(`att-reason-${ids[0]}`).click()
+  await page.locator('.el-select-dropdown__item:visible').filter({ hasText: /^病假$/ }).click()
+  await page.getByTestId(`att-absent-${ids[1]}`).click()
+  await page.getByTestId(`att-reason-${ids[1]}`).click()
+  await page.locator('.el-select-dropdown__item:visible').filter({ hasText: /^公差$/ }).click()
+  await page.getByTestId('attendance-save').click()
+  await expect(page.getByTestId('attendance-counts')).toContainText('缺席 2 人，未登记 0 人')
+  await expect(page.getByTestId(`att-${me.person.id}`)).toHaveAttribute('data-state', 'present')
+
+  // The minutes and a resolution.
+  await page.getByTestId('field-minutes').locator('textarea').fill('一、传达学习全会精神；二、结合支部实际开展讨论；三、部署下一阶段学习安排。')
+  await page.getByTestId('resolution-add').click()
+  await page.getByTestId('field-resolution-0').locator('input').fill('各党员于月底前提交学习心得')
+  await page.getByTestId('minutes-save').click()
+  await expect(page.getByTestId('minutes-save')).toBeDisabled()
+
+  // Not archivable while planned; held, then archived.
+  await expect(page.getByTestId('meeting-archive')).toBeDisabled()
+  await page.getByTestId('meeting-mark-held').click()
+  await page.locator('.el-message-box').getByRole('button', { name: '确定' }).click()
+  await expect(detail).toHaveAttribute('data-status', 'held')
+  await expect(page.getByTestId('meeting-archive')).toBeEnabled()
+  await shot('meeting-05-recorded')
+  await page.getByTestId('meeting-archive').click()
+  await page.locator('.el-message-box').getByRole('button', { name: '归档' }).click()
+
+  // Read-only from now on: no save buttons, the note, and the addenda instead.
+  await expect(detail).toHaveAttribute('data-archived', 'true')
+  await expect(page.getByTestId('read-only-note')).toBeVisible()
+  await expect(page.getByTestId('attendance-save')).toHaveCount(0)
+  await expect(page.getByTestId('minutes-save')).toHaveCount(0)
+  await expect(page.getByTestId('meeting-qr')).toHaveCount(0)
+  await expect(page.getByTestId('minutes-text')).toContainText('传达学习全会精神')
+  await expect(page.getByTestId('addenda-panel')).toBeVisible()
+  await page.getByTestId('field-addendum-body').locator('textarea').fill('补充：公差人员已于会后补学。')
+  await page.getByTestId('addendum-save').click()
+  await expect(page.getByTestId('addenda-panel')).toContainText('已于会后补学')
+  await shot('meeting-06-archived')
+
+  // The list shows it archived, with the member counted present.
+  await menu(page, '会议记录')
+  await page.getByTestId('meeting-q').fill(topic.split(' ')[1]!)
+  await page.getByTestId('meeting-search-submit').click()
+  const table = page.getByTestId('meeting-table')
+  await expect(table.getByText(topic)).toBeVisible()
+  await expect(table.locator('tr', { hasText: topic })).toContainText('已归档')
+})
+
+test('a member sees their meetings and study hours on a phone @phone', async ({ page, shot }) => {
+  await login(page, 'dangyuan')
+  await expect(page).toHaveURL(/\/workbench$/)
+  await menu(page, '我的会议')
+  await expect(page).toHaveURL(/\/my\/meetings$/)
+  await expect(page.getByTestId('my-study-hours')).toHaveText(/^[\d.]+ \/ (32|56) 学时$/)
+  await expect(page.getByTestId('my-study-progress')).toBeVisible()
+  await shot('my-meetings')
+  const width = await page.evaluate(() => document.documentElement.scrollWidth)
+  expect(width).toBeLessThanOrEqual(page.viewportSize()!.width)
+})
