@@ -161,6 +161,7 @@ async fn schema_rs_matches_the_database() {
             "bytea" => "Bytea",
             "jsonb" => "Jsonb",
             "_int8" => "Array<Int8>",
+            "_text" => "Array<Text>",
             other => other,
         };
         let ty = if nullable == "YES" { format!("Nullable<{ty}>") } else { ty.to_string() };
