@@ -20,7 +20,14 @@ pub struct Config {
     /// Seconds an access token lives; short because grants are carried inside it.
     pub access_ttl_secs: i64,
     pub refresh_ttl_days: i64,
+    /// Where attachments are kept (DANGJIAN_STORAGE: `postgres`, the default, or `dir:/path`).
+    pub storage: crate::storage::Storage,
+    /// Largest meeting attachment accepted, in bytes (DANGJIAN_ATTACHMENT_MAX_BYTES, 10 MiB).
+    pub attachment_max_bytes: usize,
 }
+
+/// 10 MiB: a phone photo or a scanned sign-in sheet.
+pub const DEFAULT_ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -98,6 +105,14 @@ impl Config {
             },
             access_ttl_secs: 15 * 60,
             refresh_ttl_days: 30,
+            storage: match env("DANGJIAN_STORAGE") {
+                Some(v) => crate::storage::Storage::parse(&v).map_err(|e| ConfigError::Invalid("DANGJIAN_STORAGE", e))?,
+                None => crate::storage::Storage::Postgres,
+            },
+            attachment_max_bytes: match env("DANGJIAN_ATTACHMENT_MAX_BYTES") {
+                Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or(ConfigError::Invalid("DANGJIAN_ATTACHMENT_MAX_BYTES", v))?,
+                None => DEFAULT_ATTACHMENT_MAX_BYTES,
+            },
         })
     }
 
@@ -113,6 +128,8 @@ impl Config {
             pool_size: 8,
             access_ttl_secs: 15 * 60,
             refresh_ttl_days: 30,
+            storage: crate::storage::Storage::Postgres,
+            attachment_max_bytes: DEFAULT_ATTACHMENT_MAX_BYTES,
         }
     }
 }
