@@ -20,11 +20,12 @@ async function noSidewaysScroll(page: Page, what: string) {
 
 /** Clicks a cell of the heat map (month index, row index) where shape.ts puts it. */
 async function clickCell(page: Page, hm: Heatmap, month: number, row: number) {
-  const canvas = page.getByTestId('heatmap').locator('canvas').first()
-  await canvas.scrollIntoViewIfNeeded()
-  const box = (await canvas.boundingBox())!
+  // The chart's element, not a canvas: ECharts draws the heat map on layers of canvases.
+  const chart = page.getByTestId('heatmap').locator('.compliance-chart')
+  await chart.scrollIntoViewIfNeeded()
+  const box = (await chart.boundingBox())!
   const at = cellCentre(box.width, box.height, hm.months.length, hm.rows.length, month, row, isPhone(page))
-  await canvas.click({ position: at })
+  await chart.click({ position: at })
 }
 
 test('the compliance page shows the API’s summary and heat map, drills down to a branch-month and downloads the ledger @phone', async ({ page, request, shot }) => {
@@ -105,7 +106,7 @@ test('the compliance page shows the API’s summary and heat map, drills down to
   expect(bytes.subarray(0, 2).toString('latin1')).toBe('PK')
   await expect(dialog.getByTestId('ledger-done')).toBeVisible()
   await shot('compliance-ledger')
-  await dialog.getByRole('button', { name: '关闭' }).click()
+  await dialog.getByTestId('ledger-close').click()
 
   // Back up the breadcrumb to the root.
   await page.getByTestId('heatmap-crumbs').locator('a').first().click()
