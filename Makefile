@@ -39,10 +39,11 @@ test: ## clippy + tests (PostgreSQL in .data/pg-test unless TEST_DATABASE_URL or
 	@# browser tests: a fresh database on the test cluster, the server on a free port, chromium
 	@url=$$(scripts/pg.sh test-url $(PG_TEST_DIR) $(PG_TEST_PORT)) && TEST_DATABASE_URL=$$url scripts/e2e.sh
 
-bench: ## benchmarks: member list (scripts/bench.sh), member import (scripts/bench-import.sh), statistics, report and export (scripts/bench-stats.sh)
+bench: ## benchmarks: member list (scripts/bench.sh), member import (scripts/bench-import.sh), statistics, report and export (scripts/bench-stats.sh), meetings' compliance (scripts/bench-meetings.sh)
 	scripts/bench.sh
 	scripts/bench-import.sh
 	scripts/bench-stats.sh
+	scripts/bench-meetings.sh
 
 openapi: ## regenerate openapi/openapi.json from the code
 	@mkdir -p openapi

@@ -43,6 +43,13 @@ enum Command {
         /// Seed of the random generator, for repeatable data.
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// Years of meetings ending today (with officers and attendance); 0 = none.
+        #[arg(long, default_value_t = 0)]
+        meetings_years: u32,
+        /// Attendance rows aimed at: lists are recorded for the meetings since the day that gives
+        /// about this many (older meetings stand without lists).
+        #[arg(long, default_value_t = 5_000_000)]
+        attendance_rows: u64,
     },
     /// Write a generated roster of new members as an import file (for the import benchmark).
     GenRoster {
@@ -119,9 +126,10 @@ async fn run(command: Command) -> CliResult {
             }
             Ok(())
         }
-        Command::Gen { members, orgs, seed } => {
+        Command::Gen { members, orgs, seed, meetings_years, attendance_rows } => {
             let config = Config::from_env()?;
-            synthetic::run(&config.database_url, &config.data_key, synthetic::Size { members, orgs, seed }).await?;
+            let meetings = synthetic::MeetingSize { years: meetings_years, attendance_rows };
+            synthetic::run(&config.database_url, &config.data_key, synthetic::Size { members, orgs, seed, meetings }).await?;
             Ok(())
         }
         Command::GenRoster { rows, branches, out, seed } => {

@@ -36,7 +36,12 @@ pub struct Size {
     pub members: u64,
     pub orgs: u64,
     pub seed: u64,
+    /// Years of meetings, officers and attendance (none when `years` is 0): [`meetings`].
+    pub meetings: MeetingSize,
 }
+
+mod meetings;
+pub use meetings::MeetingSize;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -592,6 +597,12 @@ pub async fn run(url: &str, key: &DataKey, size: Size) -> Result<(), BoxError> {
     }
     eprintln!("  indexes  {} rebuilt in {:.1} s (load and rebuild {:.1} s)", indexes.len(), t_idx.elapsed().as_secs_f64(), t.elapsed().as_secs_f64());
 
+    let meeting_counts = if size.meetings.years > 0 {
+        Some(meetings::generate(tx, orgs.clone(), size.seed, today, org_base, person_base, size.meetings).await?)
+    } else {
+        None
+    };
+
     // The benchmark committee: the second-level committee whose subtree is closest to 2,000
     // members, a mid-size unit as a committee clerk sees it.
     let mut per_committee = vec![0u64; orgs.len()];
@@ -613,6 +624,9 @@ pub async fn run(url: &str, key: &DataKey, size: Size) -> Result<(), BoxError> {
     let t_vac = Instant::now();
     // VACUUM sets the visibility map, so counts over a subtree can be index-only scans at once.
     client.batch_execute("VACUUM (ANALYZE) orgs, org_closure, people, members, member_history").await?;
+    if meeting_counts.is_some() {
+        client.batch_execute("VACUUM (ANALYZE) meetings, meeting_attendees, org_officers, org_life_settings, org_meeting_rules").await?;
+    }
     eprintln!("  vacuum   analyzed in {:.1} s", t_vac.elapsed().as_secs_f64());
     drop(client);
     let _ = conn_task.await;
@@ -628,6 +642,12 @@ pub async fn run(url: &str, key: &DataKey, size: Size) -> Result<(), BoxError> {
         size.members,
         all.elapsed().as_secs_f64()
     );
+    if let Some(m) = &meeting_counts {
+        println!(
+            "generated {} meetings ({} held) over {} years, {} attendance rows (lists from {}), {} officers, {} org_life_settings and {} org_meeting_rules rows in {:.1} s",
+            m.meetings, m.held, size.meetings.years, m.attendees, m.go_live, m.officers, m.settings, m.rules, m.seconds
+        );
+    }
     println!(
         "logins (password {BENCH_PASSWORD}): bench_admin (political_dept, whole institution), bench_committee (committee over G{bench:06} {}, {} members)",
         orgs[bench].name, per_committee[bench]
@@ -723,7 +743,7 @@ mod tests {
     fn plan_has_the_requested_size_and_parents_first() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         for (orgs, members) in [(3u64, 10u64), (100, 5_000), (6_000, 100_000)] {
-            let size = Size { members, orgs, seed: 1 };
+            let size = Size { members, orgs, seed: 1, meetings: MeetingSize { years: 0, attendance_rows: 0 } };
             let plan = plan(&size, &mut StdRng::seed_from_u64(1), today).unwrap();
             assert_eq!(plan.len() as u64, orgs);
             assert_eq!(plan.iter().map(|o| o.members).sum::<u64>(), members);

@@ -72,3 +72,107 @@ async fn user_create_refuses_bad_input_and_creates_nothing() {
         assert_eq!(login.status, 401, "{} must not exist", args[3]);
     }
 }
+
+/// `dangjian gen --meetings-years`: meetings for every branch and group as their kinds owe them,
+/// officers and committee settings that agree with the members, and attendance rows that name
+/// members of the meeting's org who were due (DOMAIN.md, Organizational life).
+#[actix_web::test]
+async fn gen_writes_meetings_officers_and_attendance() {
+    let db = common::TestDb::migrated().await;
+    let out = Command::new(env!("CARGO_BIN_EXE_dangjian"))
+        .args(["gen", "--orgs", "2100", "--members", "20000", "--meetings-years", "2", "--attendance-rows", "300000"])
+        .env("DATABASE_URL", &db.url)
+        .env("DANGJIAN_DATA_KEY", DataKey::from_bytes(DATA_KEY).to_base64())
+        .env("JWT_SECRET", "cli-test-secret-0123456789")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("attendance rows"), "{log}");
+
+    let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let one = async |sql: &str| -> i64 { client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0) };
+
+    // Kinds go where they are owed: branch kinds to branches, 党小组会 to groups, none above.
+    assert!(one("SELECT count(*) FROM meetings").await > 20_000);
+    assert_eq!(one("SELECT count(*) FROM meetings m JOIN orgs o ON o.id = m.org_id WHERE o.kind NOT IN ('branch', 'group')").await, 0);
+    assert_eq!(one("SELECT count(*) FROM meetings m JOIN orgs o ON o.id = m.org_id WHERE (o.kind = 'group') <> (m.kind = 'group_meeting')").await, 0);
+    // 支委会 only where there is a committee: at least 3 officers (7 or more full members).
+    assert_eq!(
+        one("SELECT count(*) FROM meetings m WHERE m.kind = 'branch_committee_meeting'
+              AND (SELECT count(*) FROM org_officers f WHERE f.org_id = m.org_id AND f.until IS NULL) < 3").await,
+        0
+    );
+    assert!(one("SELECT count(DISTINCT org_id) FROM meetings WHERE kind = 'branch_committee_meeting'").await > 100);
+    // Most branches hold most monthly 主题党日 of the last full 12 months; some miss some.
+    let per_branch: Vec<i64> = client
+        .query(
+            "SELECT count(m.id) FROM orgs o LEFT JOIN meetings m ON m.org_id = o.id AND m.kind = 'theme_party_day' AND m.status = 'held'
+                AND m.starts_at >= date_trunc('month', now()) - interval '12 months' AND m.starts_at < date_trunc('month', now())
+              WHERE o.kind = 'branch' GROUP BY o.id ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(per_branch.len() > 500, "{} branches", per_branch.len());
+    assert!(per_branch[per_branch.len() / 2] >= 11, "median {}", per_branch[per_branch.len() / 2]);
+    assert!(per_branch[per_branch.len() / 10] < 12, "the lowest tenth misses none");
+    assert!(per_branch.iter().all(|&n| n <= 12), "at most one per month");
+    // Two years: nothing before the periods that end after today less two years.
+    assert_eq!(one("SELECT count(*) FROM meetings WHERE kind = 'theme_party_day' AND starts_at < date_trunc('month', now() - interval '2 years')").await, 0);
+    assert_eq!(one("SELECT count(*) FROM meetings WHERE starts_at > now() + interval '31 days'").await, 0);
+    assert_eq!(one("SELECT count(*) FROM meetings WHERE status = 'held' AND starts_at > now()").await, 0);
+    assert_eq!(one("SELECT count(*) FROM meetings WHERE status <> 'held' AND archived_at IS NOT NULL").await, 0);
+
+    // Officers: one secretary per branch with a full member, all full members of the branch.
+    assert_eq!(one("SELECT count(*) FROM (SELECT org_id FROM org_officers WHERE post = 'secretary' GROUP BY org_id HAVING count(*) > 1) x").await, 0);
+    assert_eq!(
+        one("SELECT count(*) FROM org_officers f WHERE NOT EXISTS (SELECT 1 FROM org_closure c JOIN members m ON m.org_id = c.descendant_id
+              WHERE c.ancestor_id = f.org_id AND m.person_id = f.person_id AND m.category = 'full')").await,
+        0
+    );
+    // The committee setting where the members of the branch itself would say otherwise.
+    assert!(one("SELECT count(*) FROM org_life_settings WHERE has_committee").await > 0);
+    assert!(one("SELECT count(*) FROM org_meeting_rules").await >= 2);
+    // Two 党课 a quarter under the committee whose rule asks for it.
+    assert!(
+        one("SELECT count(*) FROM (SELECT m.org_id FROM meetings m JOIN org_closure c ON c.descendant_id = m.org_id
+              JOIN org_meeting_rules r ON r.org_id = c.ancestor_id AND r.kind = 'party_lecture' AND r.per_period = 2
+              WHERE m.kind = 'party_lecture' GROUP BY m.org_id, date_trunc('quarter', m.starts_at AT TIME ZONE 'Asia/Shanghai') HAVING count(*) = 2) x").await
+            > 0
+    );
+
+    // Attendance: near the rows asked for; every attendee a member of the meeting's org (or of
+    // its groups) who had joined by then, with a vote exactly when a full member.
+    let rows = one("SELECT count(*) FROM meeting_attendees").await;
+    assert!((240_000..=360_000).contains(&rows), "{rows} attendance rows");
+    assert_eq!(
+        one("SELECT count(*) FROM meeting_attendees a JOIN meetings t ON t.id = a.meeting_id WHERE NOT EXISTS (
+              SELECT 1 FROM org_closure c JOIN members m ON m.org_id = c.descendant_id
+               WHERE c.ancestor_id = t.org_id AND m.person_id = a.person_id AND m.joined_at <= (t.starts_at AT TIME ZONE 'Asia/Shanghai')::date
+                 AND a.has_vote = (m.category = 'full'))").await,
+        0
+    );
+    assert_eq!(one("SELECT count(*) FROM meeting_attendees a JOIN meetings t ON t.id = a.meeting_id WHERE (t.status = 'planned') <> (a.attendance = 'pending')").await, 0);
+    assert_eq!(one("SELECT count(*) FROM meeting_attendees WHERE attendance = 'absent' AND absence_reason IS NULL").await, 0);
+    let absent = one("SELECT count(*) FROM meeting_attendees WHERE attendance = 'absent'").await;
+    assert!(absent * 20 > rows && absent * 5 < rows, "{absent} absences of {rows}");
+    // 支委会 lists are the officers.
+    assert_eq!(
+        one("SELECT count(*) FROM meeting_attendees a JOIN meetings t ON t.id = a.meeting_id WHERE t.kind = 'branch_committee_meeting'
+              AND NOT EXISTS (SELECT 1 FROM org_officers f WHERE f.org_id = t.org_id AND f.person_id = a.person_id)").await,
+        0
+    );
+    // The archive guard is back on: an archived meeting's list refuses changes.
+    let err = client
+        .batch_execute("UPDATE meeting_attendees SET attendance = 'present', absence_reason = NULL WHERE meeting_id = (SELECT min(meeting_id) FROM meeting_attendees a JOIN meetings t ON t.id = a.meeting_id WHERE t.archived_at IS NOT NULL)")
+        .await
+        .unwrap_err();
+    let message = err.as_db_error().map(|e| e.message().to_string()).unwrap_or_default();
+    assert!(message.contains("archived"), "{err:?}");
+}
