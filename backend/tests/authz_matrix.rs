@@ -12,6 +12,8 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::{Fx, PASSWORD, Req, users};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
 use serde_json::json;
 
 /// Role kinds in the order of the table's columns, and the fixture account playing each:
@@ -35,6 +37,11 @@ enum Expect {
 use Expect::{Public, Roles};
 
 const NO: (u16, u16) = (403, 403);
+
+/// Operations on the institution's configuration (meeting kinds): only political_dept over the
+/// whole institution may call them, so its "inside" case is played by that grant (admin) and its
+/// "outside" case by the grant over C1.
+const WHOLE_INSTITUTION_ONLY: &[&str] = &["POST /api/v1/meeting-kinds", "PATCH /api/v1/meeting-kinds/{code}"];
 
 #[rustfmt::skip]
 const TABLE: &[(&str, Expect)] = &[
@@ -75,11 +82,30 @@ const TABLE: &[(&str, Expect)] = &[
     ("GET /api/v1/stats/trend",           Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
     ("GET /api/v1/stats/orgs",            Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
     ("GET /api/v1/stats/reminders",       Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("GET /api/v1/meetings/compliance",   Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("GET /api/v1/meetings/heatmap",      Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("GET /api/v1/meetings/attendance",   Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
     // Exports: the column lists have no target.
     ("GET /api/v1/members/export.xlsx",   Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
     ("GET /api/v1/members/export/columns", Roles([NO,        NO,         (200, 200), (200, 200), (200, 200)])),
     ("GET /api/v1/orgs/export.xlsx",      Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
     ("GET /api/v1/orgs/export/columns",   Roles([NO,         NO,         (200, 200), (200, 200), (200, 200)])),
+    // Meeting kinds are institution-wide configuration: political_dept "inside" is the grant over
+    // the whole institution (WHOLE_INSTITUTION_ONLY), "outside" the one over C1.
+    ("GET /api/v1/meeting-kinds",         Roles([NO,         (200, 200), (200, 200), (200, 200), (200, 200)])),
+    ("POST /api/v1/meeting-kinds",        Roles([NO,         NO,         NO,         NO,         (201, 403)])),
+    ("PATCH /api/v1/meeting-kinds/{code}", Roles([NO,        NO,         NO,         NO,         (200, 403)])),
+    ("GET /api/v1/orgs/{id}/meeting-rules", Roles([NO,       NO,         (200, 403), (200, 403), (200, 403)])),
+    ("PUT /api/v1/orgs/{id}/meeting-rules", Roles([NO,       NO,         NO,         (200, 403), (200, 403)])),
+    ("GET /api/v1/orgs/{id}/officers",    Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("PUT /api/v1/orgs/{id}/officers",    Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("GET /api/v1/meetings/{id}/checkin-code", Roles([NO,    NO,         (200, 403), (200, 403), (200, 403)])),
+    ("POST /api/v1/meetings/{id}/checkin", Roles([NO,        (200, 403), NO,         NO,         NO])),
+    ("POST /api/v1/meetings/{id}/votes",  Roles([NO,         NO,         (201, 403), (201, 403), (201, 403)])),
+    ("DELETE /api/v1/meetings/{id}/votes/{vote_id}", Roles([NO, NO,      (204, 403), (204, 403), (204, 403)])),
+    ("POST /api/v1/meetings/{id}/attachments", Roles([NO,    NO,         (201, 403), (201, 403), (201, 403)])),
+    ("GET /api/v1/meetings/{id}/attachments/{att_id}", Roles([NO, (200, 403), (200, 403), (200, 403), (200, 403)])),
+    ("DELETE /api/v1/meetings/{id}/attachments/{att_id}", Roles([NO, NO, (204, 403), (204, 403), (204, 403)])),
 ];
 
 /// Every operation of the OpenAPI document as "METHOD /path", with its security scopes (None
@@ -153,6 +179,8 @@ async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
     let member_org = pick([(o.b1_1, o.b3), (o.b1_1, o.b3), (o.b1_1, o.b3), (o.b2, o.b3), (o.b1, o.b3)]);
     let member_read = pick([(p.zhangsan, p.qianqi), (p.zhangsan, p.lisi), (p.wangwu, p.qianqi), (p.zhaoliu, p.qianqi), (p.zhangsan, p.qianqi)]);
     let code = format!("M{:08x}", rand::random::<u32>());
+    // Where the role manages meetings (B1 for the member: their own branch, where 张三 is due).
+    let meeting_org = pick([(o.b1, o.b3), (o.b1, o.b3), (o.b1, o.b3), (o.b2, o.b3), (o.b1, o.b3)]);
 
     match op {
         "GET /healthz" => Req::get("/healthz"),
@@ -252,12 +280,104 @@ async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
         "GET /api/v1/stats/trend" => Req::get(format!("/api/v1/stats/trend?org_id={root}&years=2")),
         "GET /api/v1/stats/orgs" => Req::get(format!("/api/v1/stats/orgs?org_id={root}")),
         "GET /api/v1/stats/reminders" => Req::get(format!("/api/v1/stats/reminders?org_id={root}")),
+        "GET /api/v1/meetings/compliance" => Req::get(format!("/api/v1/meetings/compliance?org_id={root}")),
+        "GET /api/v1/meetings/heatmap" => Req::get(format!("/api/v1/meetings/heatmap?org_id={root}")),
+        "GET /api/v1/meetings/attendance" => Req::get(format!("/api/v1/meetings/attendance?org_id={root}")),
         "GET /api/v1/members/export.xlsx" => Req::get(format!("/api/v1/members/export.xlsx?org_id={root}&columns=name")),
         "GET /api/v1/members/export/columns" => Req::get("/api/v1/members/export/columns"),
         "GET /api/v1/orgs/export.xlsx" => Req::get(format!("/api/v1/orgs/export.xlsx?org_id={root}&columns=code")),
         "GET /api/v1/orgs/export/columns" => Req::get("/api/v1/orgs/export/columns"),
+        "GET /api/v1/meeting-kinds" => Req::get("/api/v1/meeting-kinds"),
+        "POST /api/v1/meeting-kinds" => Req::post("/api/v1/meeting-kinds").json(json!({"code": code.to_lowercase(), "name": "新会议", "name_en": "New", "frequency": "month"})),
+        "PATCH /api/v1/meeting-kinds/{code}" => {
+            let kind = code.to_lowercase();
+            use dangjian::schema::meeting_kinds as k;
+            diesel::insert_into(k::table)
+                .values((k::code.eq(&kind), k::name.eq("待改"), k::name_en.eq("x"), k::frequency.eq("month")))
+                .execute(&mut fx.conn().await)
+                .await
+                .unwrap();
+            Req::patch(format!("/api/v1/meeting-kinds/{kind}")).if_match(1).json(json!({"name": "改名"}))
+        }
+        "GET /api/v1/orgs/{id}/meeting-rules" => Req::get(format!("/api/v1/orgs/{root}/meeting-rules")),
+        "PUT /api/v1/orgs/{id}/meeting-rules" => {
+            use dangjian::schema::org_life_settings as s;
+            let version: i32 = s::table.find(root).select(s::version).first(&mut fx.conn().await).await.optional().unwrap().unwrap_or(0);
+            Req::new("PUT", format!("/api/v1/orgs/{root}/meeting-rules")).json(json!({"has_committee": null, "rules": [], "version": version}))
+        }
+        "GET /api/v1/orgs/{id}/officers" => Req::get(format!("/api/v1/orgs/{root}/officers")),
+        "PUT /api/v1/orgs/{id}/officers" => Req::new("PUT", format!("/api/v1/orgs/{root}/officers")).json(json!({"officers": []})),
+        "GET /api/v1/meetings/{id}/checkin-code" => {
+            let id = meeting_row(fx, meeting_org, "theme_party_day", "planned").await;
+            Req::get(format!("/api/v1/meetings/{id}/checkin-code"))
+        }
+        "POST /api/v1/meetings/{id}/checkin" => {
+            let id = meeting_row(fx, meeting_org, "theme_party_day", "planned").await;
+            let window = dangjian::meetings::checkin::window_of(chrono::Utc::now());
+            let code = dangjian::meetings::checkin::code_for(common::JWT_SECRET, id, window).unwrap();
+            Req::post(format!("/api/v1/meetings/{id}/checkin")).json(json!({"code": code}))
+        }
+        "POST /api/v1/meetings/{id}/votes" => {
+            let id = meeting_row(fx, meeting_org, "branch_general_meeting", "held").await;
+            Req::post(format!("/api/v1/meetings/{id}/votes")).json(json!({"motion": "接收某人为预备党员", "subject": "admission", "yes": 1, "no": 0, "abstain": 0, "version": 1}))
+        }
+        "DELETE /api/v1/meetings/{id}/votes/{vote_id}" => {
+            let id = meeting_row(fx, meeting_org, "branch_general_meeting", "held").await;
+            use dangjian::schema::meeting_votes as v;
+            let vote: i64 = diesel::insert_into(v::table)
+                .values((
+                    v::meeting_id.eq(id), v::motion.eq("x"), v::voters_due.eq(1), v::voters_present.eq(1), v::yes.eq(1), v::no.eq(0), v::abstain.eq(0),
+                    v::quorum_met.eq(true), v::passed.eq(true), v::rule.eq(json!({})),
+                ))
+                .returning(v::id)
+                .get_result(&mut fx.conn().await)
+                .await
+                .unwrap();
+            Req::delete(format!("/api/v1/meetings/{id}/votes/{vote}"))
+        }
+        "POST /api/v1/meetings/{id}/attachments" => {
+            let id = meeting_row(fx, meeting_org, "theme_party_day", "held").await;
+            let boundary = "authz-boundary";
+            let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.4 x").into_bytes();
+            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+            Req::post(format!("/api/v1/meetings/{id}/attachments?category=document")).raw(&format!("multipart/form-data; boundary={boundary}"), body)
+        }
+        "GET /api/v1/meetings/{id}/attachments/{att_id}" | "DELETE /api/v1/meetings/{id}/attachments/{att_id}" => {
+            let id = meeting_row(fx, meeting_org, "theme_party_day", "held").await;
+            let key = dangjian::storage::Storage::new_key();
+            let mut conn = fx.conn().await;
+            dangjian::storage::Storage::Postgres.put(&mut conn, &key, b"%PDF-1.4 x").await.unwrap();
+            use dangjian::schema::meeting_attachments as a;
+            let att: i64 = diesel::insert_into(a::table)
+                .values((
+                    a::meeting_id.eq(id), a::category.eq("document"), a::file_name.eq("a.pdf"), a::content_type.eq("application/pdf"),
+                    a::size_bytes.eq(10i64), a::sha256.eq(vec![0u8; 32]), a::storage_key.eq(&key),
+                ))
+                .returning(a::id)
+                .get_result(&mut conn)
+                .await
+                .unwrap();
+            let path = format!("/api/v1/meetings/{id}/attachments/{att}");
+            if op.starts_with("GET") { Req::get(path) } else { Req::delete(path) }
+        }
         other => panic!("no request for {other}: add one to request_for"),
     }
+}
+
+/// A meeting of `org` starting now, inserted directly: 张三 (full member, a vote) is due at and
+/// present at those of B1, 钱七 at those elsewhere.
+async fn meeting_row(fx: &Fx, org: i64, kind: &str, status: &str) -> i64 {
+    use dangjian::schema::{meeting_attendees as ma, meetings as m};
+    let mut conn = fx.conn().await;
+    let id: i64 = diesel::insert_into(m::table)
+        .values((m::org_id.eq(org), m::kind.eq(kind), m::topic.eq("会议"), m::starts_at.eq(chrono::Utc::now()), m::status.eq(status)))
+        .returning(m::id)
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    let (person, attendance) = if org == fx.orgs.b1 { (fx.people.zhangsan, if status == "held" { "present" } else { "pending" }) } else { (fx.people.qianqi, "present") };
+    diesel::insert_into(ma::table).values((ma::meeting_id.eq(id), ma::person_id.eq(person), ma::attendance.eq(attendance))).execute(&mut conn).await.unwrap();
+    id
 }
 
 /// A dry-run import of a one-row CSV, run by `user` over the subtree of `root`.
@@ -283,6 +403,7 @@ async fn every_operation_answers_each_role_as_the_table_says() {
     for (_, user) in ROLES {
         tokens.push(fx.login(user).await);
     }
+    let admin = fx.login(users::ADMIN).await;
     let mut failures = Vec::new();
     let mut checked = 0;
     for (op, expect) in TABLE {
@@ -299,7 +420,8 @@ async fn every_operation_answers_each_role_as_the_table_says() {
                 for (i, (role, _)) in ROLES.iter().enumerate() {
                     for inside in [true, false] {
                         let want = if inside { cols[i].0 } else { cols[i].1 };
-                        let r = fx.send(request_for(&fx, op, i, inside).await.token(&tokens[i])).await;
+                        let token = if inside && *role == "political_dept" && WHOLE_INSTITUTION_ONLY.contains(op) { &admin } else { &tokens[i] };
+                        let r = fx.send(request_for(&fx, op, i, inside).await.token(token)).await;
                         checked += 1;
                         let got = r.status.as_u16();
                         let where_ = if inside { "inside" } else { "outside" };
