@@ -28,9 +28,10 @@ RUN npm run build
 
 # ---- runtime -------------------------------------------------------------------------------
 FROM debian:bookworm-slim
-# curl: container health check on /readyz. (PDF fonts, e.g. fonts-wqy-microhei, join here when needed.)
+# curl: container health check on /readyz. fonts-noto-cjk: the CJK font the ledger's PDF embeds
+# (a subset) from /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc; never fetched at run time.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl \
+ && apt-get install -y --no-install-recommends ca-certificates curl fonts-noto-cjk \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/dangjian --shell /usr/sbin/nologin dangjian \
  && install -d -o dangjian -g dangjian -m 0750 /var/lib/dangjian
