@@ -226,7 +226,8 @@ BEGIN
         IF OLD.archived_at IS NOT NULL THEN
             RAISE EXCEPTION 'meeting % is archived', OLD.id USING ERRCODE = 'check_violation', CONSTRAINT = 'meeting_archived';
         END IF;
-        RETURN NEW;
+        -- OLD for a DELETE: a BEFORE trigger returning NULL would silently skip the row.
+        RETURN COALESCE(NEW, OLD);
     END IF;
     IF EXISTS (SELECT 1 FROM meetings m WHERE m.id = COALESCE(NEW.meeting_id, OLD.meeting_id) AND m.archived_at IS NOT NULL) THEN
         RAISE EXCEPTION 'meeting % is archived', COALESCE(NEW.meeting_id, OLD.meeting_id) USING ERRCODE = 'check_violation', CONSTRAINT = 'meeting_archived';
