@@ -216,6 +216,9 @@ pub struct AbsentStreak {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+// Named apart from the attendance state (`Attendance`, pending/present/absent, in types.rs):
+// two schemas of one name are one entry in the OpenAPI document.
+#[schema(as = AttendanceAnalysis)]
 pub struct Attendance {
     pub org_id: i64,
     pub from: NaiveDate,
