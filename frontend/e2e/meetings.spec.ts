@@ -24,10 +24,10 @@ test('a branch worker plans a meeting, a member checks in by phone, the record i
   await expect(dialog).toBeVisible()
   await dialog.getByTestId('field-kind').click()
   await page.locator('.el-select-dropdown__item:visible').filter({ hasText: /^支部党员大会$/ }).click()
-  await dialog.getByTestId('field-topic').locator('input').fill(topic)
-  await dialog.getByTestId('field-starts-at').click()
+  await dialog.getByTestId('field-topic').fill(topic)
+  await dialog.getByTestId('item-starts-at').locator('input').click()
   await page.locator('.el-picker-panel:visible').getByRole('button', { name: '此刻' }).click()
-  await dialog.getByTestId('field-place').locator('input').fill('学院会议室 302')
+  await dialog.getByTestId('field-place').fill('学院会议室 302')
   // The attendees come from the branch: the member is among them, ticked.
   await expect(dialog.getByTestId('attendee-list')).toContainText(me.person.name)
   await expect(dialog.getByTestId('attendee-count')).toHaveText(/已选 \d+ 人/)
@@ -111,9 +111,9 @@ test('a branch worker plans a meeting, a member checks in by phone, the record i
   await expect(page.getByTestId(`att-${me.person.id}`)).toHaveAttribute('data-state', 'present')
 
   // The minutes and a resolution.
-  await page.getByTestId('field-minutes').locator('textarea').fill('一、传达学习全会精神；二、结合支部实际开展讨论；三、部署下一阶段学习安排。')
+  await page.getByTestId('field-minutes').fill('一、传达学习全会精神；二、结合支部实际开展讨论；三、部署下一阶段学习安排。')
   await page.getByTestId('resolution-add').click()
-  await page.getByTestId('field-resolution-0').locator('input').fill('各党员于月底前提交学习心得')
+  await page.getByTestId('field-resolution-0').fill('各党员于月底前提交学习心得')
   await page.getByTestId('minutes-save').click()
   await expect(page.getByTestId('minutes-save')).toBeDisabled()
 
@@ -135,7 +135,7 @@ test('a branch worker plans a meeting, a member checks in by phone, the record i
   await expect(page.getByTestId('meeting-qr')).toHaveCount(0)
   await expect(page.getByTestId('minutes-text')).toContainText('传达学习全会精神')
   await expect(page.getByTestId('addenda-panel')).toBeVisible()
-  await page.getByTestId('field-addendum-body').locator('textarea').fill('补充：公差人员已于会后补学。')
+  await page.getByTestId('field-addendum-body').fill('补充：公差人员已于会后补学。')
   await page.getByTestId('addendum-save').click()
   await expect(page.getByTestId('addenda-panel')).toContainText('已于会后补学')
   await shot('meeting-06-archived')

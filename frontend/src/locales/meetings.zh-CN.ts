@@ -129,7 +129,6 @@ export default {
     addendaTitle: '补充说明',
     addendumBody: '说明内容',
     addendumChanges: '更正内容',
-    addendumChangesPlaceholder: '如：缺席原因更正为公差（可不填）',
     addAddendum: '添加补充说明',
     addendumSaved: '补充说明已添加',
     noAddenda: '暂无补充说明',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ApiError } from '@/api/errors'
 import { checkinMessage } from './checkinMessage'
 
-const fieldErr = (code: string) => new ApiError({ status: 422, code: 'validation_failed', fields: [{ field: 'code', code, message: code }] })
+const fieldErr = (code: string) => new ApiError({ status: 422, code: 'validation_failed', fields: [{ field: 'code', code, message: code, message_zh: '' }] })
 
 describe('check-in messages', () => {
   it('names an old code, a forged one, a stranger and a closed check-in', () => {

@@ -7,7 +7,7 @@ import type { AbsenceReason, Attendance, AttendanceItem, MeetingAttendee } from 
 export interface AttendanceRow {
   person_id: number
   name: string
-  category: string
+  category: string | null
   has_vote: boolean
   attendance: Attendance
   absence_reason: AbsenceReason | null
@@ -22,7 +22,7 @@ export function rowsOf(attendees: readonly MeetingAttendee[]): AttendanceRow[] {
   return attendees.map((a) => ({
     person_id: a.person_id,
     name: a.name,
-    category: a.category,
+    category: a.category ?? null,
     has_vote: a.has_vote,
     attendance: a.attendance as Attendance,
     absence_reason: (a.absence_reason ?? null) as AbsenceReason | null,
