@@ -1,11 +1,12 @@
 import { devices } from '@playwright/test'
-import { test, expect, loggedIn, login, pickOrg, menu, apiAs, PASSWORD } from './fixtures'
+import { test, expect, loggedIn, login, pickOrg, menu, apiAs, isPhone, PASSWORD } from './fixtures'
 
 // Issue 6's browser test: a branch worker plans a meeting on a PC and shows its check-in QR code;
 // a member scans it with a phone (390×844, a login of their own, sent through the login page and
 // back); the PC sees the member present; the worker records the absences with reasons and the
 // minutes, marks the meeting held and archives it; the archived record is read-only.
 const BRANCH = '计算机学院教工第一党支部'
+const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='
 
 test('a branch worker plans a meeting, a member checks in by phone, the record is archived', async ({ page, browser, request, shot }) => {
   test.setTimeout(120_000)
@@ -74,6 +75,15 @@ test('a branch worker plans a meeting, a member checks in by phone, the record i
   await mobile.screenshot({ path: '../tests/e2e/artifacts/phone-meeting-03-checkin.png', fullPage: true })
   const width = await mobile.evaluate(() => document.documentElement.scrollWidth)
   expect(width).toBeLessThanOrEqual(390)
+  // The planned meeting reached the member's bell; the notice opens the record, their attendance in it.
+  await expect(mobile.getByTestId('notification-badge')).toContainText(/\d+/)
+  await mobile.getByTestId('notification-bell').click()
+  const notice = mobile.getByTestId('notification-list').locator('[data-testid^=notification-]', { hasText: topic })
+  await expect(notice).toContainText('会议通知：支部党员大会')
+  await notice.click()
+  await expect(mobile).toHaveURL(new RegExp(`/meetings/${meetingId}$`))
+  await expect(mobile.getByTestId(`att-${me.person.id}`)).toHaveAttribute('data-state', 'present')
+  await expect(mobile.getByTestId('attendance-save')).toHaveCount(0)
   // A forged code is refused with its own message.
   await mobile.goto(`/checkin?m=${meetingId}&c=${scanned.searchParams.get('c')!.split('.')[0]}.AAAAAAAAAAAAAAAAAAAAAA`)
   await expect(card).toHaveAttribute('data-state', 'fail')
@@ -117,12 +127,33 @@ test('a branch worker plans a meeting, a member checks in by phone, the record i
   await page.getByTestId('minutes-save').click()
   await expect(page.getByTestId('minutes-save')).toBeDisabled()
 
+  // Attachments: a photo is taken; a file that only claims to be a PNG is refused by its bytes.
+  const input = page.getByTestId('attachment-input')
+  await input.setInputFiles({ name: '会议照片.png', mimeType: 'image/png', buffer: Buffer.from(PNG_1X1, 'base64') })
+  await expect(page.getByTestId('attachments-panel').locator('[data-testid^=attachment-]', { hasText: '会议照片.png' })).toBeVisible()
+  await expect(page.getByTestId('attachments-panel').locator('img')).toBeVisible()
+  await input.setInputFiles({ name: '伪装.png', mimeType: 'image/png', buffer: Buffer.from('not an image at all') })
+  await expect(page.locator('.el-message--error')).toContainText('伪装.png')
+  await input.setInputFiles({ name: '说明.txt', mimeType: 'text/plain', buffer: Buffer.from('text') })
+  await expect(page.locator('.el-message--error', { hasText: '说明.txt' })).toContainText('类型不支持')
+
   // Not archivable while planned; held, then archived.
   await expect(page.getByTestId('meeting-archive')).toBeDisabled()
   await page.getByTestId('meeting-mark-held').click()
   await page.locator('.el-message-box').getByRole('button', { name: '确定' }).click()
   await expect(detail).toHaveAttribute('data-status', 'held')
   await expect(page.getByTestId('meeting-archive')).toBeEnabled()
+
+  // A vote with the quorum met: 34 of 36 voters present.
+  await expect(page.getByTestId('quorum-tag')).toHaveText('已达到法定人数')
+  await page.getByTestId('vote-add').click()
+  const vote = page.getByTestId('vote-dialog')
+  await vote.getByTestId('field-motion').fill('同意开展专题学习')
+  await vote.getByTestId('item-yes').locator('input').fill('30')
+  await vote.getByTestId('item-no').locator('input').fill('2')
+  await vote.getByTestId('item-abstain').locator('input').fill('2')
+  await vote.getByTestId('vote-save').click()
+  await expect(page.getByTestId('votes-panel').locator('[data-testid^=vote-]', { hasText: '同意开展专题学习' })).toContainText('通过')
   await shot('meeting-05-recorded')
   await page.getByTestId('meeting-archive').click()
   await page.locator('.el-message-box').getByRole('button', { name: '归档' }).click()
@@ -159,4 +190,37 @@ test('a member sees their meetings and study hours on a phone @phone', async ({ 
   await shot('my-meetings')
   const width = await page.evaluate(() => document.documentElement.scrollWidth)
   expect(width).toBeLessThanOrEqual(page.viewportSize()!.width)
+})
+
+test('the meeting screens fit the screen, cards on a phone @phone', async ({ page, request, shot }) => {
+  // A meeting of the branch to open, planned through the API.
+  const r = await request.post('/api/v1/auth/login', { data: { username: 'zhibu01', password: PASSWORD } })
+  const { access_token } = (await r.json()) as { access_token: string }
+  const headers = { Authorization: `Bearer ${access_token}` }
+  const me = (await (await request.get('/api/v1/me', { headers })).json()) as { grants: { org_id: number | null }[] }
+  const orgId = me.grants[0]!.org_id!
+  const startsAt = new Date(Date.now() + 3600_000).toISOString()
+  const topic = `党课 ${Date.now() % 100000}`
+  const created = await request.post('/api/v1/meetings', { headers, data: { org_id: orgId, kind: 'party_lecture', topic, starts_at: startsAt, place: '图书馆报告厅', status: 'planned' } })
+  expect(created.status(), await created.text()).toBe(201)
+  const { id } = (await created.json()) as { id: number }
+
+  await loggedIn(page, 'zhibu01')
+  await menu(page, '会议记录')
+  const list = page.getByTestId(isPhone(page) ? 'meeting-cards' : 'meeting-table')
+  await expect(list).toContainText(topic)
+  await shot('meetings-list')
+  let width = await page.evaluate(() => document.documentElement.scrollWidth)
+  expect(width).toBeLessThanOrEqual(page.viewportSize()!.width)
+
+  await list.locator(`a[href="/meetings/${id}"]`).first().click()
+  await expect(page).toHaveURL(new RegExp(`/meetings/${id}$`))
+  await expect(page.getByTestId('attendance-rows')).toBeVisible()
+  await shot('meeting-detail')
+  width = await page.evaluate(() => document.documentElement.scrollWidth)
+  expect(width).toBeLessThanOrEqual(page.viewportSize()!.width)
+
+  await page.getByTestId('meeting-qr').click()
+  await expect(page.getByTestId('qr-code').locator('img')).toBeVisible()
+  await shot('meeting-qr')
 })
