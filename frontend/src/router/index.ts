@@ -89,13 +89,13 @@ export const routes: RouteRecordRaw[] = [
         path: 'meetings/compliance',
         name: 'meeting-compliance',
         component: () => import('@/views/meetings/compliance/ComplianceView.vue'),
-        meta: { title: t.compliance.menu, crumbs: [t.meetings.menuGroup], roles: MANAGERS, keepAlive: 'ComplianceView' },
+        meta: { title: t.compliance.menu, crumbs: [t.meetings.menuGroup], roles: [...operations.meetings_compliance.roles], keepAlive: 'ComplianceView' },
       },
       {
         path: 'meetings/settings',
         name: 'meeting-settings',
         component: () => import('@/views/meetings/settings/SettingsView.vue'),
-        meta: { title: t.meetingSettings.menu, crumbs: [t.meetings.menuGroup], roles: MANAGERS, keepAlive: 'MeetingSettingsView' },
+        meta: { title: t.meetingSettings.menu, crumbs: [t.meetings.menuGroup], roles: [...operations.get_meeting_rules.roles], keepAlive: 'MeetingSettingsView' },
       },
       {
         path: 'meetings/:id(\\d+)',
