@@ -224,3 +224,45 @@ test('the meeting screens fit the screen, cards on a phone @phone', async ({ pag
   await expect(page.getByTestId('qr-code').locator('img')).toBeVisible()
   await shot('meeting-qr')
 })
+
+test('a stale attendance save shows their change and keeps the clerk\'s input; the meeting info is edited', async ({ page, request }) => {
+  const r = await request.post('/api/v1/auth/login', { data: { username: 'zhibu01', password: PASSWORD } })
+  const { access_token } = (await r.json()) as { access_token: string }
+  const headers = { Authorization: `Bearer ${access_token}` }
+  const me = (await (await request.get('/api/v1/me', { headers })).json()) as { grants: { org_id: number | null }[] }
+  const topic = `支委会 ${Date.now() % 100000}`
+  const created = await request.post('/api/v1/meetings', {
+    headers,
+    data: { org_id: me.grants[0]!.org_id!, kind: 'party_lecture', topic, starts_at: new Date(Date.now() - 3600_000).toISOString(), status: 'held' },
+  })
+  expect(created.status(), await created.text()).toBe(201)
+  const m = (await created.json()) as { id: number; version: number; attendees: { person_id: number; name: string }[] }
+  const [a, b] = m.attendees
+
+  await loggedIn(page, 'zhibu01')
+  await page.goto(`/meetings/${m.id}`)
+  await expect(page.getByTestId('meeting-detail')).toHaveAttribute('data-status', 'held')
+  // Someone else records A present meanwhile.
+  const other = await request.put(`/api/v1/meetings/${m.id}/attendance`, { headers, data: { version: m.version, items: [{ person_id: a!.person_id, attendance: 'present' }] } })
+  expect(other.ok(), await other.text()).toBeTruthy()
+
+  await page.getByTestId(`att-absent-${b!.person_id}`).click()
+  await page.getByTestId(`att-reason-${b!.person_id}`).click()
+  await page.locator('.el-select-dropdown__item:visible').filter({ hasText: /^事假$/ }).click()
+  await page.getByTestId('attendance-save').click()
+  const stale = page.getByTestId('stale-dialog')
+  // Their change is listed (A present); the clerk's own (B absent) stays in the form.
+  await expect(stale).toContainText(a!.name)
+  await page.getByTestId('stale-keep').click()
+  await expect(page.getByTestId(`att-${a!.person_id}`)).toHaveAttribute('data-state', 'present')
+  await expect(page.getByTestId(`att-${b!.person_id}`)).toHaveAttribute('data-state', 'absent')
+  await page.getByTestId('attendance-save').click()
+  await expect(page.getByTestId('attendance-counts')).toContainText('实到 1 人，缺席 1 人')
+
+  // 修改会议信息: the place.
+  await page.getByTestId('meeting-edit').click()
+  const dialog = page.getByTestId('meeting-form-dialog')
+  await dialog.getByTestId('field-place').fill('党员活动室')
+  await dialog.getByTestId('meeting-save').click()
+  await expect(page.getByTestId('meeting-detail')).toContainText('党员活动室')
+})
