@@ -107,6 +107,24 @@ const TABLE: &[(&str, Expect)] = &[
     ("POST /api/v1/meetings/{id}/attachments", Roles([NO,    NO,         (201, 403), (201, 403), (201, 403)])),
     ("GET /api/v1/meetings/{id}/attachments/{att_id}", Roles([NO, (200, 403), (200, 403), (200, 403), (200, 403)])),
     ("DELETE /api/v1/meetings/{id}/attachments/{att_id}", Roles([NO, NO, (204, 403), (204, 403), (204, 403)])),
+    // Meeting records: the org-managing roles over the meeting's org write; a member reads the
+    // meetings they are due at, and has "mine".
+    ("GET /api/v1/meetings/attendee-candidates", Roles([NO,  NO,         (200, 403), (200, 403), (200, 403)])),
+    ("POST /api/v1/meetings",             Roles([NO,         NO,         (201, 403), (201, 403), (201, 403)])),
+    ("GET /api/v1/meetings",              Roles([NO,         (200, 403), (200, 403), (200, 403), (200, 403)])),
+    ("GET /api/v1/meetings/mine",         Roles([NO,         (200, 200), NO,         NO,         NO])),
+    ("GET /api/v1/meetings/{id}",         Roles([NO,         (200, 403), (200, 403), (200, 403), (200, 403)])),
+    ("PATCH /api/v1/meetings/{id}",       Roles([NO,         NO,         (200, 403), (200, 403), (200, 403)])),
+    ("DELETE /api/v1/meetings/{id}",      Roles([NO,         NO,         (204, 403), (204, 403), (204, 403)])),
+    ("PUT /api/v1/meetings/{id}/attendees", Roles([NO,       NO,         (200, 403), (200, 403), (200, 403)])),
+    ("PUT /api/v1/meetings/{id}/attendance", Roles([NO,      NO,         (200, 403), (200, 403), (200, 403)])),
+    ("POST /api/v1/meetings/{id}/archive", Roles([NO,        NO,         (200, 403), (200, 403), (200, 403)])),
+    ("POST /api/v1/meetings/{id}/addenda", Roles([NO,        NO,         (201, 403), (201, 403), (201, 403)])),
+    // Notifications are the caller's own: someone else's is 404, as if it did not exist (the
+    // fixture's branch, committee and political_dept accounts have no person, so none of theirs).
+    ("GET /api/v1/notifications",         Roles([NO,         (200, 200), (200, 200), (200, 200), (200, 200)])),
+    ("GET /api/v1/notifications/unread-count", Roles([NO,    (200, 200), (200, 200), (200, 200), (200, 200)])),
+    ("POST /api/v1/notifications/{id}/read", Roles([NO,      (204, 404), (404, 404), (404, 404), (404, 404)])),
 ];
 
 /// Every operation of the OpenAPI document as "METHOD /path", with its security scopes (None
@@ -361,6 +379,52 @@ async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
                 .unwrap();
             let path = format!("/api/v1/meetings/{id}/attachments/{att}");
             if op.starts_with("GET") { Req::get(path) } else { Req::delete(path) }
+        }
+        "GET /api/v1/meetings/attendee-candidates" => Req::get(format!("/api/v1/meetings/attendee-candidates?org_id={meeting_org}&kind=party_lecture")),
+        "POST /api/v1/meetings" => Req::post("/api/v1/meetings").json(json!({
+            "org_id": meeting_org, "kind": "party_lecture", "topic": "党课", "starts_at": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339(), "status": "planned"
+        })),
+        "GET /api/v1/meetings" => {
+            if role == 1 && inside { Req::get("/api/v1/meetings") } else { Req::get(format!("/api/v1/meetings?org_id={meeting_org}")) }
+        }
+        "GET /api/v1/meetings/mine" => Req::get("/api/v1/meetings/mine"),
+        "GET /api/v1/meetings/{id}" => Req::get(format!("/api/v1/meetings/{}", meeting_row(fx, meeting_org, "party_lecture", "held").await)),
+        "PATCH /api/v1/meetings/{id}" => {
+            Req::patch(format!("/api/v1/meetings/{}", meeting_row(fx, meeting_org, "party_lecture", "planned").await)).if_match(1).json(json!({"topic": "改"}))
+        }
+        "DELETE /api/v1/meetings/{id}" => Req::delete(format!("/api/v1/meetings/{}", meeting_row(fx, meeting_org, "party_lecture", "planned").await)).if_match(1),
+        "PUT /api/v1/meetings/{id}/attendees" => {
+            let id = meeting_row(fx, meeting_org, "party_lecture", "planned").await;
+            Req::new("PUT", format!("/api/v1/meetings/{id}/attendees")).json(json!({"person_ids": [], "version": 1}))
+        }
+        "PUT /api/v1/meetings/{id}/attendance" => {
+            let id = meeting_row(fx, meeting_org, "party_lecture", "held").await;
+            let person = if meeting_org == o.b1 { p.zhangsan } else { p.qianqi };
+            Req::new("PUT", format!("/api/v1/meetings/{id}/attendance")).json(json!({"items": [{"person_id": person, "attendance": "present"}], "version": 1}))
+        }
+        "POST /api/v1/meetings/{id}/archive" | "POST /api/v1/meetings/{id}/addenda" => {
+            // Held, everyone's attendance recorded, with minutes: ready to archive (and archived
+            // for an addendum).
+            let id = meeting_row(fx, meeting_org, "party_lecture", "held").await;
+            use dangjian::schema::meetings as m;
+            let archived = op.ends_with("addenda").then(chrono::Utc::now);
+            diesel::update(m::table.find(id)).set((m::minutes.eq("记录"), m::archived_at.eq(archived))).execute(&mut fx.conn().await).await.unwrap();
+            if archived.is_some() {
+                Req::post(format!("/api/v1/meetings/{id}/addenda")).json(json!({"body": "更正"}))
+            } else {
+                Req::post(format!("/api/v1/meetings/{id}/archive")).json(json!({"version": 1}))
+            }
+        }
+        "GET /api/v1/notifications" => Req::get("/api/v1/notifications"),
+        "GET /api/v1/notifications/unread-count" => Req::get("/api/v1/notifications/unread-count"),
+        "POST /api/v1/notifications/{id}/read" => {
+            // 张三's own (the member's inside), or 钱七's.
+            let person = if inside { p.zhangsan } else { p.qianqi };
+            let notice = dangjian::notifications::Notice { kind: "test", title: "通知", body: "", link: None, entity: None, entity_id: None };
+            dangjian::notifications::notify(&mut *fx.conn().await, &[person], notice).await.unwrap();
+            use dangjian::schema::notifications as n;
+            let id: i64 = n::table.filter(n::person_id.eq(person)).select(n::id).order(n::id.desc()).first(&mut fx.conn().await).await.unwrap();
+            Req::post(format!("/api/v1/notifications/{id}/read"))
         }
         other => panic!("no request for {other}: add one to request_for"),
     }
