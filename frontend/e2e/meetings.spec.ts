@@ -167,8 +167,12 @@ test('a branch worker plans a meeting, a member checks in by phone, the record i
   await expect(page.getByTestId('minutes-text')).toContainText('传达学习全会精神')
   await expect(page.getByTestId('addenda-panel')).toBeVisible()
   await page.getByTestId('field-addendum-body').fill('补充：公差人员已于会后补学。')
+  await page.getByTestId('addendum-file-input').setInputFiles({ name: '补学照片.png', mimeType: 'image/png', buffer: Buffer.from(PNG_1X1, 'base64') })
   await page.getByTestId('addendum-save').click()
   await expect(page.getByTestId('addenda-panel')).toContainText('已于会后补学')
+  // A file reaches an archived record only with its addendum.
+  await expect(page.getByTestId('addenda-panel')).toContainText('补学照片.png')
+  await expect(page.getByTestId('attachments-panel')).toContainText('补学照片.png')
   await shot('meeting-06-archived')
 
   // The list shows it archived, with the member counted present.

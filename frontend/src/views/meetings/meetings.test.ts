@@ -149,3 +149,14 @@ describe('QR code refresh', () => {
     r.stop()
   })
 })
+
+describe('attachment checks', () => {
+  it('takes JPEG, PNG, WebP and PDF up to 10 MB, by type or extension', async () => {
+    const { refusal, typeOf } = await import('./attachmentUpload')
+    expect(refusal({ name: '签到表.pdf', type: 'application/pdf', size: 1000 })).toBeNull()
+    expect(refusal({ name: 'IMG_0001.JPG', type: '', size: 1000 })).toBeNull()
+    expect(typeOf({ name: 'x.webp', type: '' })).toBe('image/webp')
+    expect(refusal({ name: '记录.docx', type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', size: 10 })).toBe('type')
+    expect(refusal({ name: '大.png', type: 'image/png', size: 10 * 1024 * 1024 + 1 })).toBe('size')
+  })
+})
