@@ -43,7 +43,8 @@ use crate::{AppState, auth, code_lists, db, error, imports, jobs, ledger, meetin
         (name = "notifications", description = "通知: in-platform notifications (the bell) and the outbox for other channels"),
         (name = "health", description = "Liveness and readiness"),
     ),
-    components(schemas(Problem, error::FieldError)),
+    // AttachmentCategory is only a query parameter's type, which utoipa does not collect by itself.
+    components(schemas(Problem, error::FieldError, crate::meetings::attachments::AttachmentCategory)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

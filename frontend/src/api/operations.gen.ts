@@ -12,6 +12,72 @@ export interface OperationInfo {
 }
 
 export const operations = {
+  "add_addendum": {
+    "method": "POST",
+    "path": "/api/v1/meetings/{id}/addenda",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "archive_meeting": {
+    "method": "POST",
+    "path": "/api/v1/meetings/{id}/archive",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "attendee_candidates": {
+    "method": "GET",
+    "path": "/api/v1/meetings/attendee-candidates",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "checkin": {
+    "method": "POST",
+    "path": "/api/v1/meetings/{id}/checkin",
+    "public": false,
+    "roles": [
+      "member"
+    ]
+  },
+  "checkin_code": {
+    "method": "GET",
+    "path": "/api/v1/meetings/{id}/checkin-code",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "create_kind": {
+    "method": "POST",
+    "path": "/api/v1/meeting-kinds",
+    "public": false,
+    "roles": [
+      "political_dept"
+    ]
+  },
+  "create_meeting": {
+    "method": "POST",
+    "path": "/api/v1/meetings",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "create_member": {
     "method": "POST",
     "path": "/api/v1/members",
@@ -25,6 +91,36 @@ export const operations = {
   "create_org": {
     "method": "POST",
     "path": "/api/v1/orgs",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "create_vote": {
+    "method": "POST",
+    "path": "/api/v1/meetings/{id}/votes",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "delete_attachment": {
+    "method": "DELETE",
+    "path": "/api/v1/meetings/{id}/attachments/{att_id}",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "delete_meeting": {
+    "method": "DELETE",
+    "path": "/api/v1/meetings/{id}",
     "public": false,
     "roles": [
       "branch",
@@ -47,6 +143,27 @@ export const operations = {
     "path": "/api/v1/orgs/{id}",
     "public": false,
     "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "delete_vote": {
+    "method": "DELETE",
+    "path": "/api/v1/meetings/{id}/votes/{vote_id}",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "download_attachment": {
+    "method": "GET",
+    "path": "/api/v1/meetings/{id}/attachments/{att_id}",
+    "public": false,
+    "roles": [
+      "member",
       "branch",
       "committee",
       "political_dept"
@@ -114,12 +231,43 @@ export const operations = {
       "political_dept"
     ]
   },
+  "get_meeting": {
+    "method": "GET",
+    "path": "/api/v1/meetings/{id}",
+    "public": false,
+    "roles": [
+      "member",
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "get_meeting_rules": {
+    "method": "GET",
+    "path": "/api/v1/orgs/{id}/meeting-rules",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "get_member": {
     "method": "GET",
     "path": "/api/v1/members/{id}",
     "public": false,
     "roles": [
       "member",
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "get_officers": {
+    "method": "GET",
+    "path": "/api/v1/orgs/{id}/officers",
+    "public": false,
+    "roles": [
       "branch",
       "committee",
       "political_dept"
@@ -162,9 +310,42 @@ export const operations = {
       "political_dept"
     ]
   },
+  "list_kinds": {
+    "method": "GET",
+    "path": "/api/v1/meeting-kinds",
+    "public": false,
+    "roles": [
+      "member",
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "list_meetings": {
+    "method": "GET",
+    "path": "/api/v1/meetings",
+    "public": false,
+    "roles": [
+      "member",
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "list_members": {
     "method": "GET",
     "path": "/api/v1/members",
+    "public": false,
+    "roles": [
+      "member",
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "list_notifications": {
+    "method": "GET",
+    "path": "/api/v1/notifications",
     "public": false,
     "roles": [
       "member",
@@ -196,6 +377,17 @@ export const operations = {
     "public": true,
     "roles": []
   },
+  "mark_read": {
+    "method": "POST",
+    "path": "/api/v1/notifications/{id}/read",
+    "public": false,
+    "roles": [
+      "member",
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "me": {
     "method": "GET",
     "path": "/api/v1/me",
@@ -203,6 +395,36 @@ export const operations = {
     "roles": [
       "masses",
       "member",
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "meetings_attendance": {
+    "method": "GET",
+    "path": "/api/v1/meetings/attendance",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "meetings_compliance": {
+    "method": "GET",
+    "path": "/api/v1/meetings/compliance",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "meetings_heatmap": {
+    "method": "GET",
+    "path": "/api/v1/meetings/heatmap",
+    "public": false,
+    "roles": [
       "branch",
       "committee",
       "political_dept"
@@ -227,9 +449,27 @@ export const operations = {
       "political_dept"
     ]
   },
+  "my_meetings": {
+    "method": "GET",
+    "path": "/api/v1/meetings/mine",
+    "public": false,
+    "roles": [
+      "member"
+    ]
+  },
   "org_export_columns": {
     "method": "GET",
     "path": "/api/v1/orgs/export/columns",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "org_ledger": {
+    "method": "GET",
+    "path": "/api/v1/orgs/{id}/ledger",
     "public": false,
     "roles": [
       "branch",
@@ -268,6 +508,25 @@ export const operations = {
       "political_dept"
     ]
   },
+  "put_meeting_rules": {
+    "method": "PUT",
+    "path": "/api/v1/orgs/{id}/meeting-rules",
+    "public": false,
+    "roles": [
+      "committee",
+      "political_dept"
+    ]
+  },
+  "put_officers": {
+    "method": "PUT",
+    "path": "/api/v1/orgs/{id}/officers",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "readyz": {
     "method": "GET",
     "path": "/readyz",
@@ -279,6 +538,26 @@ export const operations = {
     "path": "/api/v1/auth/refresh",
     "public": true,
     "roles": []
+  },
+  "set_attendance": {
+    "method": "PUT",
+    "path": "/api/v1/meetings/{id}/attendance",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "set_attendees": {
+    "method": "PUT",
+    "path": "/api/v1/meetings/{id}/attendees",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
   },
   "stats_orgs": {
     "method": "GET",
@@ -338,6 +617,35 @@ export const operations = {
       "political_dept"
     ]
   },
+  "unread_count": {
+    "method": "GET",
+    "path": "/api/v1/notifications/unread-count",
+    "public": false,
+    "roles": [
+      "member",
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "update_kind": {
+    "method": "PATCH",
+    "path": "/api/v1/meeting-kinds/{code}",
+    "public": false,
+    "roles": [
+      "political_dept"
+    ]
+  },
+  "update_meeting": {
+    "method": "PATCH",
+    "path": "/api/v1/meetings/{id}",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "update_member": {
     "method": "PATCH",
     "path": "/api/v1/members/{id}",
@@ -362,6 +670,16 @@ export const operations = {
   "upload": {
     "method": "POST",
     "path": "/api/v1/imports/{kind}",
+    "public": false,
+    "roles": [
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
+  "upload_attachment": {
+    "method": "POST",
+    "path": "/api/v1/meetings/{id}/attachments",
     "public": false,
     "roles": [
       "branch",

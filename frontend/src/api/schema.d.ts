@@ -617,15 +617,710 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/meeting-kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The meeting kinds (DOMAIN.md's eight and any the institution added), by sort order. */
+        get: operations["list_kinds"];
+        put?: never;
+        /** Add a meeting kind (political_dept over the whole institution). */
+        post: operations["create_kind"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meeting-kinds/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a meeting kind (political_dept over the whole institution). Send the version read
+         *     (If-Match or `version`); a stale one answers 412/409.
+         */
+        patch: operations["update_kind"];
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/meeting-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The meeting rules in force for an org: has_committee (its setting, else 7 or more full
+         *     members: 支部工作条例 art. 17) and, for each kind it owes, the effective frequency (its own
+         *     rule, else the nearest ancestor's, else the kind's default) with where it comes from.
+         */
+        get: operations["get_meeting_rules"];
+        /**
+         * Replace an org's own meeting rules and committee setting (committee and political_dept; a
+         *     branch does not set its own requirements). Kinds not listed inherit from above. Send the
+         *     version read (`version`, 0 before any were saved, or If-Match).
+         */
+        put: operations["put_meeting_rules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/officers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The officers of an org now in post (until null). */
+        get: operations["get_officers"];
+        /**
+         * Replace the org's officers: those no longer listed leave office today, those listed with the
+         *     same post stay as they are, new ones start on `since` (default today). Each must be a member
+         *     of the org or its party groups; at most one secretary.
+         */
+        put: operations["put_officers"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/compliance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which meetings each org of the subtree owed and held, by kind and period (分析提醒). */
+        get: operations["meetings_compliance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/heatmap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The compliance of a year by month for the root's children (branch × month), to drill down:
+         *     a row with children → the heat map of that org; a branch → its meetings and compliance rows.
+         */
+        get: operations["meetings_heatmap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/attendance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attendance rates of the subtree's held meetings by branch and member, and members absent from
+         *     their latest three or more meetings in a row.
+         */
+        get: operations["meetings_attendance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/mine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your meetings of a year with your attendance, and the study hours you earned against the
+         *     year's requirement (32 h; 56 h for a secretary or committee member).
+         */
+        get: operations["my_meetings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/attendee-candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is due at a meeting of this kind by default: the committee (current officers) for a
+         *     committee meeting, else the org's members with status normal (a branch's with its groups').
+         */
+        get: operations["attendee_candidates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Meetings in your scope, newest first: the org-managing roles those of their subtrees, a member
+         *     those they are due at.
+         */
+        get: operations["list_meetings"];
+        put?: never;
+        /**
+         * Plan a meeting, or enter one held after the fact (`status: held`). Without `attendee_ids` the
+         *     candidates are due. A planned meeting notifies each attendee in the platform.
+         */
+        post: operations["create_meeting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One meeting record with its attendance, votes, attachments and addenda. Members read the
+         *     meetings they are due at (and those of their own org).
+         */
+        get: operations["get_meeting"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a planned or cancelled meeting entered by mistake (If-Match required). A held
+         *     meeting's record is corrected or cancelled, never deleted (409 `meeting_held`); an archived
+         *     one is kept (409 `meeting_archived`). A planned meeting's attendees are told it is off.
+         */
+        delete: operations["delete_meeting"];
+        options?: never;
+        head?: never;
+        /**
+         * Correct a record, reschedule or cancel a meeting (until archived: then 409 `meeting_archived`;
+         *     corrections are addenda). A planned meeting's attendees are told of a new time or place and
+         *     of a cancellation.
+         */
+        patch: operations["update_meeting"];
+        trace?: never;
+    };
+    "/api/v1/meetings/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive a held or cancelled meeting's record: from then on it is read-only (DOMAIN.md:
+         *     records are locked once archived) and corrections are addenda. A held meeting needs its
+         *     attendance recorded (none pending) and its minutes.
+         */
+        post: operations["archive_meeting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/{id}/addenda": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a correction to an archived record (the record itself stays as archived). Before
+         *     archiving, correct the record itself: 409 `meeting_not_archived`.
+         */
+        post: operations["add_addendum"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/{id}/attendees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set who is due: those kept keep their recorded attendance, new ones are pending, and those
+         *     left out are removed. New attendees of a planned meeting are notified.
+         */
+        put: operations["set_attendees"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/{id}/attendance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Record attendance: each line sets one attendee's attendance. Absent needs a reason (病假
+         *     sick, 事假 personal, 公差 business, 其他 other), and only absent takes one. Applied whole or not
+         *     at all: any bad line answers 422 naming it (`items[2].absence_reason`) and changes nothing.
+         *     Present is recorded as by the clerk (a QR check-in already recorded stays as it was).
+         */
+        put: operations["set_attendance"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/{id}/checkin-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The current check-in code of a meeting, for the host to show as a QR code (fetch again every
+         *     `valid_secs`).
+         */
+        get: operations["checkin_code"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/{id}/checkin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check in to a meeting with the code the host shows (the member themself, due at it). */
+        post: operations["checkin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/{id}/votes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a vote of a held meeting of a kind that votes (支部党员大会). Quorum is checked from the
+         *     recorded attendance (409 `quorum_not_met`, nothing recorded); the outcome is computed, not sent.
+         */
+        post: operations["create_vote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/{id}/votes/{vote_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a vote recorded by mistake (not once the record is archived). */
+        delete: operations["delete_vote"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/{id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach a file (JPEG, PNG, WebP or PDF, by content) to a meeting record. An archived record
+         *     takes files only as part of one of its addenda (`addendum_id`).
+         */
+        post: operations["upload_attachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/{id}/attachments/{att_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an attachment: its bytes with the type found at upload, `nosniff`, as a download
+         *     named after the uploaded file (RFC 5987 `filename*`).
+         */
+        get: operations["download_attachment"];
+        put?: never;
+        post?: never;
+        /** Remove an attachment (not once the record is archived). */
+        delete: operations["delete_attachment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 支部工作台账: the work ledger of an organization (usually a branch) for one year, as an XLSX
+         *     workbook (`format=xlsx`, the default) or a printable A4 PDF (`format=pdf`).
+         * @description Contents (docs/api.md, 支部工作台账): 封面概况 — the org, the year, the secretary and committee
+         *     (org_officers in office during the year), member counts at the year end (today for the current
+         *     year), held meetings per kind and month against those required by the org's meeting rules
+         *     (its own and its party groups'); 会议记录 — every meeting of the org and its party groups in the
+         *     year, in date order: time, kind, topic, place, host, recorder, status, due/present, present
+         *     names, absent names with reasons (病假/事假/公差/其他), minutes, resolutions, votes with counts and
+         *     outcome, archived or not, addenda; 党员名册 — the members of the org's subtree at the year end
+         *     (name, gender, category, joined, full membership, status: no ID numbers or phones); 党员变动 —
+         *     the dated changes of the year from the membership history (admitted, transferred in/out, full
+         *     membership, status) with the year's totals. Development work is not in the platform yet and is
+         *     not included.
+         *
+         *     Both formats carry the watermark (内部资料 注意保密, who exported it, when) in each page's footer
+         *     (and across each PDF page). The PDF embeds a subset of a CJK font from Debian's fonts-noto-cjk
+         *     (or fonts-wqy-microhei, or `DANGJIAN_PDF_FONT`); without one the answer is 503
+         *     `pdf_font_missing`. Each export is audited (action `export`, entity `ledger`, the org's id).
+         */
+        get: operations["org_ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your own notifications, newest first. An account without a person record has none. */
+        get: operations["list_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many of your notifications are unread (the bell's badge). */
+        get: operations["unread_count"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark one of your notifications read (again: no change). Someone else's answers 404, as if it
+         *     did not exist.
+         */
+        post: operations["mark_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Why a member was absent (DOMAIN.md, Organizational life: "who was absent and why"):
+         *     病假 sick, 事假 personal, 公差 business, 其他 other.
+         * @enum {string}
+         */
+        AbsenceReason: "sick" | "personal" | "business" | "other";
+        /**
+         * @example {
+         *       "last_meeting_at": "2026-06-20T09:00:00Z",
+         *       "name": "张三",
+         *       "org_id": 12,
+         *       "org_name": "第一党支部",
+         *       "person_id": 7,
+         *       "streak": 3
+         *     }
+         */
+        AbsentStreak: {
+            /** Format: int64 */
+            person_id: number;
+            name: string;
+            /** Format: int64 */
+            org_id?: number | null;
+            org_name?: string | null;
+            /**
+             * Format: int64
+             * @description The member's latest recorded meetings in the range that were all absences.
+             */
+            streak: number;
+            /** Format: date-time */
+            last_meeting_at: string;
+        };
+        /**
+         * @description A correction of an archived record: the record stays as archived, the addendum says what is
+         *     corrected and why (DOMAIN.md: records are locked once archived).
+         * @example {
+         *       "body": "出席名单更正：王五实际出席",
+         *       "changes": {
+         *         "attendance": [
+         *           {
+         *             "attendance": "present",
+         *             "person_id": 103
+         *           }
+         *         ]
+         *       },
+         *       "created_at": "2026-04-02T02:00:00Z",
+         *       "created_by_name": "br_b1",
+         *       "id": 2
+         *     }
+         */
+        Addendum: {
+            /** Format: int64 */
+            id: number;
+            body: string;
+            changes?: Record<string, never> | null;
+            /** @description The account that added it. */
+            created_by_name?: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
         Alerts: {
             /** @description Branches whose term ended before the date (renewal 换届 overdue). */
             term_expired: components["schemas"]["TermExpired"][];
             /** @description Branches with fewer than 3 full members on the date (DOMAIN.md, Organizations). */
             below_three_full: components["schemas"]["BelowThreeFull"][];
+        };
+        /**
+         * @description A file attached to a meeting record: a photo, the scanned sign-in sheet, a document.
+         * @example {
+         *       "addendum_id": null,
+         *       "category": "sign_in_sheet",
+         *       "content_type": "application/pdf",
+         *       "file_name": "签到表.pdf",
+         *       "id": 5,
+         *       "meeting_id": 12,
+         *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *       "size_bytes": 183204,
+         *       "uploaded_at": "2026-03-12T08:00:00Z"
+         *     }
+         */
+        Attachment: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            meeting_id: number;
+            /**
+             * @description photo | sign_in_sheet | document
+             * @example photo
+             */
+            category: string;
+            file_name: string;
+            content_type: string;
+            /** Format: int64 */
+            size_bytes: number;
+            /** @description SHA-256 of the content, hex. */
+            sha256: string;
+            /** Format: date-time */
+            uploaded_at: string;
+            /**
+             * Format: int64
+             * @description Added after archiving, as part of this addendum.
+             */
+            addendum_id?: number | null;
+        };
+        /**
+         * @description What the file shows.
+         * @enum {string}
+         */
+        AttachmentCategory: "photo" | "sign_in_sheet" | "document";
+        /**
+         * @description The multipart form of an upload.
+         * @example {
+         *       "file": "签到表.pdf"
+         *     }
+         */
+        AttachmentUpload: {
+            /**
+             * Format: binary
+             * @description JPEG, PNG, WebP or PDF, up to 10 MiB (DANGJIAN_ATTACHMENT_MAX_BYTES).
+             */
+            file: string;
+        };
+        /**
+         * @description pending (not recorded yet) | present | absent.
+         * @enum {string}
+         */
+        Attendance: "pending" | "present" | "absent";
+        AttendanceAnalysis: {
+            /** Format: int64 */
+            org_id: number;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** @description Branches of the subtree, lowest rate first (without recorded attendance last), at most 200. */
+            by_org: components["schemas"]["OrgAttendance"][];
+            /** @description Members with recorded attendance, lowest rate first, at most 200. */
+            by_member: components["schemas"]["MemberAttendance"][];
+            /** @description Members whose latest 3 or more recorded meetings were all absences, longest first. */
+            absent_streaks: components["schemas"]["AbsentStreak"][];
+        };
+        /** @description One line of `PUT /meetings/{id}/attendance`. */
+        AttendanceItem: {
+            /** Format: int64 */
+            person_id: number;
+            attendance: components["schemas"]["Attendance"];
+            absence_reason?: components["schemas"]["AbsenceReason"] | null;
+            absence_note?: string | null;
+        };
+        /**
+         * @description One person due at a meeting, with their attendance.
+         * @example {
+         *       "absence_note": "住院",
+         *       "absence_reason": "sick",
+         *       "attendance": "absent",
+         *       "category": "full",
+         *       "checked_in_at": null,
+         *       "checked_in_by": null,
+         *       "has_vote": true,
+         *       "name": "张三",
+         *       "person_id": 101
+         *     }
+         */
+        Attendee: {
+            /** Format: int64 */
+            person_id: number;
+            name: string;
+            category?: string | null;
+            has_vote: boolean;
+            attendance: components["schemas"]["Attendance"];
+            absence_reason?: components["schemas"]["AbsenceReason"] | null;
+            absence_note?: string | null;
+            /** @description qr (the member scanned the host's code) | clerk (recorded by a worker) */
+            checked_in_by?: string | null;
+            /** Format: date-time */
+            checked_in_at?: string | null;
         };
         /**
          * @description Which configured band set was used.
@@ -741,10 +1436,86 @@ export interface components {
             missing?: string | null;
         };
         /**
+         * @description Someone due at a meeting by default (`GET /meetings/attendee-candidates`).
+         * @example {
+         *       "category": "full",
+         *       "has_vote": true,
+         *       "is_officer": true,
+         *       "name": "张三",
+         *       "person_id": 101,
+         *       "post": "secretary"
+         *     }
+         */
+        Candidate: {
+            /** Format: int64 */
+            person_id: number;
+            name: string;
+            /** @description full | probationary (null for an officer whose membership is not in the org) */
+            category?: string | null;
+            /** @description Full members vote; probationary members have no vote (中国共产党章程 art. 7). */
+            has_vote: boolean;
+            /** @description A current officer (secretary, deputy, committee member) of the meeting's org. */
+            is_officer: boolean;
+            /** @description secretary | deputy_secretary | committee_member */
+            post?: string | null;
+        };
+        /**
          * @description 正式党员 / 预备党员.
          * @enum {string}
          */
         Category: "full" | "probationary";
+        /**
+         * @description The code for the host's screen.
+         * @example {
+         *       "code": "59400000.q8Hc1mXl0p8b2b9sV0aXcA",
+         *       "expires_at": "2026-06-01T08:00:30Z",
+         *       "path": "/checkin?m=12&c=59400000.q8Hc1mXl0p8b2b9sV0aXcA",
+         *       "valid_secs": 30
+         *     }
+         */
+        CheckinCode: {
+            code: string;
+            /** @description The SPA route the QR code opens (relative to the site). */
+            path: string;
+            /**
+             * Format: date-time
+             * @description When the next code replaces it (it is still accepted for one more window).
+             */
+            expires_at: string;
+            /** Format: int64 */
+            valid_secs: number;
+        };
+        /**
+         * @description A scanned code.
+         * @example {
+         *       "code": "59400000.q8Hc1mXl0p8b2b9sV0aXcA"
+         *     }
+         */
+        CheckinRequest: {
+            code: string;
+        };
+        /**
+         * @description The member's attendance after the scan.
+         * @example {
+         *       "already": false,
+         *       "attendance": "present",
+         *       "checked_in_at": "2026-06-01T08:00:12Z",
+         *       "meeting_id": 12,
+         *       "person_id": 101
+         *     }
+         */
+        CheckinResult: {
+            /** Format: int64 */
+            meeting_id: number;
+            /** Format: int64 */
+            person_id: number;
+            /** @example present */
+            attendance: string;
+            /** Format: date-time */
+            checked_in_at: string;
+            /** @description Already marked present before this scan (nothing changed). */
+            already: boolean;
+        };
         CodeItem: {
             /** @example 01 */
             code: string;
@@ -757,6 +1528,199 @@ export interface components {
             education: components["schemas"]["CodeItem"][];
             degree: components["schemas"]["CodeItem"][];
             job_category: components["schemas"]["CodeItem"][];
+        };
+        /**
+         * @description Where has_committee comes from.
+         * @enum {string}
+         */
+        CommitteeSource: "setting" | "default";
+        Compliance: {
+            /** Format: int64 */
+            org_id: number;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** Format: date */
+            today: string;
+            summary: components["schemas"]["ComplianceSummary"];
+            /** @description Ordered by org name, kind (sort order), period. */
+            items: components["schemas"]["ComplianceItem"][];
+            /**
+             * Format: int64
+             * @description Rows matching kind and state.
+             */
+            total: number;
+            /** Format: int64 */
+            page: number;
+            /** Format: int64 */
+            page_size: number;
+        };
+        /**
+         * @example {
+         *       "days_left": null,
+         *       "held": 0,
+         *       "kind": "branch_committee_meeting",
+         *       "org_id": 12,
+         *       "org_name": "第一党支部",
+         *       "period": "2026-03",
+         *       "period_end": "2026-03-31",
+         *       "period_start": "2026-03-01",
+         *       "required": 1,
+         *       "state": "missing"
+         *     }
+         */
+        ComplianceItem: {
+            /** Format: int64 */
+            org_id: number;
+            org_name: string;
+            kind: string;
+            /** @description `2026-03` (month), `2026-Q1` (quarter), `2026-H1` (half year) or `2026` (year). */
+            period: string;
+            /** Format: date */
+            period_start: string;
+            /** Format: date */
+            period_end: string;
+            /** Format: int64 */
+            required: number;
+            /** Format: int64 */
+            held: number;
+            state: components["schemas"]["State"];
+            /**
+             * Format: int64
+             * @description Days left to the period's last day (due rows only).
+             */
+            days_left?: number | null;
+        };
+        /** @description Counts over all rows of the subtree and range (before the kind and state filters). */
+        ComplianceSummary: {
+            /** Format: int64 */
+            ok: number;
+            /** Format: int64 */
+            missing: number;
+            /** Format: int64 */
+            due: number;
+            /**
+             * Format: int64
+             * @description Due rows with at most 7 days left.
+             */
+            due_soon: number;
+            by_kind: components["schemas"]["KindSummary"][];
+        };
+        /**
+         * @description Attendance counts of a meeting; voters are the attendees with a vote (full members).
+         * @example {
+         *       "absent": 2,
+         *       "due": 12,
+         *       "pending": 0,
+         *       "present": 10,
+         *       "voters_due": 11,
+         *       "voters_present": 9
+         *     }
+         */
+        Counts: {
+            /** Format: int64 */
+            due: number;
+            /** Format: int64 */
+            present: number;
+            /** Format: int64 */
+            absent: number;
+            /** Format: int64 */
+            pending: number;
+            /** Format: int64 */
+            voters_due: number;
+            /** Format: int64 */
+            voters_present: number;
+        };
+        /**
+         * @description A new meeting kind (`builtin` and `version` are the server's).
+         * @example {
+         *       "code": "study_session",
+         *       "committee_only": false,
+         *       "frequency": "month",
+         *       "may_vote": false,
+         *       "name": "专题学习会",
+         *       "name_en": "Study session",
+         *       "needs_committee": false,
+         *       "org_kinds": [
+         *         "branch"
+         *       ],
+         *       "per_period": 1,
+         *       "sort_order": 90,
+         *       "study_hours": 1.5
+         *     }
+         */
+        CreateKind: {
+            /** @description `^[a-z][a-z0-9_]{1,39}$` */
+            code: string;
+            name: string;
+            name_en: string;
+            frequency: components["schemas"]["Frequency"];
+            /**
+             * Format: int32
+             * @description Default 1 (1-31).
+             */
+            per_period?: number | null;
+            /** @description Default `["branch"]`. */
+            org_kinds?: components["schemas"]["OrgKind"][] | null;
+            needs_committee?: boolean | null;
+            committee_only?: boolean | null;
+            may_vote?: boolean | null;
+            /**
+             * Format: double
+             * @description Default 0 (0-24).
+             */
+            study_hours?: number | null;
+            /**
+             * Format: int32
+             * @description Default 100.
+             */
+            sort_order?: number | null;
+        };
+        /**
+         * @description `POST /meetings`.
+         * @example {
+         *       "ends_at": "2026-12-10T16:30:00+08:00",
+         *       "host_person_id": 101,
+         *       "kind": "party_lecture",
+         *       "org_id": 3,
+         *       "place": "三楼会议室",
+         *       "recorder_person_id": 102,
+         *       "starts_at": "2026-12-10T14:30:00+08:00",
+         *       "status": "planned",
+         *       "topic": "学习贯彻党的二十届四中全会精神"
+         *     }
+         */
+        CreateMeeting: {
+            /** Format: int64 */
+            org_id: number;
+            /** @description A meeting kind's code (`GET /meeting-kinds`) that the org's kind owes. */
+            kind: string;
+            /** @description 1 to 200 characters. */
+            topic: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at?: string | null;
+            place?: string | null;
+            /** Format: int64 */
+            host_person_id?: number | null;
+            /** Format: int64 */
+            recorder_person_id?: number | null;
+            /** @description `held` for a record entered after the fact (not in the future). */
+            status: components["schemas"]["MeetingStatus"];
+            /** @description Required with `cancelled`. */
+            cancel_reason?: string | null;
+            /**
+             * Format: double
+             * @description Study time each member present earns; defaults to the kind's (党课: 2 h).
+             * @example 2
+             */
+            study_hours?: number | null;
+            /** @description Who is due; absent: the candidates (`GET /meetings/attendee-candidates`). */
+            attendee_ids?: number[] | null;
+            minutes?: string | null;
+            resolutions?: string[] | null;
         };
         /**
          * @example {
@@ -787,6 +1751,38 @@ export interface components {
             /** Format: date */
             term_end?: string | null;
         };
+        /**
+         * @description A vote's counts (who may vote and who came are taken from the recorded attendance).
+         * @example {
+         *       "abstain": 1,
+         *       "motion": "接收李四为预备党员",
+         *       "no": 0,
+         *       "subject": "admission",
+         *       "subject_person_id": 102,
+         *       "version": 5,
+         *       "yes": 6
+         *     }
+         */
+        CreateVote: {
+            motion: string;
+            subject: components["schemas"]["VoteSubject"];
+            /**
+             * Format: int64
+             * @description The candidate (admission, full membership, election).
+             */
+            subject_person_id?: number | null;
+            /** Format: int32 */
+            yes: number;
+            /** Format: int32 */
+            no: number;
+            /** Format: int32 */
+            abstain: number;
+            /**
+             * Format: int32
+             * @description The meeting's version read (or If-Match).
+             */
+            version?: number | null;
+        };
         /** @description Each dimension's counts add up to `total`. */
         Dimensions: {
             /** @description male, female. */
@@ -805,6 +1801,30 @@ export interface components {
             joined_period: components["schemas"]["Bucket"][];
             /** @description 党龄 from the date of full membership: probationary, then the configured bands. */
             party_standing: components["schemas"]["Bucket"][];
+        };
+        /**
+         * @description One kind's effective rule for an org.
+         * @example {
+         *       "frequency": "month",
+         *       "from_org_id": 2,
+         *       "kind": "party_lecture",
+         *       "name": "党课",
+         *       "per_period": 1,
+         *       "source": "inherited"
+         *     }
+         */
+        EffectiveRule: {
+            kind: string;
+            name: string;
+            frequency: components["schemas"]["Frequency"];
+            /** Format: int32 */
+            per_period: number;
+            source: components["schemas"]["RuleSource"];
+            /**
+             * Format: int64
+             * @description The org whose row applies (own or ancestor); null for the kind's default.
+             */
+            from_org_id?: number | null;
         };
         /**
          * @description A column of an export, for the SPA's column chooser.
@@ -834,6 +1854,11 @@ export interface components {
             /** @example 公民身份号码校验位错误 */
             message_zh: string;
         };
+        /**
+         * @description How often a kind is owed. `none`: no requirement (an ad-hoc kind, or switched off for a subtree).
+         * @enum {string}
+         */
+        Frequency: "month" | "quarter" | "half_year" | "year" | "none";
         /** @enum {string} */
         Gender: "male" | "female";
         /** @description A grant as shown to its holder, with the org named. */
@@ -854,6 +1879,26 @@ export interface components {
             /** @example D0101 */
             org_code?: string | null;
         };
+        /**
+         * @description Whether an org counts as having a committee, and why.
+         * @example {
+         *       "full_members": 9,
+         *       "setting": null,
+         *       "source": "default",
+         *       "value": true
+         *     }
+         */
+        HasCommittee: {
+            value: boolean;
+            source: components["schemas"]["CommitteeSource"];
+            /** @description The org's own setting, if any. */
+            setting?: boolean | null;
+            /**
+             * Format: int64
+             * @description Full members (status normal) held directly in the org.
+             */
+            full_members: number;
+        };
         /** @description One header cell; a cell spanning columns or rows is merged in the workbook. */
         HeaderCell: {
             /** @example 性别 */
@@ -868,6 +1913,57 @@ export interface components {
              * @example 1
              */
             rowspan: number;
+        };
+        Heatmap: {
+            /** Format: int64 */
+            org_id: number;
+            /** Format: int32 */
+            year: number;
+            months: string[];
+            /** @description The direct children of org_id, each summing its subtree (for a branch: the branch itself). */
+            rows: components["schemas"]["HeatmapRow"][];
+        };
+        /**
+         * @example {
+         *       "due": 0,
+         *       "held": 12,
+         *       "missing": 2,
+         *       "month": "2026-03",
+         *       "required": 14
+         *     }
+         */
+        HeatmapCell: {
+            month: string;
+            /**
+             * Format: int64
+             * @description Meetings required by the periods ending in this month (a quarter in its last month, a year
+             *     in December).
+             */
+            required: number;
+            /** Format: int64 */
+            held: number;
+            /**
+             * Format: int64
+             * @description Compliance rows in state missing.
+             */
+            missing: number;
+            /**
+             * Format: int64
+             * @description Compliance rows in state due.
+             */
+            due: number;
+        };
+        HeatmapRow: {
+            /** Format: int64 */
+            org_id: number;
+            org_name: string;
+            org_kind: string;
+            /**
+             * Format: int64
+             * @description Branches in the row's subtree.
+             */
+            branches: number;
+            cells: components["schemas"]["HeatmapCell"][];
         };
         /** @description A past import with its report. */
         ImportDetail: components["schemas"]["ImportSummary"] & {
@@ -1061,6 +2157,16 @@ export interface components {
         };
         /** @enum {string} */
         JobStatus: "queued" | "running" | "succeeded" | "failed";
+        KindSummary: {
+            kind: string;
+            name: string;
+            /** Format: int64 */
+            ok: number;
+            /** Format: int64 */
+            missing: number;
+            /** Format: int64 */
+            due: number;
+        };
         /**
          * @example {
          *       "password": "Demo-2026",
@@ -1100,6 +2206,241 @@ export interface components {
             person?: components["schemas"]["MePerson"] | null;
             /** @description Every grant of the account (not only those the current role switch admits). */
             grants: components["schemas"]["GrantView"][];
+        };
+        /**
+         * @description A meeting record with its attendance, votes, attachments and addenda.
+         * @example {
+         *       "addenda": [],
+         *       "archived": false,
+         *       "archived_at": null,
+         *       "attachments": [],
+         *       "attendees": [],
+         *       "cancel_reason": null,
+         *       "counts": {
+         *         "absent": 2,
+         *         "due": 12,
+         *         "pending": 0,
+         *         "present": 10,
+         *         "voters_due": 11,
+         *         "voters_present": 9
+         *       },
+         *       "created_at": "2026-03-01T02:00:00Z",
+         *       "ends_at": "2026-03-12T08:30:00Z",
+         *       "host_name": "张三",
+         *       "host_person_id": 101,
+         *       "id": 12,
+         *       "kind": "party_lecture",
+         *       "kind_name": "党课",
+         *       "may_vote": false,
+         *       "minutes": "……",
+         *       "org_id": 3,
+         *       "org_name": "机关第一党支部",
+         *       "place": "三楼会议室",
+         *       "recorder_name": "李四",
+         *       "recorder_person_id": 102,
+         *       "resolutions": [
+         *         "……"
+         *       ],
+         *       "starts_at": "2026-03-12T06:30:00Z",
+         *       "status": "held",
+         *       "study_hours": 2,
+         *       "topic": "学习贯彻党的二十届四中全会精神",
+         *       "updated_at": "2026-03-12T09:00:00Z",
+         *       "version": 4,
+         *       "votes": []
+         *     }
+         */
+        MeetingDetail: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            org_id: number;
+            org_name: string;
+            kind: string;
+            kind_name: string;
+            topic: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at?: string | null;
+            place?: string | null;
+            /** Format: int64 */
+            host_person_id?: number | null;
+            host_name?: string | null;
+            /** Format: int64 */
+            recorder_person_id?: number | null;
+            recorder_name?: string | null;
+            status: components["schemas"]["MeetingStatus"];
+            cancel_reason?: string | null;
+            minutes?: string | null;
+            resolutions: string[];
+            /**
+             * Format: double
+             * @description Study time each member present earns (党员教育管理工作条例 (2019): 32 h a year, 56 for
+             *     secretaries and committee members).
+             */
+            study_hours: number;
+            archived: boolean;
+            /** Format: date-time */
+            archived_at?: string | null;
+            /** @description The kind may take votes (支部党员大会). */
+            may_vote: boolean;
+            attendees: components["schemas"]["Attendee"][];
+            counts: components["schemas"]["Counts"];
+            votes: components["schemas"]["Vote"][];
+            attachments: components["schemas"]["Attachment"][];
+            addenda: components["schemas"]["Addendum"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int32 */
+            version: number;
+        };
+        /**
+         * @description A meeting kind: what it is called, how often an org owes it by default, who owes it.
+         * @example {
+         *       "builtin": true,
+         *       "code": "party_lecture",
+         *       "committee_only": false,
+         *       "frequency": "quarter",
+         *       "may_vote": false,
+         *       "name": "党课",
+         *       "name_en": "Party lecture",
+         *       "needs_committee": false,
+         *       "org_kinds": [
+         *         "branch"
+         *       ],
+         *       "per_period": 1,
+         *       "sort_order": 40,
+         *       "study_hours": 2,
+         *       "version": 1
+         *     }
+         */
+        MeetingKind: {
+            code: string;
+            name: string;
+            name_en: string;
+            /** @description The default frequency (DOMAIN.md's "usual frequency"); orgs may set their own. */
+            frequency: components["schemas"]["Frequency"];
+            /**
+             * Format: int32
+             * @description Meetings owed per period.
+             */
+            per_period: number;
+            /** @description The org kinds that owe it: committee, general_branch, branch, group. */
+            org_kinds: string[];
+            /** @description Only an org with a committee owes it (支委会). */
+            needs_committee: boolean;
+            /** @description The attendees are the officers, not the whole roster. */
+            committee_only: boolean;
+            /** @description May take votes (支部党员大会). */
+            may_vote: boolean;
+            /**
+             * Format: double
+             * @description Study time attending gives by default (党课), hours.
+             */
+            study_hours: number;
+            /** Format: int32 */
+            sort_order: number;
+            /** @description One of DOMAIN.md's kinds, shipped with the platform. */
+            builtin: boolean;
+            /** Format: int32 */
+            version: number;
+        };
+        /**
+         * @description The meeting rules in force for an org: whether it counts as having a committee, and the
+         *     effective frequency of each kind it owes.
+         * @example {
+         *       "has_committee": {
+         *         "full_members": 9,
+         *         "setting": null,
+         *         "source": "default",
+         *         "value": true
+         *       },
+         *       "org_id": 3,
+         *       "rules": [
+         *         {
+         *           "frequency": "month",
+         *           "from_org_id": null,
+         *           "kind": "branch_committee_meeting",
+         *           "name": "支部委员会",
+         *           "per_period": 1,
+         *           "source": "kind"
+         *         },
+         *         {
+         *           "frequency": "month",
+         *           "from_org_id": 1,
+         *           "kind": "party_lecture",
+         *           "name": "党课",
+         *           "per_period": 1,
+         *           "source": "inherited"
+         *         }
+         *       ],
+         *       "version": 2
+         *     }
+         */
+        MeetingRules: {
+            /** Format: int64 */
+            org_id: number;
+            has_committee: components["schemas"]["HasCommittee"];
+            rules: components["schemas"]["EffectiveRule"][];
+            /**
+             * Format: int32
+             * @description The version of the org's own settings (0 before any were saved).
+             */
+            version: number;
+        };
+        /**
+         * @description planned | held | cancelled. A meeting held last week is entered directly as `held` (clerks
+         *     enter records after the fact).
+         * @enum {string}
+         */
+        MeetingStatus: "planned" | "held" | "cancelled";
+        /**
+         * @description A meeting in a list.
+         * @example {
+         *       "absent": 2,
+         *       "archived": false,
+         *       "due": 12,
+         *       "ends_at": null,
+         *       "id": 12,
+         *       "kind": "party_lecture",
+         *       "kind_name": "党课",
+         *       "org_id": 3,
+         *       "org_name": "机关第一党支部",
+         *       "place": "三楼会议室",
+         *       "present": 10,
+         *       "starts_at": "2026-03-12T06:30:00Z",
+         *       "status": "held",
+         *       "topic": "学习贯彻党的二十届四中全会精神",
+         *       "version": 4
+         *     }
+         */
+        MeetingSummary: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            org_id: number;
+            org_name: string;
+            kind: string;
+            kind_name: string;
+            topic: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at?: string | null;
+            place?: string | null;
+            status: components["schemas"]["MeetingStatus"];
+            archived: boolean;
+            /** Format: int64 */
+            due: number;
+            /** Format: int64 */
+            present: number;
+            /** Format: int64 */
+            absent: number;
+            /** Format: int32 */
+            version: number;
         };
         /**
          * @description A member: the person's record and the membership, as one resource.
@@ -1182,6 +2523,37 @@ export interface components {
             standing_years?: number | null;
             /** Format: int32 */
             version: number;
+        };
+        /**
+         * @example {
+         *       "absent": 3,
+         *       "due": 12,
+         *       "name": "张三",
+         *       "org_id": 12,
+         *       "org_name": "第一党支部",
+         *       "person_id": 7,
+         *       "present": 9,
+         *       "rate": 0.75
+         *     }
+         */
+        MemberAttendance: {
+            /** Format: int64 */
+            person_id: number;
+            name: string;
+            /**
+             * Format: int64
+             * @description The member's org today.
+             */
+            org_id?: number | null;
+            org_name?: string | null;
+            /** Format: int64 */
+            due: number;
+            /** Format: int64 */
+            present: number;
+            /** Format: int64 */
+            absent: number;
+            /** Format: double */
+            rate?: number | null;
         };
         /**
          * @description A batch of members.
@@ -1279,6 +2651,158 @@ export interface components {
             version?: number | null;
         };
         /**
+         * @description One of a member's meetings (`GET /meetings/mine`).
+         * @example {
+         *       "absence_reason": null,
+         *       "attendance": "present",
+         *       "id": 12,
+         *       "kind": "party_lecture",
+         *       "kind_name": "党课",
+         *       "org_id": 3,
+         *       "org_name": "机关第一党支部",
+         *       "place": "三楼会议室",
+         *       "starts_at": "2026-03-12T06:30:00Z",
+         *       "status": "held",
+         *       "study_hours": 2,
+         *       "topic": "学习贯彻党的二十届四中全会精神"
+         *     }
+         */
+        MyMeeting: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            org_id: number;
+            org_name: string;
+            kind: string;
+            kind_name: string;
+            topic: string;
+            /** Format: date-time */
+            starts_at: string;
+            place?: string | null;
+            status: components["schemas"]["MeetingStatus"];
+            attendance: components["schemas"]["Attendance"];
+            absence_reason?: components["schemas"]["AbsenceReason"] | null;
+            /**
+             * Format: double
+             * @description The meeting's study time (earned when present at a held meeting).
+             */
+            study_hours: number;
+        };
+        /**
+         * @description A member's meetings of one year and the study hours earned (党员教育管理工作条例 (2019)).
+         * @example {
+         *       "is_officer": false,
+         *       "items": [],
+         *       "required_hours": 32,
+         *       "study_hours": 18.5,
+         *       "year": 2026
+         *     }
+         */
+        MyMeetings: {
+            /** Format: int32 */
+            year: number;
+            /**
+             * Format: double
+             * @description Hours of the held meetings attended (present) that year.
+             */
+            study_hours: number;
+            /**
+             * Format: int32
+             * @description 32 a year; 56 for branch secretaries and committee members (current officers).
+             */
+            required_hours: number;
+            is_officer: boolean;
+            items: components["schemas"]["MyMeeting"][];
+        };
+        /**
+         * @description `POST /meetings/{id}/addenda`.
+         * @example {
+         *       "body": "出席名单更正：王五实际出席",
+         *       "changes": {
+         *         "attendance": [
+         *           {
+         *             "attendance": "present",
+         *             "person_id": 103
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        NewAddendum: {
+            /** @description What is corrected and why, 1 to 10,000 characters. */
+            body: string;
+            changes?: Record<string, never> | null;
+        };
+        /**
+         * @description A notification as the person it is for sees it.
+         * @example {
+         *       "body": "学习贯彻党的二十届四中全会精神；2026-12-10 14:30；三楼会议室",
+         *       "created_at": "2026-12-01T02:00:00Z",
+         *       "id": 41,
+         *       "kind": "meeting_planned",
+         *       "link": "/meetings/12",
+         *       "read_at": null,
+         *       "title": "会议通知：党课"
+         *     }
+         */
+        Notification: {
+            /** Format: int64 */
+            id: number;
+            /** @description meeting_planned | meeting_changed | meeting_cancelled | ... */
+            kind: string;
+            title: string;
+            body: string;
+            /** @description The SPA route to open. */
+            link?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            read_at?: string | null;
+        };
+        /**
+         * @description A current officer of an org.
+         * @example {
+         *       "id": 4,
+         *       "name": "张三",
+         *       "org_id": 3,
+         *       "person_id": 101,
+         *       "post": "secretary",
+         *       "since": "2025-01-10",
+         *       "until": null
+         *     }
+         */
+        Officer: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            org_id: number;
+            /** Format: int64 */
+            person_id: number;
+            name: string;
+            post: components["schemas"]["OfficerPost"];
+            /** Format: date */
+            since: string;
+            /** Format: date */
+            until?: string | null;
+        };
+        /** @description One officer of the new set. */
+        OfficerInput: {
+            /** Format: int64 */
+            person_id: number;
+            post: components["schemas"]["OfficerPost"];
+            /**
+             * Format: date
+             * @description Default today.
+             */
+            since?: string | null;
+        };
+        /**
+         * @description An officer's post (支部工作条例 art. 17: a committee of 3-5, at most 7, with a secretary and
+         *     possibly a deputy; a branch without a committee has a secretary and maybe a deputy).
+         * @enum {string}
+         */
+        OfficerPost: "secretary" | "deputy_secretary" | "committee_member";
+        /**
          * @description An organization.
          * @example {
          *       "child_count": 2,
@@ -1326,6 +2850,41 @@ export interface components {
              * @description Optimistic-concurrency version; also sent as the ETag.
              */
             version: number;
+        };
+        /**
+         * @example {
+         *       "absent": 8,
+         *       "due": 160,
+         *       "meetings": 18,
+         *       "org_id": 12,
+         *       "org_name": "第一党支部",
+         *       "present": 150,
+         *       "rate": 0.949
+         *     }
+         */
+        OrgAttendance: {
+            /** Format: int64 */
+            org_id: number;
+            org_name: string;
+            /**
+             * Format: int64
+             * @description Held meetings of the branch and its party groups.
+             */
+            meetings: number;
+            /**
+             * Format: int64
+             * @description Attendee rows (due to attend), pending included.
+             */
+            due: number;
+            /** Format: int64 */
+            present: number;
+            /** Format: int64 */
+            absent: number;
+            /**
+             * Format: double
+             * @description present / (present + absent); null without recorded attendance.
+             */
+            rate?: number | null;
         };
         /**
          * @description A batch of organizations.
@@ -1476,6 +3035,23 @@ export interface components {
              */
             probationary: number;
         };
+        /**
+         * @description One of the org's own rules (it applies to its subtree unless a nearer org sets its own).
+         * @example {
+         *       "frequency": "month",
+         *       "kind": "party_lecture",
+         *       "per_period": 1
+         *     }
+         */
+        OwnRule: {
+            kind: string;
+            frequency: components["schemas"]["Frequency"];
+            /**
+             * Format: int32
+             * @description Default 1 (1-31).
+             */
+            per_period?: number | null;
+        };
         /** @description One page of a list, with the total for the pager. */
         Page_ImportSummary: {
             items: {
@@ -1505,6 +3081,49 @@ export interface components {
                  * @description The background job that ran it (large files): `GET /jobs/{job_id}` shows its progress.
                  */
                 job_id?: number | null;
+            }[];
+            /**
+             * Format: int64
+             * @example 128
+             */
+            total: number;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            page: number;
+            /**
+             * Format: int64
+             * @example 20
+             */
+            page_size: number;
+        };
+        /** @description One page of a list, with the total for the pager. */
+        Page_MeetingSummary: {
+            items: {
+                /** Format: int64 */
+                id: number;
+                /** Format: int64 */
+                org_id: number;
+                org_name: string;
+                kind: string;
+                kind_name: string;
+                topic: string;
+                /** Format: date-time */
+                starts_at: string;
+                /** Format: date-time */
+                ends_at?: string | null;
+                place?: string | null;
+                status: components["schemas"]["MeetingStatus"];
+                archived: boolean;
+                /** Format: int64 */
+                due: number;
+                /** Format: int64 */
+                present: number;
+                /** Format: int64 */
+                absent: number;
+                /** Format: int32 */
+                version: number;
             }[];
             /**
              * Format: int64
@@ -1573,6 +3192,38 @@ export interface components {
                 standing_years?: number | null;
                 /** Format: int32 */
                 version: number;
+            }[];
+            /**
+             * Format: int64
+             * @example 128
+             */
+            total: number;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            page: number;
+            /**
+             * Format: int64
+             * @example 20
+             */
+            page_size: number;
+        };
+        /** @description One page of a list, with the total for the pager. */
+        Page_Notification: {
+            items: {
+                /** Format: int64 */
+                id: number;
+                /** @description meeting_planned | meeting_changed | meeting_cancelled | ... */
+                kind: string;
+                title: string;
+                body: string;
+                /** @description The SPA route to open. */
+                link?: string | null;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                read_at?: string | null;
             }[];
             /**
              * Format: int64
@@ -1741,6 +3392,46 @@ export interface components {
             errors?: components["schemas"]["FieldError"][];
         };
         /**
+         * @description The org's own settings, replacing what it had: kinds not listed inherit.
+         * @example {
+         *       "has_committee": null,
+         *       "rules": [
+         *         {
+         *           "frequency": "month",
+         *           "kind": "party_lecture",
+         *           "per_period": 1
+         *         }
+         *       ],
+         *       "version": 0
+         *     }
+         */
+        PutMeetingRules: {
+            /** @description true/false overrides the count of full members (7 or more: a committee); null uses it. */
+            has_committee?: boolean | null;
+            rules: components["schemas"]["OwnRule"][];
+            /** Format: int32 */
+            version?: number | null;
+        };
+        /**
+         * @description The org's officers from now on (replaces the current set).
+         * @example {
+         *       "officers": [
+         *         {
+         *           "person_id": 101,
+         *           "post": "secretary"
+         *         },
+         *         {
+         *           "person_id": 102,
+         *           "post": "committee_member",
+         *           "since": "2026-01-05"
+         *         }
+         *       ]
+         *     }
+         */
+        PutOfficers: {
+            officers: components["schemas"]["OfficerInput"][];
+        };
+        /**
          * @example {
          *       "refresh_token": "q3Jt0v..."
          *     }
@@ -1897,10 +3588,56 @@ export interface components {
         /** @enum {string} */
         Role: "masses" | "member" | "branch" | "committee" | "political_dept";
         /**
+         * @description Where an effective rule comes from.
+         * @enum {string}
+         */
+        RuleSource: "kind" | "own" | "inherited";
+        /**
+         * @description `PUT /meetings/{id}/attendance`: applied whole or not at all.
+         * @example {
+         *       "items": [
+         *         {
+         *           "attendance": "present",
+         *           "person_id": 101
+         *         },
+         *         {
+         *           "absence_note": "住院",
+         *           "absence_reason": "sick",
+         *           "attendance": "absent",
+         *           "person_id": 102
+         *         }
+         *       ],
+         *       "version": 3
+         *     }
+         */
+        SetAttendance: {
+            items: components["schemas"]["AttendanceItem"][];
+            /** Format: int32 */
+            version?: number | null;
+        };
+        /**
+         * @description `PUT /meetings/{id}/attendees`: who is due (recorded attendance of those kept stays).
+         * @example {
+         *       "person_ids": [
+         *         101,
+         *         102,
+         *         103
+         *       ],
+         *       "version": 2
+         *     }
+         */
+        SetAttendees: {
+            person_ids: number[];
+            /** Format: int32 */
+            version?: number | null;
+        };
+        /**
          * @description Ordered from the most urgent.
          * @enum {string}
          */
         Severity: "danger" | "warning" | "info";
+        /** @enum {string} */
+        State: "ok" | "missing" | "due";
         /**
          * @description 正常 / 停止党籍 / 出党 / 死亡 (lost contact and flowing are flags beside it).
          * @enum {string}
@@ -2416,6 +4153,70 @@ export interface components {
         };
         /**
          * @example {
+         *       "count": 3
+         *     }
+         */
+        UnreadCount: {
+            /** Format: int64 */
+            count: number;
+        };
+        /**
+         * @description Changes to a kind; send the version read (`version` or If-Match).
+         * @example {
+         *       "frequency": "month",
+         *       "version": 1
+         *     }
+         */
+        UpdateKind: {
+            name?: string | null;
+            name_en?: string | null;
+            frequency?: components["schemas"]["Frequency"] | null;
+            /** Format: int32 */
+            per_period?: number | null;
+            org_kinds?: components["schemas"]["OrgKind"][] | null;
+            needs_committee?: boolean | null;
+            committee_only?: boolean | null;
+            may_vote?: boolean | null;
+            /** Format: double */
+            study_hours?: number | null;
+            /** Format: int32 */
+            sort_order?: number | null;
+            /** Format: int32 */
+            version?: number | null;
+        };
+        /**
+         * @description `PATCH /meetings/{id}`: only the fields sent change; null clears an optional one.
+         * @example {
+         *       "place": "五楼报告厅",
+         *       "starts_at": "2026-12-11T14:30:00+08:00",
+         *       "version": 2
+         *     }
+         */
+        UpdateMeeting: {
+            topic?: string | null;
+            /** Format: date-time */
+            starts_at?: string | null;
+            /** Format: date-time */
+            ends_at?: string | null;
+            place?: string | null;
+            /** Format: int64 */
+            host_person_id?: number | null;
+            /** Format: int64 */
+            recorder_person_id?: number | null;
+            status?: components["schemas"]["MeetingStatus"] | null;
+            cancel_reason?: string | null;
+            minutes?: string | null;
+            resolutions?: string[] | null;
+            /** Format: double */
+            study_hours?: number | null;
+            /**
+             * Format: int32
+             * @description The version read; alternatively send If-Match.
+             */
+            version?: number | null;
+        };
+        /**
+         * @example {
          *       "name": "机关第一党支部（新）",
          *       "term_end": "2030-05-31",
          *       "term_start": "2027-06-01",
@@ -2441,6 +4242,73 @@ export interface components {
              */
             version?: number | null;
         };
+        /**
+         * @description A body carrying only the version read (`POST /meetings/{id}/archive`).
+         * @example {
+         *       "version": 5
+         *     }
+         */
+        VersionOnly: {
+            /** Format: int32 */
+            version?: number | null;
+        };
+        /**
+         * @description A vote taken at a meeting (支部党员大会), with the quorum and outcome computed from DOMAIN.md's
+         *     rules (Member development, last paragraph) at the time; `rule` records the thresholds used.
+         * @example {
+         *       "abstain": 1,
+         *       "created_at": "2026-03-12T07:30:00Z",
+         *       "id": 3,
+         *       "motion": "接收李四为预备党员",
+         *       "no": 0,
+         *       "passed": true,
+         *       "quorum_met": true,
+         *       "rule": {
+         *         "pass": "yes * 2 > voters_due",
+         *         "quorum": "voters_present * 2 > voters_due"
+         *       },
+         *       "subject": "admission",
+         *       "subject_person_id": 102,
+         *       "voters_due": 9,
+         *       "voters_present": 7,
+         *       "yes": 6
+         *     }
+         */
+        Vote: {
+            /** Format: int64 */
+            id: number;
+            motion: string;
+            /**
+             * @description admission | full_membership | election | other
+             * @example admission
+             */
+            subject: string;
+            /** Format: int64 */
+            subject_person_id?: number | null;
+            /**
+             * Format: int32
+             * @description Attendees with a vote (full members; probationary members have none: 章程 art. 7).
+             */
+            voters_due: number;
+            /** Format: int32 */
+            voters_present: number;
+            /** Format: int32 */
+            yes: number;
+            /** Format: int32 */
+            no: number;
+            /** Format: int32 */
+            abstain: number;
+            quorum_met: boolean;
+            passed: boolean;
+            rule: Record<string, never>;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @description What the vote decides.
+         * @enum {string}
+         */
+        VoteSubject: "admission" | "full_membership" | "election" | "other";
     };
     responses: never;
     parameters: never;
@@ -5032,6 +6900,2345 @@ export interface operations {
             };
             /** @description Invalid fields, each named (as_of in the future, an unknown org_id, no org_id when your scope has several roots) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_kinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The kinds */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingKind"][];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this, or the record is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_kind: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateKind"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingKind"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not political_dept over the whole institution */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The code is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_kind: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The ETag read
+                 * @example "1"
+                 */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /**
+                 * @description Kind code
+                 * @example party_lecture
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateKind"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingKind"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not political_dept over the whole institution */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such kind */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale `version` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No version given */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_meeting_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Org id
+                 * @example 3
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingRules"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such org */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_meeting_rules: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The ETag read
+                 * @example "0"
+                 */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /**
+                 * @description Org id
+                 * @example 3
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutMeetingRules"];
+            };
+        };
+        responses: {
+            /** @description The rules now in force */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingRules"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such org */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale `version` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown or repeated kind, per_period out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No version given */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_officers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Org id
+                 * @example 3
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The officers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Officer"][];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such org */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_officers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Org id
+                 * @example 3
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutOfficers"];
+            };
+        };
+        responses: {
+            /** @description The officers now in post */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Officer"][];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such org */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a member of the org, listed twice, or two secretaries */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    meetings_compliance: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The org whose subtree is analysed (default: your single scope root).
+                 * @example 3
+                 */
+                org_id?: number;
+                /**
+                 * @description First day (default 1 January of this year).
+                 * @example 2026-01-01
+                 */
+                from?: string;
+                /**
+                 * @description Last day (default today; at most 3 years after from).
+                 * @example 2026-06-30
+                 */
+                to?: string;
+                /**
+                 * @description Only this kind.
+                 * @example branch_committee_meeting
+                 */
+                kind?: string;
+                /**
+                 * @description Only rows in this state (`due_soon`: due within 7 days).
+                 * @example missing
+                 */
+                state?: string;
+                /**
+                 * @description 1-based page number.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Rows per page (default 500, at most 5000).
+                 * @example 500
+                 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row per org, owed kind and started period; the summary counts all rows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Compliance"];
+                };
+            };
+            /** @description A malformed parameter (named in the problem) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description org_id is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such org_id; from after to; more than 3 years (`to`); bad state, kind or paging */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    meetings_heatmap: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The org whose children are the rows (default: your single scope root).
+                 * @example 3
+                 */
+                org_id?: number;
+                /**
+                 * @description The year (default this year).
+                 * @example 2026
+                 */
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rows of the children, twelve monthly cells each */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Heatmap"];
+                };
+            };
+            /** @description A malformed parameter (named in the problem) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description org_id is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such org_id, or year outside 2000 to next year */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    meetings_attendance: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The org whose subtree is analysed (default: your single scope root).
+                 * @example 3
+                 */
+                org_id?: number;
+                /**
+                 * @description First day (default 1 January of this year).
+                 * @example 2026-01-01
+                 */
+                from?: string;
+                /**
+                 * @description Last day (default today; at most 3 years after from).
+                 * @example 2026-06-30
+                 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rates by branch and member, absence streaks */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttendanceAnalysis"];
+                };
+            };
+            /** @description A malformed parameter (named in the problem) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description org_id is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such org_id; from after to; more than 3 years (`to`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_meetings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The calendar year (local); default this year.
+                 * @example 2026
+                 */
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your meetings and study hours */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyMeetings"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this, or the record is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid year */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    attendee_candidates: {
+        parameters: {
+            query: {
+                /** @example 3 */
+                org_id: number;
+                /** @example branch_general_meeting */
+                kind: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The people due by default, officers first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Candidate"][];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The org is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown org or kind, or a kind the org does not hold */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_meetings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Meetings of this org's subtree (it must be readable); none: your whole scope.
+                 * @example 3
+                 */
+                org_id?: number;
+                /** @example party_lecture */
+                kind?: string;
+                status?: components["schemas"]["MeetingStatus"];
+                /**
+                 * @description Starting on or after this (local) day.
+                 * @example 2026-01-01
+                 */
+                from?: string;
+                /**
+                 * @description Starting on or before this (local) day.
+                 * @example 2026-12-31
+                 */
+                to?: string;
+                /** @description Only archived (true) or only not archived (false). */
+                archived?: boolean;
+                /**
+                 * @description Part of the topic.
+                 * @example 四中全会
+                 */
+                q?: string;
+                /**
+                 * @description 1-based page number.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Rows per page, at most 200.
+                 * @example 20
+                 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of meetings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_MeetingSummary"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description org_id is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid filter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateMeeting"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingDetail"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The org is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, each named (kind, topic, starts_at, ends_at, attendee_ids[i], ...) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The meeting */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingDetail"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_meeting: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The ETag read
+                 * @example "2"
+                 */
+                "If-Match": string;
+            };
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Held (meeting_held) or archived (meeting_archived) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_meeting: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The ETag read
+                 * @example "2"
+                 */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMeeting"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingDetail"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale `version`, or the record is archived (meeting_archived) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No version given */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archive_meeting: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The ETag read
+                 * @example "5"
+                 */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VersionOnly"];
+            };
+        };
+        responses: {
+            /** @description Archived */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingDetail"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale `version`, or already archived */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready: status planned, attendance pending, or no minutes */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No version given */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_addendum: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAddendum"];
+            };
+        };
+        responses: {
+            /** @description Added */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Addendum"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not archived: correct the record itself (meeting_not_archived) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_attendees: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The ETag read
+                 * @example "2"
+                 */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetAttendees"];
+            };
+        };
+        responses: {
+            /** @description The meeting with its new attendees */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingDetail"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale `version`, or archived (meeting_archived) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Someone outside the org (person_ids[i]) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No version given */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_attendance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The ETag read
+                 * @example "3"
+                 */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetAttendance"];
+            };
+        };
+        responses: {
+            /** @description The meeting with the attendance recorded */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingDetail"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale `version`, archived (meeting_archived), or cancelled (meeting_cancelled) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad lines, each named; nothing was recorded */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No version given */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    checkin_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckinCode"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `checkin_closed`: cancelled, archived, or not around the meeting's time */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    checkin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckinRequest"];
+            };
+        };
+        responses: {
+            /** @description Present */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckinResult"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not your meeting (`out_of_scope`), or not due at it (`not_an_attendee`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `checkin_closed`: cancelled, archived, or not around the meeting's time */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `code`: `checkin_code_invalid` or `checkin_code_expired` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_vote: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The meeting's ETag
+                 * @example "5"
+                 */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateVote"];
+            };
+        };
+        responses: {
+            /** @description Recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Vote"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `meeting_cannot_vote` (kind), `meeting_not_held`, `attendance_not_recorded`, `quorum_not_met`, `meeting_archived`, stale `version` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`yes`: more votes than voters present) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No version given */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_vote: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The meeting's ETag (optional)
+                 * @example "6"
+                 */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+                /**
+                 * @description Vote id
+                 * @example 3
+                 */
+                vote_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting or vote */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `meeting_archived` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload_attachment: {
+        parameters: {
+            query: {
+                category: components["schemas"]["AttachmentCategory"];
+                /**
+                 * @description For an archived record: the addendum the file belongs to.
+                 * @example 4
+                 */
+                addendum_id?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["AttachmentUpload"];
+            };
+        };
+        responses: {
+            /** @description Stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            /** @description Not a multipart form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `meeting_archived`: the record is archived and no addendum of it is named */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `file_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `file`: `unsupported_type` or missing; `addendum_id` not of this meeting */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+                /**
+                 * @description Attachment id
+                 * @example 5
+                 */
+                att_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (image/jpeg, image/png, image/webp or application/pdf) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": number[];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting or attachment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Meeting id
+                 * @example 12
+                 */
+                id: number;
+                /**
+                 * @description Attachment id
+                 * @example 5
+                 */
+                att_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such meeting or attachment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `meeting_archived` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    org_ledger: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The year (1921 to this year); default this year. The current year's ledger counts up to today.
+                 * @example 2026
+                 */
+                year?: number;
+                /** @description `xlsx` (default) or `pdf`. */
+                format?: "xlsx" | "pdf";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Org id
+                 * @example 12
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ledger, as an attachment named 支部工作台账-{org}-{year}.xlsx or .pdf (RFC 5987 filename*) */
+            200: {
+                headers: {
+                    /** @description attachment; filename="ledger-12-2026.xlsx"; filename*=UTF-8''%E6%94%AF… */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                    "application/pdf": number[];
+                };
+            };
+            /** @description A parameter of the wrong type (named), e.g. an unknown format */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The org is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such org */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `year` before 1921 or after this year */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `pdf_font_missing`: no CJK font for the PDF (install fonts-noto-cjk) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_notifications: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only unread ones (true) or only read ones (false).
+                 * @example true
+                 */
+                unread?: boolean;
+                /**
+                 * @description 1-based page number.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Rows per page, at most 200.
+                 * @example 20
+                 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of your notifications */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Notification"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this, or the record is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid paging */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unread_count: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The unread count */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this, or the record is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Notification id
+                 * @example 41
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Marked read */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not logged in, or the token expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this, or the record is outside your scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such notification of yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

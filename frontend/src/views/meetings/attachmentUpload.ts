@@ -25,9 +25,7 @@ export function refusal(f: { name: string; type: string; size: number }): 'type'
 export function uploadAttachment(meetingId: number, file: File, category: AttachmentCategory, addendumId?: number) {
   const form = new FormData()
   form.append('file', file, file.name)
-  // The document's `category` names the members' Category schema (a name clash in the backend's
-  // OpenAPI); the server reads photo | sign_in_sheet | document.
-  const query = (addendumId ? { category, addendum_id: addendumId } : { category }) as never
+  const query = addendumId ? { category, addendum_id: addendumId } : { category }
   return call(
     api.POST('/api/v1/meetings/{id}/attachments', {
       params: { path: { id: meetingId }, query },
