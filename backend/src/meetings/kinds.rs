@@ -661,9 +661,21 @@ pub struct PutOfficers {
     pub officers: Vec<OfficerInput>,
 }
 
+/// An officer's row with the person's name.
+#[derive(Queryable)]
+struct OfficerRow {
+    id: i64,
+    org_id: i64,
+    person_id: i64,
+    name: String,
+    post: String,
+    since: NaiveDate,
+    until: Option<NaiveDate>,
+}
+
 /// The current officers of an org (secretary first).
 pub async fn current_officers(conn: &mut AsyncPgConnection, org_id: i64) -> Result<Vec<Officer>, AppError> {
-    let rows: Vec<(i64, i64, i64, String, String, NaiveDate, Option<NaiveDate>)> = org_officers::table
+    let rows: Vec<OfficerRow> = org_officers::table
         .inner_join(people::table.on(people::id.eq(org_officers::person_id)))
         .filter(org_officers::org_id.eq(org_id))
         .filter(org_officers::until.is_null())
@@ -672,8 +684,16 @@ pub async fn current_officers(conn: &mut AsyncPgConnection, org_id: i64) -> Resu
         .await?;
     let mut out: Vec<Officer> = rows
         .into_iter()
-        .filter_map(|(id, org_id, person_id, name, post, since, until)| {
-            Some(Officer { id, org_id, person_id, name, post: OfficerPost::parse(&post)?, since, until })
+        .filter_map(|r| {
+            Some(Officer {
+                id: r.id,
+                org_id: r.org_id,
+                person_id: r.person_id,
+                name: r.name,
+                post: OfficerPost::parse(&r.post)?,
+                since: r.since,
+                until: r.until,
+            })
         })
         .collect();
     out.sort_by_key(|o| (o.post as u8, o.id));
