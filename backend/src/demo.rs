@@ -29,6 +29,8 @@ use crate::schema::{orgs, people, settings};
 
 pub const DEMO_PASSWORD: &str = "Demo-2026";
 
+mod meetings;
+
 const SEED: u64 = 20_261_123;
 const LOGINS_KEY: &str = "demo_logins";
 
@@ -755,13 +757,19 @@ async fn fill(conn: &mut AsyncPgConnection, key: &DataKey, hash: String) -> Resu
         .execute(conn)
         .await?;
 
+    let life = meetings::load(conn, today).await?;
+
     Ok(format!(
-        "loaded demo data: 1 committee, {} general branches, {} branches, {} groups, {} members, {} logins",
+        "loaded demo data: 1 committee, {} general branches, {} branches, {} groups, {} members, {} logins; {} officers, {} meetings ({} held), {} attendance rows",
         counts.generals,
         counts.branches,
         counts.groups,
         counts.members,
-        listed.len()
+        listed.len(),
+        life.officers,
+        life.meetings,
+        life.held,
+        life.attendees
     ))
 }
 
