@@ -1,8 +1,8 @@
-//! 支部工作台账 (DOMAIN.md, Organizational life: the year's record of the meetings, the members and
-//! their changes): the workbook read back by calamine and openpyxl (libraries other than the
-//! writer), the PDF's text extracted by pdftotext (poppler-utils) with the Chinese font embedded
-//! as a subset, the watermark, the audit entry, the role scope, an org without meetings, and the
-//! year's validation.
+//! 支部工作台账 (DOMAIN.md, Organizational life: the year's record of the meetings, the members
+//! and their changes): the workbook read back by calamine and openpyxl (libraries other than the
+//! writer) and opened by LibreOffice, the PDF's text extracted by pdftotext (poppler-utils) with
+//! the Chinese font embedded as a subset, the watermark, the audit entry, the role scope, an org
+//! without meetings, and the year's validation.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -10,7 +10,7 @@ mod common;
 use std::io::Cursor;
 
 use calamine::{Data, Reader};
-use common::{Fx, Req, tempdir, users};
+use common::{Fx, Req, libreoffice_opens, tempdir, users};
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
 
@@ -407,6 +407,12 @@ async fn the_workbook_holds_the_years_meetings_roster_and_changes() {
         );
     }
 
+    // A third reader: LibreOffice opens it (the cover sheet, converted to CSV).
+    libreoffice_opens(
+        &r.bytes,
+        &["机关第一党支部支部工作台账（2025年）", "支部党员大会"],
+    );
+
     // Audited: action export, entity ledger, the org.
     let audit = fx.audit("ledger", fx.orgs.b1).await;
     assert_eq!(audit.len(), 1);
@@ -481,6 +487,10 @@ async fn the_pdf_embeds_a_font_subset_and_its_chinese_text_extracts() {
             .contains(&format!("ledger-{}-2025.pdf", fx.orgs.b1))
     );
     assert!(r.bytes.starts_with(b"%PDF-"), "a PDF");
+    // To look at it: LEDGER_PDF_OUT=/tmp/ledger.pdf cargo test --test ledger the_pdf
+    if let Some(out) = std::env::var_os("LEDGER_PDF_OUT") {
+        std::fs::write(out, &r.bytes).unwrap();
+    }
     // A subset of the font (the whole NotoSansCJK-Regular.ttc is 19 MB, wqy-microhei 5 MB).
     assert!(
         r.bytes.len() < 400_000,
