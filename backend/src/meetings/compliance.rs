@@ -115,57 +115,71 @@ pub fn local_midnight(d: NaiveDate) -> DateTime<Utc> {
 struct HeldRow {
     #[diesel(sql_type = Int8)]
     org_id: i64,
-    #[diesel(sql_type = Text)]
-    kind: String,
+    /// 1-based positions in the kinds' codes ($4), 0 for a kind not there.
     #[diesel(sql_type = Array<Int4>)]
-    months: Vec<i32>,
+    kinds: Vec<i32>,
+    /// Unix seconds of each meeting's start, in the order of `kinds`.
+    #[diesel(sql_type = Array<Int8>)]
+    starts: Vec<i64>,
 }
 
-/// Held meetings of the subtree of $1 starting in [$2, $3), by org and kind: the local month of
-/// each (year * 12 + month0; $4 = the local time's offset from UTC in seconds, fixed for
-/// Asia/Shanghai).
+/// Held meetings of the subtree of $1 starting in [$2, $3), by org: the kind (position in $4) and
+/// start of each; the local month is computed in Rust.
 ///
 /// Nearly every org holds about one meeting of a kind a month, so grouping by month as well hardly
-/// groups at all (1.06 million groups for the root of 60,000 orgs over a year, a hash aggregate
-/// spilling to disk: 1.5-2 s). Grouped by org and kind (180,000 groups) from the
-/// meetings_org_kind_time index, which is in that order, merge-joined to the closure's rows of the
-/// subtree (also ordered by org), it is a streaming GroupAggregate with no hash table: 0.4 s for
-/// that root ([`SNAPSHOT`] turns hash aggregation off for this). A committee: a nested loop over
-/// the same index, a few ms.
+/// groups at all (1.06 million groups for the root of 60,000 orgs over a year: a hash aggregate
+/// that spilled, 1.5-2 s on an idle machine). Grouped by org (57,000 groups) in the order of the
+/// meetings_org_kind_time index, merge-joined to the closure's rows of the subtree (also ordered by
+/// org), it is a streaming GroupAggregate with no hash table and no per-row date arithmetic
+/// ([`Analysis::load`] turns hash aggregation off for it; 1.3 s against 2.6 s for the
+/// per-(org, kind, month) form, both under a load of 10 on 2 cores). A committee: a nested loop
+/// over the same index, a few ms.
 const HELD_SQL: &str = "
-    SELECT m.org_id, m.kind,
-           array_agg((date_part('year', m.starts_at AT TIME ZONE 'UTC' + make_interval(secs => $4)) * 12
-                    + date_part('month', m.starts_at AT TIME ZONE 'UTC' + make_interval(secs => $4)))::int - 1) AS months
+    SELECT m.org_id,
+           array_agg(coalesce(array_position($4::text[], m.kind), 0)) AS kinds,
+           array_agg(date_part('epoch', m.starts_at)::int8) AS starts
       FROM org_closure c
       JOIN meetings m ON m.org_id = c.descendant_id
      WHERE c.ancestor_id = $1 AND m.status = 'held' AND m.starts_at >= $2 AND m.starts_at < $3
-     GROUP BY m.org_id, m.kind";
+     GROUP BY m.org_id";
 
-/// Held meetings by (org, kind index): the local month index of each.
-pub struct Held(HashMap<(i64, usize), Vec<i32>>);
+/// Held meetings by org: (kind index, local month index) of each.
+pub struct Held(HashMap<i64, Vec<(usize, i32)>>);
 
 impl Held {
-    /// The months of the held meetings of an org and kind (one look-up per org and kind, not per period).
-    pub fn of(&self, org_id: i64, kind_ix: usize) -> &[i32] {
-        self.0.get(&(org_id, kind_ix)).map_or(&[], Vec::as_slice)
+    /// The held meetings of an org (one look-up per org, not per period).
+    pub fn of(&self, org_id: i64) -> &[(usize, i32)] {
+        self.0.get(&org_id).map_or(&[], Vec::as_slice)
     }
 }
 
-fn in_period(months: &[i32], p: &Period) -> i64 {
-    months.iter().filter(|m| (p.m0..p.m1).contains(*m)).count() as i64
+fn in_period(held: &[(usize, i32)], kind_ix: usize, p: &Period) -> i64 {
+    held.iter().filter(|(k, m)| *k == kind_ix && (p.m0..p.m1).contains(m)).count() as i64
 }
 
 async fn load_held(conn: &mut AsyncPgConnection, set: &RuleSet, root: i64, from: NaiveDate, to: NaiveDate) -> Result<Held, AppError> {
-    let offset = Local::now().offset().local_minus_utc();
+    let offset = i64::from(Local::now().offset().local_minus_utc());
+    let codes: Vec<&str> = set.kinds.iter().map(|k| k.code.as_str()).collect();
     let rows: Vec<HeldRow> = sql_query(HELD_SQL)
         .bind::<Int8, _>(root)
         .bind::<Timestamptz, _>(local_midnight(from))
         .bind::<Timestamptz, _>(local_midnight(to.succ_opt().unwrap_or(to)))
-        .bind::<diesel::sql_types::Double, _>(f64::from(offset))
+        .bind::<Array<Text>, _>(codes)
         .load(conn)
         .await?;
-    let kind_ix: HashMap<&str, usize> = set.kinds.iter().enumerate().map(|(i, k)| (k.code.as_str(), i)).collect();
-    let held = rows.into_iter().filter_map(|r| kind_ix.get(r.kind.as_str()).map(|&k| ((r.org_id, k), r.months))).collect();
+    let local_month = |secs: i64| DateTime::from_timestamp(secs + offset, 0).map(|t| month_index(t.date_naive()));
+    let held = rows
+        .into_iter()
+        .map(|r| {
+            let meetings = r
+                .kinds
+                .iter()
+                .zip(&r.starts)
+                .filter_map(|(&k, &secs)| Some((usize::try_from(k).ok()?.checked_sub(1)?, local_month(secs)?)))
+                .collect();
+            (r.org_id, meetings)
+        })
+        .collect();
     Ok(Held(held))
 }
 
@@ -238,21 +252,21 @@ impl Analysis {
         for rule in org.owed() {
             let kind_ix = self.set.kind_rank(&rule.kind);
             let Some(periods) = self.periods.get(&rule.frequency) else { continue };
-            let months = self.held.of(org.org_id, kind_ix);
+            let held = self.held.of(org.org_id);
             for period in periods {
                 if org.founded_on.is_some_and(|d| d > period.start) || org.dissolved_on.is_some_and(|d| d <= period.end) {
                     continue;
                 }
                 let required = i64::from(rule.per_period);
-                let held = in_period(months, period);
-                let (state, days_left) = if held >= required {
+                let held_n = in_period(held, kind_ix, period);
+                let (state, days_left) = if held_n >= required {
                     (State::Ok, None)
                 } else if period.end < self.today {
                     (State::Missing, None)
                 } else {
                     (State::Due, Some((period.end - self.today).num_days()))
                 };
-                f(Expected { org, rule, kind_ix, period, required, held, state, days_left });
+                f(Expected { org, rule, kind_ix, period, required, held: held_n, state, days_left });
             }
         }
     }
