@@ -122,10 +122,7 @@ pub async fn claim_unsent(conn: &mut AsyncPgConnection, limit: i64) -> Result<Ve
 
 /// Marks notifications as sent on their channel.
 pub async fn mark_sent(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<usize, AppError> {
-    Ok(diesel::update(notifications::table.filter(notifications::id.eq_any(ids)))
-        .set(notifications::sent_at.eq(diesel::dsl::now))
-        .execute(conn)
-        .await?)
+    Ok(diesel::update(notifications::table.filter(notifications::id.eq_any(ids))).set(notifications::sent_at.eq(diesel::dsl::now)).execute(conn).await?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -147,7 +144,12 @@ pub struct NotificationQuery {
     )
 )]
 #[get("/notifications")]
-pub async fn list_notifications(state: web::Data<AppState>, actor: Actor, query: ApiQuery<NotificationQuery>, paging: ApiQuery<PageParams>) -> AppResult<HttpResponse> {
+pub async fn list_notifications(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: ApiQuery<NotificationQuery>,
+    paging: ApiQuery<PageParams>,
+) -> AppResult<HttpResponse> {
     let (page, size) = PageParams::resolve(paging.page, paging.page_size)?;
     let Some(person) = actor.person_id else {
         return Ok(HttpResponse::Ok().json(Page::<Notification> { items: Vec::new(), total: 0, page, page_size: size }));
@@ -190,12 +192,8 @@ pub struct UnreadCount {
 pub async fn unread_count(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
     let Some(person) = actor.person_id else { return Ok(HttpResponse::Ok().json(UnreadCount { count: 0 })) };
     let mut conn = db::conn(&state.pool).await?;
-    let count: i64 = notifications::table
-        .filter(notifications::person_id.eq(person))
-        .filter(notifications::read_at.is_null())
-        .count()
-        .get_result(&mut conn)
-        .await?;
+    let count: i64 =
+        notifications::table.filter(notifications::person_id.eq(person)).filter(notifications::read_at.is_null()).count().get_result(&mut conn).await?;
     Ok(HttpResponse::Ok().json(UnreadCount { count }))
 }
 

@@ -42,7 +42,12 @@ async fn create(fx: &Fx, token: &str, body: Value) -> Value {
 }
 
 async fn planned_b1(fx: &Fx, token: &str) -> Value {
-    create(fx, token, json!({"org_id": fx.orgs.b1, "kind": "party_lecture", "topic": "学习党章", "starts_at": ahead(7), "place": "三楼会议室", "status": "planned"})).await
+    create(
+        fx,
+        token,
+        json!({"org_id": fx.orgs.b1, "kind": "party_lecture", "topic": "学习党章", "starts_at": ahead(7), "place": "三楼会议室", "status": "planned"}),
+    )
+    .await
 }
 
 async fn held_b1(fx: &Fx, token: &str, kind: &str) -> Value {
@@ -89,9 +94,14 @@ async fn plan_a_meeting_and_enter_a_held_one_after_the_fact() {
     assert!(notifications_of(&fx, p.qianqi).await.is_empty());
 
     // Clerks enter records after the fact: held last week, directly; nobody is notified.
-    let held = create(&fx, &br, json!({"org_id": fx.orgs.b1, "kind": "theme_party_day", "topic": "主题党日：参观", "starts_at": ago(7),
+    let held = create(
+        &fx,
+        &br,
+        json!({"org_id": fx.orgs.b1, "kind": "theme_party_day", "topic": "主题党日：参观", "starts_at": ago(7),
         "ends_at": ago(7), "status": "held", "attendee_ids": [p.zhangsan, p.wangwu], "minutes": "参观了纪念馆", "resolutions": ["下月继续"],
-        "host_person_id": p.zhangsan, "recorder_person_id": p.lisi, "study_hours": 1.5})).await;
+        "host_person_id": p.zhangsan, "recorder_person_id": p.lisi, "study_hours": 1.5}),
+    )
+    .await;
     assert_eq!(held["status"], "held");
     assert_eq!(held["host_name"], "张三");
     assert_eq!(held["recorder_name"], "李四");
@@ -202,7 +212,9 @@ async fn members_read_and_mark_their_notifications_and_hear_of_changes() {
     let r = fx.send(Req::patch(format!("/api/v1/meetings/{id}")).token(&br).json(json!({"status": "cancelled", "version": 3}))).await;
     r.expect_problem(422, "validation_failed");
     assert_eq!(r.first_error().0, "cancel_reason");
-    let r = fx.send(Req::patch(format!("/api/v1/meetings/{id}")).token(&br).json(json!({"status": "cancelled", "cancel_reason": "与上级会议冲突", "version": 3}))).await;
+    let r = fx
+        .send(Req::patch(format!("/api/v1/meetings/{id}")).token(&br).json(json!({"status": "cancelled", "cancel_reason": "与上级会议冲突", "version": 3})))
+        .await;
     r.expect(200);
     assert_eq!(r.json["cancel_reason"], "与上级会议冲突");
     let kinds: Vec<String> = notifications_of(&fx, p.wangwu).await.into_iter().map(|n| n.0).collect();
@@ -234,7 +246,9 @@ async fn attendance_is_recorded_whole_or_not_at_all() {
     assert_eq!(after.json["counts"]["pending"], 3, "nothing was recorded");
     assert_eq!(version(&after.json), 1);
     // A reason that is not one of 病假/事假/公差/其他 is refused by name.
-    let r = fx.send(Req::new("PUT", &path).token(&br).json(json!({"version": 1, "items": [{"person_id": p.lisi, "attendance": "absent", "absence_reason": "lazy"}]}))).await;
+    let r = fx
+        .send(Req::new("PUT", &path).token(&br).json(json!({"version": 1, "items": [{"person_id": p.lisi, "attendance": "absent", "absence_reason": "lazy"}]})))
+        .await;
     assert!(r.status.is_client_error());
     assert!(r.first_error().0.starts_with("items[0].absence_reason"), "{}", r.text);
 
@@ -253,12 +267,15 @@ async fn attendance_is_recorded_whole_or_not_at_all() {
 
     // The attendees can change: kept ones keep their attendance, new ones are pending.
     let extra = fx.new_member("新人", fx.orgs.b1).await;
-    let r = fx.send(Req::new("PUT", format!("/api/v1/meetings/{id}/attendees")).token(&br).json(json!({"version": 2, "person_ids": [p.zhangsan, p.lisi, extra]}))).await;
+    let r = fx
+        .send(Req::new("PUT", format!("/api/v1/meetings/{id}/attendees")).token(&br).json(json!({"version": 2, "person_ids": [p.zhangsan, p.lisi, extra]})))
+        .await;
     r.expect(200);
     assert_eq!(attendee(&r.json, p.zhangsan)["attendance"], "present");
     assert_eq!(attendee(&r.json, extra)["attendance"], "pending");
     assert_eq!(r.json["counts"]["due"], 3);
-    let r = fx.send(Req::new("PUT", format!("/api/v1/meetings/{id}/attendees")).token(&br).json(json!({"version": 3, "person_ids": [p.zhangsan, p.qianqi]}))).await;
+    let r =
+        fx.send(Req::new("PUT", format!("/api/v1/meetings/{id}/attendees")).token(&br).json(json!({"version": 3, "person_ids": [p.zhangsan, p.qianqi]}))).await;
     r.expect_problem(422, "validation_failed");
     assert_eq!(r.first_error(), ("person_ids[1]".to_string(), "not_in_org".to_string()));
     let actions: Vec<String> = fx.audit("meeting", id).await.into_iter().map(|a| a.0).collect();
@@ -300,10 +317,16 @@ async fn archived_records_are_read_only_and_corrected_by_addenda() {
 
     // Read-only now: the API answers 409 meeting_archived ...
     fx.send(Req::patch(format!("/api/v1/meetings/{id}")).token(&br).json(json!({"topic": "改", "version": 4}))).await.expect_problem(409, "meeting_archived");
-    fx.send(Req::new("PUT", format!("/api/v1/meetings/{id}/attendance")).token(&br).json(json!({"version": 4, "items": [{"person_id": p.lisi, "attendance": "present"}]})))
+    fx.send(
+        Req::new("PUT", format!("/api/v1/meetings/{id}/attendance"))
+            .token(&br)
+            .json(json!({"version": 4, "items": [{"person_id": p.lisi, "attendance": "present"}]})),
+    )
+    .await
+    .expect_problem(409, "meeting_archived");
+    fx.send(Req::new("PUT", format!("/api/v1/meetings/{id}/attendees")).token(&br).json(json!({"version": 4, "person_ids": [p.zhangsan]})))
         .await
         .expect_problem(409, "meeting_archived");
-    fx.send(Req::new("PUT", format!("/api/v1/meetings/{id}/attendees")).token(&br).json(json!({"version": 4, "person_ids": [p.zhangsan]}))).await.expect_problem(409, "meeting_archived");
     fx.send(Req::delete(format!("/api/v1/meetings/{id}")).token(&br).if_match(4)).await.expect_problem(409, "meeting_archived");
     fx.send(Req::post(format!("/api/v1/meetings/{id}/archive")).token(&br).json(json!({"version": 4}))).await.expect_problem(409, "meeting_archived");
     // ... and the database refuses any other writer too (the trigger).
@@ -322,7 +345,11 @@ async fn archived_records_are_read_only_and_corrected_by_addenda() {
     r.expect_problem(422, "validation_failed");
     assert_eq!(r.first_error().0, "body");
     let r = fx
-        .send(Req::post(format!("/api/v1/meetings/{id}/addenda")).token(&br).json(json!({"body": "王五实际出席", "changes": {"attendance": [{"person_id": p.wangwu, "attendance": "present"}]}})))
+        .send(
+            Req::post(format!("/api/v1/meetings/{id}/addenda"))
+                .token(&br)
+                .json(json!({"body": "王五实际出席", "changes": {"attendance": [{"person_id": p.wangwu, "attendance": "present"}]}})),
+        )
         .await;
     r.expect(201);
     assert_eq!(r.json["body"], "王五实际出席");
@@ -336,7 +363,12 @@ async fn archived_records_are_read_only_and_corrected_by_addenda() {
     assert_eq!(actions, ["create", "attendance", "update", "archive", "addendum"]);
 
     // A cancelled meeting is archived as it is.
-    let c = create(&fx, &br, json!({"org_id": fx.orgs.b1, "kind": "party_lecture", "topic": "取消的党课", "starts_at": ago(2), "status": "cancelled", "cancel_reason": "停电"})).await;
+    let c = create(
+        &fx,
+        &br,
+        json!({"org_id": fx.orgs.b1, "kind": "party_lecture", "topic": "取消的党课", "starts_at": ago(2), "status": "cancelled", "cancel_reason": "停电"}),
+    )
+    .await;
     fx.send(Req::post(format!("/api/v1/meetings/{}/archive", c["id"])).token(&br).json(json!({"version": 1}))).await.expect(200);
 }
 
@@ -363,6 +395,30 @@ async fn writes_need_the_version_read() {
     assert_eq!(notifications_of(&fx, fx.people.zhangsan).await.last().unwrap().0, "meeting_cancelled");
     let held = held_b1(&fx, &br, "party_lecture").await;
     fx.send(Req::delete(format!("/api/v1/meetings/{}", held["id"])).token(&br).if_match(1)).await.expect_problem(409, "meeting_held");
+    // A deleted meeting's attachments go with it, contents included.
+    let m = planned_b1(&fx, &br).await;
+    {
+        use dangjian::schema::{meeting_attachments as a, stored_files as f};
+        let mut conn = fx.conn().await;
+        dangjian::storage::Storage::Postgres.put(&mut conn, "00ff", b"%PDF-1.4").await.unwrap();
+        diesel::insert_into(a::table)
+            .values((
+                a::meeting_id.eq(m["id"].as_i64().unwrap()),
+                a::category.eq("document"),
+                a::file_name.eq("a.pdf"),
+                a::content_type.eq("application/pdf"),
+                a::size_bytes.eq(8i64),
+                a::sha256.eq(vec![0u8; 32]),
+                a::storage_key.eq("00ff"),
+            ))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        drop(conn);
+        fx.send(Req::delete(format!("/api/v1/meetings/{}", m["id"])).token(&br).if_match(1)).await.expect(204);
+        let left: i64 = f::table.count().get_result(&mut fx.conn().await).await.unwrap();
+        assert_eq!(left, 0);
+    }
     let actions: Vec<String> = fx.audit("meeting", id).await.into_iter().map(|a| a.0).collect();
     assert_eq!(actions, ["create", "update", "delete"]);
 }
@@ -386,13 +442,21 @@ async fn each_role_sees_and_writes_only_its_scope() {
     // The B1 branch worker cannot read or write B3's meetings, nor plan one there.
     fx.send(Req::get(format!("/api/v1/meetings/{b3_id}")).token(&br)).await.expect_problem(403, "out_of_scope");
     fx.send(Req::patch(format!("/api/v1/meetings/{b3_id}")).token(&br).json(json!({"topic": "x", "version": 1}))).await.expect_problem(403, "out_of_scope");
-    fx.send(Req::new("PUT", format!("/api/v1/meetings/{b3_id}/attendance")).token(&br).json(json!({"version": 1, "items": []}))).await.expect_problem(403, "out_of_scope");
-    fx.send(Req::post(format!("/api/v1/meetings/{b3_id}/archive")).token(&br).json(json!({"version": 1}))).await.expect_problem(403, "out_of_scope");
-    fx.send(Req::delete(format!("/api/v1/meetings/{b3_id}")).token(&br).if_match(1)).await.expect_problem(403, "out_of_scope");
-    fx.send(Req::post("/api/v1/meetings").token(&br).json(json!({"org_id": fx.orgs.b3, "kind": "party_lecture", "topic": "x", "starts_at": ago(1), "status": "held"})))
+    fx.send(Req::new("PUT", format!("/api/v1/meetings/{b3_id}/attendance")).token(&br).json(json!({"version": 1, "items": []})))
         .await
         .expect_problem(403, "out_of_scope");
-    fx.send(Req::get(format!("/api/v1/meetings/attendee-candidates?org_id={}&kind=party_lecture", fx.orgs.b3)).token(&br)).await.expect_problem(403, "out_of_scope");
+    fx.send(Req::post(format!("/api/v1/meetings/{b3_id}/archive")).token(&br).json(json!({"version": 1}))).await.expect_problem(403, "out_of_scope");
+    fx.send(Req::delete(format!("/api/v1/meetings/{b3_id}")).token(&br).if_match(1)).await.expect_problem(403, "out_of_scope");
+    fx.send(
+        Req::post("/api/v1/meetings")
+            .token(&br)
+            .json(json!({"org_id": fx.orgs.b3, "kind": "party_lecture", "topic": "x", "starts_at": ago(1), "status": "held"})),
+    )
+    .await
+    .expect_problem(403, "out_of_scope");
+    fx.send(Req::get(format!("/api/v1/meetings/attendee-candidates?org_id={}&kind=party_lecture", fx.orgs.b3)).token(&br))
+        .await
+        .expect_problem(403, "out_of_scope");
 
     // The member sees the B1 meeting they are due at (and their attendance), not B3's or B2's.
     let r = fx.send(Req::get(format!("/api/v1/meetings/{}", b1["id"])).token(&zs)).await;
@@ -401,7 +465,9 @@ async fn each_role_sees_and_writes_only_its_scope() {
     fx.send(Req::get(format!("/api/v1/meetings/{b3_id}")).token(&zs)).await.expect_problem(403, "out_of_scope");
     fx.send(Req::get(format!("/api/v1/meetings/{}", other["id"])).token(&zs)).await.expect_problem(403, "out_of_scope");
     // Members may not write.
-    fx.send(Req::patch(format!("/api/v1/meetings/{}", b1["id"])).token(&zs).json(json!({"topic": "x", "version": 1}))).await.expect_problem(403, "role_not_allowed");
+    fx.send(Req::patch(format!("/api/v1/meetings/{}", b1["id"])).token(&zs).json(json!({"topic": "x", "version": 1})))
+        .await
+        .expect_problem(403, "role_not_allowed");
 
     // Lists hold only what is in scope.
     let ids = |v: &Value| -> Vec<i64> { v["items"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect() };
@@ -444,11 +510,18 @@ async fn study_hours_add_up_towards_32_or_56_for_officers() {
     let zs = fx.login(users::MEMBER_ZS).await;
     // Held last week: 党课 (2 h by default) attended; a theme day with 1.5 h attended; a 党课 missed.
     let a = held_b1(&fx, &br, "party_lecture").await;
-    let b = create(&fx, &br, json!({"org_id": fx.orgs.b1, "kind": "theme_party_day", "topic": "主题党日", "starts_at": ago(8), "status": "held", "study_hours": 1.5})).await;
+    let b = create(
+        &fx,
+        &br,
+        json!({"org_id": fx.orgs.b1, "kind": "theme_party_day", "topic": "主题党日", "starts_at": ago(8), "status": "held", "study_hours": 1.5}),
+    )
+    .await;
     let c = held_b1(&fx, &br, "party_lecture").await;
     // A planned one counts nothing yet.
     planned_b1(&fx, &br).await;
-    for (m, att) in [(&a, json!({"attendance": "present"})), (&b, json!({"attendance": "present"})), (&c, json!({"attendance": "absent", "absence_reason": "sick"}))] {
+    for (m, att) in
+        [(&a, json!({"attendance": "present"})), (&b, json!({"attendance": "present"})), (&c, json!({"attendance": "absent", "absence_reason": "sick"}))]
+    {
         let mut item = att.clone();
         item["person_id"] = json!(p.zhangsan);
         fx.send(Req::new("PUT", format!("/api/v1/meetings/{}/attendance", m["id"])).token(&br).json(json!({"version": 1, "items": [item]}))).await.expect(200);

@@ -41,7 +41,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
     )
 )]
 #[put("/meetings/{id}/attendees")]
-pub async fn set_attendees(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id: web::Path<i64>, body: ApiJson<SetAttendees>) -> AppResult<HttpResponse> {
+pub async fn set_attendees(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: ApiJson<SetAttendees>,
+) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let b = body.0;
     let expected = expected_version(&req, b.version)?;
@@ -79,7 +85,16 @@ pub async fn set_attendees(state: web::Data<AppState>, actor: Actor, req: HttpRe
             if d.status == MeetingStatus::Planned && !new.is_empty() {
                 notify_people(conn, &d, "meeting_planned", &new).await?;
             }
-            audit::record(conn, By::from(&actor), "update", "meeting", Some(id), Some(&serde_json::json!({ "attendees": before })), Some(&serde_json::json!({ "attendees": d.attendees }))).await?;
+            audit::record(
+                conn,
+                By::from(&actor),
+                "update",
+                "meeting",
+                Some(id),
+                Some(&serde_json::json!({ "attendees": before })),
+                Some(&serde_json::json!({ "attendees": d.attendees })),
+            )
+            .await?;
             Ok(d)
         })
         .await?;
@@ -106,7 +121,13 @@ pub async fn set_attendees(state: web::Data<AppState>, actor: Actor, req: HttpRe
     )
 )]
 #[put("/meetings/{id}/attendance")]
-pub async fn set_attendance(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id: web::Path<i64>, body: ApiJson<SetAttendance>) -> AppResult<HttpResponse> {
+pub async fn set_attendance(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: ApiJson<SetAttendance>,
+) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let b = body.0;
     let expected = expected_version(&req, b.version)?;
@@ -115,7 +136,11 @@ pub async fn set_attendance(state: web::Data<AppState>, actor: Actor, req: HttpR
         .transaction::<_, AppError, _>(async move |conn| {
             let row = lock_version(conn, &actor, id, expected).await?;
             if row.status == "cancelled" {
-                return Err(AppError::conflict("meeting_cancelled", "the meeting was cancelled: there is no attendance to record", "会议已取消，无需登记出席情况"));
+                return Err(AppError::conflict(
+                    "meeting_cancelled",
+                    "the meeting was cancelled: there is no attendance to record",
+                    "会议已取消，无需登记出席情况",
+                ));
             }
             let before = attendees(conn, id).await?;
             let due: HashMap<i64, &super::types::Attendee> = before.iter().map(|a| (a.person_id, a)).collect();
@@ -131,7 +156,12 @@ pub async fn set_attendance(state: web::Data<AppState>, actor: Actor, req: HttpR
                         format!("人员 {} 不在本次会议应到人员中", item.person_id),
                     ));
                 } else if !seen.insert(item.person_id) {
-                    errors.push(FieldError::new(format!("items[{i}].person_id"), "duplicate", format!("person {} is listed twice", item.person_id), format!("人员 {} 重复", item.person_id)));
+                    errors.push(FieldError::new(
+                        format!("items[{i}].person_id"),
+                        "duplicate",
+                        format!("person {} is listed twice", item.person_id),
+                        format!("人员 {} 重复", item.person_id),
+                    ));
                 }
                 match (item.attendance, item.absence_reason) {
                     (Attendance::Absent, None) => errors.push(FieldError::new(
@@ -177,7 +207,16 @@ pub async fn set_attendance(state: web::Data<AppState>, actor: Actor, req: HttpR
             }
             access::touch(conn, id).await?;
             let d = detail(conn, id).await?;
-            audit::record(conn, By::from(&actor), "attendance", "meeting", Some(id), Some(&serde_json::json!({ "attendees": before })), Some(&serde_json::json!({ "attendees": d.attendees }))).await?;
+            audit::record(
+                conn,
+                By::from(&actor),
+                "attendance",
+                "meeting",
+                Some(id),
+                Some(&serde_json::json!({ "attendees": before })),
+                Some(&serde_json::json!({ "attendees": d.attendees })),
+            )
+            .await?;
             Ok(d)
         })
         .await?;

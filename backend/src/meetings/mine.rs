@@ -14,10 +14,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::records::{local_midnight, parse_attendance, parse_reason};
 use super::types::{Attendance, MeetingStatus, MyMeeting, MyMeetings, hours};
+use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiQuery;
 use crate::schema::{meeting_attendees, meeting_kinds, meetings, org_officers, orgs};
-use crate::auth::Actor;
 use crate::{AppState, db};
 
 pub fn routes(cfg: &mut ServiceConfig) {

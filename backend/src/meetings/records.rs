@@ -29,7 +29,7 @@ use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::http::{ApiJson, ApiQuery, Page, PageParams, expected_version, with_etag};
 use crate::notifications::{self, Notice};
 use crate::orgs::queries as org_queries;
-use crate::schema::{accounts, meeting_addenda, meeting_attendees, meeting_kinds, meetings, members, org_closure, orgs, people};
+use crate::schema::{accounts, meeting_addenda, meeting_attachments, meeting_attendees, meeting_kinds, meetings, members, org_closure, orgs, people};
 use crate::{AppState, db};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -241,7 +241,8 @@ async fn person_name(conn: &mut AsyncPgConnection, id: Option<i64>) -> Result<Op
 }
 
 pub async fn addenda(conn: &mut AsyncPgConnection, meeting_id: i64) -> Result<Vec<Addendum>, AppError> {
-    let rows: Vec<(i64, String, Option<serde_json::Value>, Option<String>, Option<String>, DateTime<Utc>)> = meeting_addenda::table
+    type Row = (i64, String, Option<serde_json::Value>, Option<String>, Option<String>, DateTime<Utc>);
+    let rows: Vec<Row> = meeting_addenda::table
         .left_join(accounts::table.on(accounts::id.nullable().eq(meeting_addenda::created_by)))
         .left_join(people::table.on(people::id.nullable().eq(accounts::person_id)))
         .filter(meeting_addenda::meeting_id.eq(meeting_id))
@@ -345,7 +346,8 @@ pub async fn notify_people(conn: &mut AsyncPgConnection, d: &MeetingDetail, kind
         body.push_str(&format!("（取消原因：{reason}）"));
     }
     let link = format!("/meetings/{}", d.id);
-    notifications::notify(conn, person_ids, Notice { kind, title: &title, body: &body, link: Some(&link), entity: Some("meeting"), entity_id: Some(d.id) }).await?;
+    notifications::notify(conn, person_ids, Notice { kind, title: &title, body: &body, link: Some(&link), entity: Some("meeting"), entity_id: Some(d.id) })
+        .await?;
     Ok(())
 }
 
@@ -458,9 +460,8 @@ pub struct CandidateQuery {
 }
 
 async fn org_and_kind(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, kind: &str) -> AppResult<(crate::orgs::types::OrgRow, KindInfo)> {
-    let org = org_queries::get_row(conn, org_id)
-        .await?
-        .ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "所选组织不存在"))?;
+    let org =
+        org_queries::get_row(conn, org_id).await?.ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "所选组织不存在"))?;
     access::check_manage(conn, actor, org_id).await?;
     let kind = kind_info(conn, kind.trim())
         .await?
@@ -617,7 +618,12 @@ pub struct MeetingListQuery {
     )
 )]
 #[get("/meetings")]
-pub async fn list_meetings(state: web::Data<AppState>, actor: Actor, query: ApiQuery<MeetingListQuery>, paging: ApiQuery<PageParams>) -> AppResult<HttpResponse> {
+pub async fn list_meetings(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: ApiQuery<MeetingListQuery>,
+    paging: ApiQuery<PageParams>,
+) -> AppResult<HttpResponse> {
     let (page, size) = PageParams::resolve(paging.page, paging.page_size)?;
     let f = query.0;
     if let (Some(a), Some(b)) = (f.from, f.to)
@@ -673,7 +679,8 @@ pub async fn list_meetings(state: web::Data<AppState>, actor: Actor, query: ApiQ
         let cond = if which.is_empty() { String::new() } else { format!(" AND a.attendance = '{which}'") };
         diesel::dsl::sql::<BigInt>(&format!("(SELECT count(*) FROM meeting_attendees a WHERE a.meeting_id = meetings.id{cond})"))
     };
-    type Row = (i64, i64, String, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>, Option<String>, String, Option<DateTime<Utc>>, i32, i64, i64, i64);
+    type Row =
+        (i64, i64, String, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>, Option<String>, String, Option<DateTime<Utc>>, i32, i64, i64, i64);
     let rows: Vec<Row> = build()
         .order((meetings::starts_at.desc(), meetings::id.desc()))
         .offset((page - 1) * size)
@@ -770,7 +777,13 @@ pub async fn lock_version(conn: &mut AsyncPgConnection, actor: &Actor, id: i64, 
     )
 )]
 #[patch("/meetings/{id}")]
-pub async fn update_meeting(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id: web::Path<i64>, body: ApiJson<UpdateMeeting>) -> AppResult<HttpResponse> {
+pub async fn update_meeting(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: ApiJson<UpdateMeeting>,
+) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let b = body.0;
     let expected = expected_version(&req, b.version)?;
@@ -870,27 +883,46 @@ pub async fn update_meeting(state: web::Data<AppState>, actor: Actor, req: HttpR
 pub async fn delete_meeting(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id: web::Path<i64>) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let expected = expected_version(&req, None)?;
+    let storage = state.config.storage.clone();
+    let storage_tx = storage.clone();
     let mut conn = db::conn(&state.pool).await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        lock_version(conn, &actor, id, expected).await?;
-        let before = detail(conn, id).await?;
-        if before.status == MeetingStatus::Held {
-            return Err(AppError::conflict(
-                "meeting_held",
-                "a held meeting's record is corrected or cancelled, not deleted",
-                "已召开会议的记录只能更正或取消，不能删除",
-            ));
+    let keys = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            lock_version(conn, &actor, id, expected).await?;
+            let before = detail(conn, id).await?;
+            if before.status == MeetingStatus::Held {
+                return Err(AppError::conflict(
+                    "meeting_held",
+                    "a held meeting's record is corrected or cancelled, not deleted",
+                    "已召开会议的记录只能更正或取消，不能删除",
+                ));
+            }
+            if before.status == MeetingStatus::Planned {
+                let mut gone = before.clone();
+                gone.cancel_reason = Some("会议已删除".to_string());
+                notify_attendees(conn, &gone, "meeting_cancelled").await?;
+            }
+            // The attachments' rows go with the meeting (ON DELETE CASCADE); their contents are
+            // removed here, with the transaction when they live in PostgreSQL, after it otherwise.
+            let keys: Vec<String> =
+                meeting_attachments::table.filter(meeting_attachments::meeting_id.eq(id)).select(meeting_attachments::storage_key).load(conn).await?;
+            if storage_tx.is_transactional() {
+                for key in &keys {
+                    storage_tx.delete(conn, key).await?;
+                }
+            }
+            diesel::delete(meetings::table.find(id)).execute(conn).await?;
+            audit::record(conn, By::from(&actor), "delete", "meeting", Some(id), Some(&audit_snapshot(&before)), None::<&()>).await?;
+            Ok(keys)
+        })
+        .await?;
+    if !storage.is_transactional() {
+        for key in &keys {
+            if let Err(e) = storage.delete(&mut conn, key).await {
+                log::warn!("meeting {id} deleted, but its attachment content {key} was not: {e}");
+            }
         }
-        if before.status == MeetingStatus::Planned {
-            let mut gone = before.clone();
-            gone.cancel_reason = Some("会议已删除".to_string());
-            notify_attendees(conn, &gone, "meeting_cancelled").await?;
-        }
-        diesel::delete(meetings::table.find(id)).execute(conn).await?;
-        audit::record(conn, By::from(&actor), "delete", "meeting", Some(id), Some(&audit_snapshot(&before)), None::<&()>).await?;
-        Ok(())
-    })
-    .await?;
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -913,7 +945,13 @@ pub async fn delete_meeting(state: web::Data<AppState>, actor: Actor, req: HttpR
     )
 )]
 #[post("/meetings/{id}/archive")]
-pub async fn archive_meeting(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id: web::Path<i64>, body: ApiJson<VersionOnly>) -> AppResult<HttpResponse> {
+pub async fn archive_meeting(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: ApiJson<VersionOnly>,
+) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let expected = expected_version(&req, body.0.version)?;
     let mut conn = db::conn(&state.pool).await?;
@@ -995,7 +1033,8 @@ pub async fn add_addendum(state: web::Data<AppState>, actor: Actor, id: web::Pat
     let added = conn
         .transaction::<_, AppError, _>(async move |conn| {
             // Locked so that addenda of one meeting are numbered in the order they commit.
-            let row: MeetingRow = meetings::table.find(id).select(MeetingRow::as_select()).for_update().first(conn).await.optional()?.ok_or_else(access::not_found)?;
+            let row: MeetingRow =
+                meetings::table.find(id).select(MeetingRow::as_select()).for_update().first(conn).await.optional()?.ok_or_else(access::not_found)?;
             access::check_manage(conn, &actor, row.org_id).await?;
             if row.archived_at.is_none() {
                 return Err(AppError::conflict(

@@ -97,12 +97,7 @@ impl From<AttachmentRow> for Attachment {
 
 /// The votes of a meeting, oldest first.
 pub async fn votes_of(conn: &mut AsyncPgConnection, meeting_id: i64) -> Result<Vec<Vote>, AppError> {
-    Ok(meeting_votes::table
-        .filter(meeting_votes::meeting_id.eq(meeting_id))
-        .order(meeting_votes::id.asc())
-        .select(Vote::as_select())
-        .load(conn)
-        .await?)
+    Ok(meeting_votes::table.filter(meeting_votes::meeting_id.eq(meeting_id)).order(meeting_votes::id.asc()).select(Vote::as_select()).load(conn).await?)
 }
 
 /// The attachments of a meeting, oldest first.
