@@ -17,6 +17,7 @@ import {
   sortStreaks,
   splitByMonth,
   yearRange,
+  SCORE_PIECES,
   type HeatPoint,
 } from './shape'
 import { t } from '@/locales'
@@ -72,6 +73,12 @@ describe('heat map', () => {
     expect(cellScore({ required: 2, missing: 0, due: 1 })).toBe(-1)
     expect(cellScore({ required: 3, missing: 0, due: 0 })).toBe(0)
     expect(cellScore({ required: 3, missing: 2, due: 1 })).toBe(2)
+  })
+
+  it('colours every score by exactly one legend piece', () => {
+    type Piece = { value?: number; gte?: number; lte?: number }
+    const within = (p: Piece, v: number) => (p.value !== undefined ? p.value === v : (p.gte === undefined || v >= p.gte) && (p.lte === undefined || v <= p.lte))
+    for (const v of [-2, -1, 0, 1, 2, 3, 4, 5, 12, 40]) expect(SCORE_PIECES.filter((p) => within(p as Piece, v)), `score ${v}`).toHaveLength(1)
   })
 
   // A branch that held every 支委会 but March's: one missing in March, nothing else red.

@@ -37,9 +37,10 @@ export const SCORE_PIECES = [
   { value: -2, key: 'none', color: '#f2f3f5' },
   { value: -1, key: 'due', color: '#f7d08a' },
   { value: 0, key: 'ok', color: '#85c46a' },
-  { min: 1, max: 1, key: 'missing1', color: '#f3a3a3' },
-  { min: 2, max: 3, key: 'missing2', color: '#e0585d' },
-  { min: 4, key: 'missing4', color: '#a8071a' },
+  // Closed bounds spelt out: ECharts reads a lone `min` as an open bound, which left 4 uncoloured.
+  { gte: 1, lte: 1, key: 'missing1', color: '#f3a3a3' },
+  { gte: 2, lte: 3, key: 'missing2', color: '#e0585d' },
+  { gte: 4, key: 'missing4', color: '#a8071a' },
 ] as const
 
 /**
