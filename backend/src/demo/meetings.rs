@@ -283,7 +283,7 @@ pub async fn load(conn: &mut AsyncPgConnection, today: NaiveDate) -> Result<Load
                             continue;
                         }
                         "planned"
-                    } else if missed_example || (oi != first_branch && !held_draw) {
+                    } else if missed_example || (branch != first_branch && !held_draw) {
                         continue;
                     } else {
                         "held"
