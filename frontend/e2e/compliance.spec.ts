@@ -113,3 +113,30 @@ test('the compliance page shows the API’s summary and heat map, drills down to
   await page.getByTestId('heatmap-crumbs').locator('a').first().click()
   await expect(page).not.toHaveURL(new RegExp(`org_id=${general.org_id}`))
 })
+
+type Rules = { org_id: number; has_committee: { value: boolean; full_members: number }; rules: { kind: string; name: string; source: string }[] }
+type Officer = { person_id: number; name: string; post: string }
+type SubtreeOrg = { id: number; name: string; kind: string }
+
+test('组织生活设置 shows a branch’s effective rules with their source and its officers (read only here) @phone', async ({ page, request, shot }) => {
+  const api = await apiAs(request, 'dangwei')
+  const orgs = await api.get<{ items: SubtreeOrg[] }>('/orgs/1/subtree?max_depth=3&page_size=200')
+  const branch = orgs.items.find((o) => o.kind === 'branch')!
+  const rules = await api.get<Rules>(`/orgs/${branch.id}/meeting-rules`)
+  const officers = await api.get<Officer[]>(`/orgs/${branch.id}/officers`)
+  expect(rules.rules.length).toBeGreaterThan(0)
+
+  await loggedIn(page, 'dangwei')
+  await page.goto(`/meetings/settings?org_id=${branch.id}&tab=rules`)
+  await expect(page.getByTestId('org-picker')).toContainText(branch.name)
+  for (const r of rules.rules) await expect(page.getByTestId(`rule-${r.kind}`)).toContainText(r.name)
+  await expect(page.getByTestId('has-committee')).toContainText(`正式党员 ${rules.has_committee.full_members} 人`)
+  await noSidewaysScroll(page, 'rules')
+  await shot('settings-rules')
+
+  await page.getByTestId('settings-tabs').getByText('支部委员', { exact: true }).click()
+  await expect(page).toHaveURL(/tab=officers/)
+  for (const [i, o] of officers.entries()) await expect(page.getByTestId(`officer-${i}`)).toContainText(o.name)
+  await noSidewaysScroll(page, 'officers')
+  await shot('settings-officers')
+})
