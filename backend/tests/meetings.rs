@@ -606,3 +606,28 @@ async fn concurrent_senders_never_claim_the_same_notification() {
     let attempts: Vec<i32> = n::table.select(n::attempts).load(&mut conn).await.unwrap();
     assert!(attempts.iter().all(|a| *a == 1));
 }
+
+/// A branch of 12,000 members (the browser tests' import makes one): planning a meeting for all of
+/// them writes their attendee rows and notifications in bound arrays, not one VALUES row each,
+/// which would pass PostgreSQL's 65,535 parameters per statement.
+#[actix_rt::test]
+async fn a_meeting_of_a_very_large_branch_is_planned_and_announced() {
+    let fx = Fx::new().await;
+    let branch = fx.new_org("branch", fx.orgs.c1).await;
+    diesel::sql_query(
+        "WITH p AS (INSERT INTO people (name, name_initials, name_pinyin, gender) \
+           SELECT '党员' || g, 'dy', 'dangyuan', 'male' FROM generate_series(1, 12000) g RETURNING id) \
+         INSERT INTO members (person_id, org_id, category, joined_at, full_member_at, status) \
+           SELECT id, $1, 'full', DATE '2010-01-01', DATE '2011-01-01', 'normal' FROM p",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(branch)
+    .execute(&mut fx.conn().await)
+    .await
+    .unwrap();
+    let token = fx.login(users::ADMIN).await;
+    let m = create(&fx, &token, json!({"org_id": branch, "kind": "branch_general_meeting", "topic": "全体党员大会", "starts_at": ahead(3), "status": "planned"})).await;
+    assert_eq!(m["counts"]["due"], json!(12000));
+    use dangjian::schema::notifications as n;
+    let sent: i64 = n::table.filter(n::entity_id.eq(m["id"].as_i64().unwrap())).count().get_result(&mut fx.conn().await).await.unwrap();
+    assert_eq!(sent, 12000);
+}
