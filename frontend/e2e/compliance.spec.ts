@@ -56,6 +56,13 @@ test('the compliance page shows the API’s summary and heat map, drills down to
     await expect(page.getByTestId('heatmap-list')).toContainText(root.rows[0]!.org_name)
     await noSidewaysScroll(page, 'compliance list')
     await shot('compliance-list')
+    // A branch's entry opens its latest month's records.
+    const b = root.rows.find((r) => r.org_kind === 'branch')
+    if (b) {
+      await page.getByTestId('heatmap-list').getByText(b.org_name, { exact: true }).click()
+      await expect(page.getByTestId('branch-month')).toContainText(b.org_name)
+      await shot('compliance-list-branch')
+    }
     return
   }
 

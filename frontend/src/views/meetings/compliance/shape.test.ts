@@ -8,6 +8,7 @@ import {
   heatPoints,
   heatmapOption,
   isDueSoon,
+  latestMonth,
   monthLabel,
   monthRange,
   rateText,
@@ -130,6 +131,11 @@ describe('heat map', () => {
     // The heat map of a branch has the branch itself as its row.
     expect(rowAction({ org_id: 12 }, hm.rows[1]!)).toBe('records')
     expect(rowAction({ org_id: 11 }, { org_id: 11, org_kind: 'general_branch' } as HeatmapRow)).toBe('records')
+  })
+
+  it('opens a branch of the phone list at its last month that owed anything', () => {
+    expect(latestMonth(hm.rows[1]!)).toBe('2026-11')
+    expect(latestMonth(row(13, '空支部', 'branch', {}))).toBe('2026-12')
   })
 
   it('sums a row over the year', () => {

@@ -130,6 +130,12 @@ export function heatmapOption(hm: Pick<Heatmap, 'months' | 'rows'>, labels: Heat
   }
 }
 
+/** The month a branch's entry in the phone's list opens: the last one that owed anything, else the last. */
+export function latestMonth(row: Pick<HeatmapRow, 'cells'>): string | null {
+  const owed = row.cells.filter((c) => c.required > 0)
+  return (owed.at(-1) ?? row.cells.at(-1))?.month ?? null
+}
+
 /** Totals of a row over the year, for the phone's per-org list. */
 export function rowTotals(row: Pick<HeatmapRow, 'cells'>): { required: number; held: number; missing: number; due: number } {
   return row.cells.reduce((s, c) => ({ required: s.required + c.required, held: s.held + c.held, missing: s.missing + c.missing, due: s.due + c.due }), { required: 0, held: 0, missing: 0, due: 0 })
