@@ -471,6 +471,7 @@ pub async fn meetings_compliance(state: web::Data<AppState>, actor: Actor, query
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

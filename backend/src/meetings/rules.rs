@@ -351,7 +351,7 @@ fn resolve(root: i64, kinds: Vec<KindInfo>, orgs: Vec<OrgRow>, counts: Vec<Count
         let rules = kinds
             .iter()
             .enumerate()
-            .filter(|(_, kind)| kind.org_kinds.iter().any(|ok| *ok == o.kind) && (!kind.needs_committee || has_committee.value))
+            .filter(|(_, kind)| kind.org_kinds.contains(&o.kind) && (!kind.needs_committee || has_committee.value))
             .map(|(k, kind)| {
                 let (frequency, per_period, source, from_org_id) = match nearest[i * nk + k] {
                     Some((f, n, from)) if from == o.id => (f, n, RuleSource::Own, Some(from)),
@@ -377,6 +377,7 @@ fn resolve(root: i64, kinds: Vec<KindInfo>, orgs: Vec<OrgRow>, counts: Vec<Count
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
