@@ -144,6 +144,8 @@ const zhCN = {
     todoProbation: (n: number) => `${n} 名预备党员预备期已满或将在 30 天内期满，需讨论转正`,
     todoTerm: (n: number) => `${n} 个党组织任期已满或将在 90 天内届满，需启动换届`,
     todoNoPhone: '您的档案中没有联系电话，请补充',
+    todoMeetingsDue: (n: number) => `组织生活：${n} 项会议 7 天内到期，请及时召开并录入记录`,
+    todoMeetingsMissing: (n: number) => `组织生活：本年度已有 ${n} 项应开会议未开，请查看合规分析`,
     masses: '您当前是群众身份。入党申请等功能将陆续开放。',
     memberCard: '我的党籍',
     myOrg: '所在组织',

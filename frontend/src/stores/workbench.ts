@@ -5,14 +5,31 @@ import { ref } from 'vue'
 import { api, asGrant, call } from '@/api/client'
 import { toApiError } from '@/api/errors'
 import type { Grant, Member } from '@/api/types'
-import { isOrgManager } from '@/utils/permissions'
+import { isOrgManager, roleAllows } from '@/utils/permissions'
 import { addDays, isoDate, probationDueCutoff } from '@/utils/dates'
+import { t } from '@/locales'
 
 export interface Todo {
-  kind: 'probation' | 'term' | 'phone'
+  kind: 'probation' | 'term' | 'phone' | 'meetings_due' | 'meetings_missing'
   count: number
   /** Where the user acts on it. */
   to: string
+}
+
+/** A to-do's sentence, as the workbench and the bell show it. */
+export function todoText(todo: Todo): string {
+  switch (todo.kind) {
+    case 'probation':
+      return t.workbench.todoProbation(todo.count)
+    case 'term':
+      return t.workbench.todoTerm(todo.count)
+    case 'meetings_due':
+      return t.workbench.todoMeetingsDue(todo.count)
+    case 'meetings_missing':
+      return t.workbench.todoMeetingsMissing(todo.count)
+    case 'phone':
+      return t.workbench.todoNoPhone
+  }
 }
 
 export interface GrantStats {
@@ -60,6 +77,22 @@ async function termsDueCount(grant: Grant, cutoff: string): Promise<number> {
   return r.total
 }
 
+/**
+ * 组织生活 (DOMAIN.md, Organizational life): this year's owed meetings of the grant's scope that are
+ * due within 7 days, and those already missed, from the compliance analysis (its summary counts
+ * every row, whatever the page).
+ */
+async function meetingTodos(grant: Grant): Promise<Todo[]> {
+  if (!roleAllows('meetings_compliance', grant.role)) return []
+  const query = grant.org_id != null ? { org_id: grant.org_id, page_size: 1 } : { page_size: 1 }
+  const r = await call(api.GET('/api/v1/meetings/compliance', { params: { query }, headers: asGrant(grant.id) }))
+  const to = grant.org_id != null ? `/meetings/compliance?org_id=${grant.org_id}` : '/meetings/compliance'
+  const out: Todo[] = []
+  if (r.summary.due_soon > 0) out.push({ kind: 'meetings_due', count: r.summary.due_soon, to })
+  if (r.summary.missing > 0) out.push({ kind: 'meetings_missing', count: r.summary.missing, to })
+  return out
+}
+
 async function loadGrant(grant: Grant, personId: number | null, today: Date): Promise<GrantStats> {
   const s: GrantStats = { grant, loading: false, todos: [] }
   if (grant.role === 'member' && personId !== null) {
@@ -69,18 +102,21 @@ async function loadGrant(grant: Grant, personId: number | null, today: Date): Pr
   }
   if (!isOrgManager(grant.role)) return s
   const cutoff = probationDueCutoff(today, 30)
-  const [members, probationary, due, orgs, terms] = await Promise.all([
+  const [members, probationary, due, orgs, terms, meetings] = await Promise.all([
     countMembers(grant.id, { status: 'normal' }),
     countMembers(grant.id, { status: 'normal', category: 'probationary' }),
     countMembers(grant.id, { status: 'normal', category: 'probationary', joined_to: cutoff }),
     scopeOrgCount(grant),
     termsDueCount(grant, termDueCutoff(today)),
+    // a scope without a single root (several grants' worth) has no one analysis: no meeting to-dos
+    meetingTodos(grant).catch(() => [] as Todo[]),
   ])
   s.members = members
   s.probationary = probationary
   s.orgs = orgs
   if (due > 0) s.todos.push({ kind: 'probation', count: due, to: `/members?category=probationary&joined_to=${cutoff}` })
   if (terms > 0) s.todos.push({ kind: 'term', count: terms, to: '/orgs' })
+  s.todos.push(...meetings)
   return s
 }
 
