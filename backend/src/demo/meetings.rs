@@ -258,7 +258,7 @@ pub async fn load(conn: &mut AsyncPgConnection, today: NaiveDate) -> Result<Load
         let recorder = if o.kind == "group" { own[oi].get(1).map(|m| m.person_id) } else { officers[oi].get(1).copied() }.or(host);
         let in_office = office.is_some_and(|g| o.parent_id == Some(orgs[g].id) || orgs[branch].parent_id == Some(orgs[g].id));
         for (ki, k) in kinds.iter().enumerate() {
-            if !k.org_kinds.iter().any(|x| *x == o.kind) || (k.needs_committee && !has_committee[oi]) {
+            if !k.org_kinds.contains(&o.kind) || (k.needs_committee && !has_committee[oi]) {
                 continue;
             }
             let (freq, per) = if in_office && k.code == "heart_to_heart_talk" { ("half_year", 1) } else { (k.frequency.as_str(), k.per_period.max(1)) };

@@ -499,7 +499,7 @@ pub(super) async fn generate(
                     let _ = write!(Line(&mut out.buf), "{status}\t{reason}\t{minutes}\t{resolutions}\t{study}\t");
                     // Held records older than 60 days: archived three times out of four, 10 to 40
                     // days after the meeting.
-                    if m.status == Status::Held && m.date < w.today - Duration::days(60) && salt % 4 != 0 {
+                    if m.status == Status::Held && m.date < w.today - Duration::days(60) && !salt.is_multiple_of(4) {
                         push_ts(&mut out.buf, m.date + Duration::days(10 + (salt >> 16) as i64 % 31), 17 * 60);
                     } else {
                         out.buf.extend_from_slice(b"\\N");
@@ -525,7 +525,7 @@ pub(super) async fn generate(
     // The go-live day: the latest day from which the due lists add up to the rows aimed at.
     let (by_day, held) = histogram.lock().map(|mut h| std::mem::take(&mut *h)).map_err(|_| "histogram lock poisoned")?;
     let mut days: Vec<(i32, u64)> = by_day.into_iter().collect();
-    days.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    days.sort_unstable_by_key(|d| std::cmp::Reverse(d.0));
     let mut go_live = day_number(world.since);
     let mut sum = 0u64;
     for (day, n) in days {
