@@ -151,7 +151,7 @@ pub async fn meetings_heatmap(state: web::Data<AppState>, actor: Actor, query: A
         return Err(year_error());
     }
     let (mut conn, org) = crate::stats::queries::target(&state.pool, &actor, query.org_id).await?;
-    let a = Analysis::load(&mut conn, org.id, from, to, today).await?;
+    let a = Analysis::load(&state.pool, &mut conn, org.id, from, to, today).await?;
     let body = web::block(move || heatmap(&a, org.id, year)).await.map_err(|e| AppError::internal(e.to_string()))?;
     Ok(HttpResponse::Ok().json(body))
 }

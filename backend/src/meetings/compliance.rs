@@ -32,6 +32,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::rules::{self, EffectiveRule, Frequency, OrgRules, RuleSet};
 use crate::AppState;
+use crate::db::DbPool;
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiQuery;
@@ -157,9 +158,8 @@ fn in_period(held: &[(usize, i32)], kind_ix: usize, p: &Period) -> i64 {
     held.iter().filter(|(k, m)| *k == kind_ix && (p.m0..p.m1).contains(m)).count() as i64
 }
 
-async fn load_held(conn: &mut AsyncPgConnection, set: &RuleSet, root: i64, from: NaiveDate, to: NaiveDate) -> Result<Held, AppError> {
+async fn load_held(conn: &mut AsyncPgConnection, codes: &[String], root: i64, from: NaiveDate, to: NaiveDate) -> Result<Held, AppError> {
     let offset = i64::from(Local::now().offset().local_minus_utc());
-    let codes: Vec<&str> = set.kinds.iter().map(|k| k.code.as_str()).collect();
     let rows: Vec<HeldRow> = sql_query(HELD_SQL)
         .bind::<Int8, _>(root)
         .bind::<Timestamptz, _>(local_midnight(from))
@@ -215,9 +215,12 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// Loads the rules of `root`'s subtree and its held meetings in the periods that intersect
-    /// [from, to], in one transaction (a consistent snapshot) with the statistics' settings.
-    pub async fn load(conn: &mut AsyncPgConnection, root: i64, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<Analysis, AppError> {
+    /// Loads the rules of `root`'s subtree (on `conn`) and its held meetings in the periods that
+    /// intersect [from, to] (on a second connection of `pool`, at the same time: at the root of
+    /// 60,000 orgs each takes a few hundred ms, and PostgreSQL runs them on two cores), each in a
+    /// read-only transaction with the statistics' settings. Two snapshots a moment apart: a
+    /// meeting recorded in between may show in one and not the other, as on the next request.
+    pub async fn load(pool: &DbPool, conn: &mut AsyncPgConnection, root: i64, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<Analysis, AppError> {
         let periods: HashMap<Frequency, Vec<Period>> = [Frequency::Month, Frequency::Quarter, Frequency::HalfYear, Frequency::Year]
             .into_iter()
             .map(|f| (f, periods(f, from, to, today)))
@@ -226,17 +229,27 @@ impl Analysis {
         // the latest's last (a year kind widens [from, to] to whole years).
         let lo = periods.values().flatten().map(|p| p.start).min().unwrap_or(from);
         let hi = periods.values().flatten().map(|p| p.end).max().unwrap_or(to).min(today);
-        let (set, held) = conn
-            .transaction::<_, AppError, _>(async move |conn| {
-                conn.batch_execute(SNAPSHOT).await?;
-                let set = rules::rules_for_subtree(conn, root).await?;
-                // The held meetings' streaming aggregate (see HELD_SQL); the rules' counts above
-                // are hash aggregates of few groups.
-                conn.batch_execute("SET LOCAL enable_hashagg = off").await?;
-                let held = load_held(conn, &set, root, lo, hi).await?;
-                Ok((set, held))
-            })
-            .await?;
+        let codes: Vec<String> = rules::load_kinds(conn).await?.into_iter().map(|k| k.code).collect();
+        let mut other = crate::db::conn(pool).await?;
+        let rules_part = conn.transaction::<_, AppError, _>(async move |conn| {
+            conn.batch_execute(SNAPSHOT).await?;
+            rules::rules_for_subtree(conn, root).await
+        });
+        let codes_ref = &codes;
+        let held_part = other.transaction::<_, AppError, _>(async move |conn| {
+            // The streaming aggregate of HELD_SQL.
+            conn.batch_execute(SNAPSHOT).await?;
+            conn.batch_execute("SET LOCAL enable_hashagg = off").await?;
+            load_held(conn, codes_ref, root, lo, hi).await
+        });
+        let (set, mut held) = futures_util::try_join!(rules_part, held_part)?;
+        // Positions in `codes` to positions in the rule set's kinds (the same list, read apart).
+        let remap: Vec<usize> = codes.iter().map(|c| set.kind_rank(c)).collect();
+        for meetings in held.0.values_mut() {
+            for m in meetings.iter_mut() {
+                m.0 = remap.get(m.0).copied().unwrap_or(usize::MAX);
+            }
+        }
         Ok(Analysis { set, held, from, to, today, periods })
     }
 
@@ -458,7 +471,7 @@ pub async fn meetings_compliance(state: web::Data<AppState>, actor: Actor, query
         return Err(AppError::field("page_size", "out_of_range", "page_size must be 1 to 5000", "每页条数须在 1 到 5000 之间"));
     }
     let (mut conn, org) = crate::stats::queries::target(&state.pool, &actor, query.org_id).await?;
-    let a = Analysis::load(&mut conn, org.id, from, to, today).await?;
+    let a = Analysis::load(&state.pool, &mut conn, org.id, from, to, today).await?;
     if let Some(k) = query.kind.as_deref()
         && a.set.kind(k).is_none()
     {
