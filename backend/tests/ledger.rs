@@ -246,7 +246,7 @@ async fn the_workbook_holds_the_years_meetings_roster_and_changes() {
     // Held per kind: 支部党员大会 once in March, against the required (quarterly: 4).
     let general_row = cover
         .iter()
-        .find(|r| r.get(0).is_some_and(|c| c == "支部党员大会"))
+        .find(|r| r.as_slice().first().is_some_and(|c| c == "支部党员大会"))
         .expect("a row for 支部党员大会");
     assert_eq!(general_row[3], "1", "March: {general_row:?}");
     assert_eq!(general_row[13], "1", "the year: {general_row:?}");
@@ -254,7 +254,7 @@ async fn the_workbook_holds_the_years_meetings_roster_and_changes() {
     assert!(
         cover
             .iter()
-            .any(|r| r.get(0).is_some_and(|c| c == "党小组会") && r[5] == "1"),
+            .any(|r| r.as_slice().first().is_some_and(|c| c == "党小组会") && r[5] == "1"),
         "B1-1's group meeting in May"
     );
 
@@ -522,6 +522,68 @@ async fn the_pdf_embeds_a_font_subset_and_its_chinese_text_extracts() {
 }
 
 #[actix_rt::test]
+async fn a_long_record_continues_on_the_next_page() {
+    let fx = Fx::new().await;
+    let id = meeting(
+        &fx,
+        fx.orgs.b2,
+        "branch_general_meeting",
+        "长篇会议记录",
+        "2025-04-01T09:00:00+08:00",
+        "held",
+    )
+    .await;
+    let minutes: String = (1..=400)
+        .map(|i| format!("第{i}条发言内容记录。"))
+        .collect::<String>()
+        + "会议记录到此结束";
+    diesel::sql_query("UPDATE meetings SET minutes = $1 WHERE id = $2")
+        .bind::<Text, _>(&minutes)
+        .bind::<BigInt, _>(id)
+        .execute(&mut fx.conn().await)
+        .await
+        .unwrap();
+    let t = fx.login(users::COM_C1).await;
+    let r = fx
+        .send(Req::get(url(fx.orgs.b2, "year=2025")).token(&t))
+        .await;
+    r.expect(200);
+    let all = sheets(&r.bytes);
+    assert!(
+        any_cell(sheet(&all, "会议记录"), |c| c == minutes),
+        "the whole minutes in one cell"
+    );
+
+    let r = fx
+        .send(Req::get(url(fx.orgs.b2, "year=2025&format=pdf")).token(&t))
+        .await;
+    if r.status.as_u16() == 503 {
+        return;
+    }
+    r.expect(200);
+    let Some(text) = pdftotext(&r.bytes) else {
+        return;
+    };
+    // Wrapped lines come out as lines: join them to find the text whole.
+    let joined: String = text.lines().map(str::trim).collect();
+    assert!(
+        joined.contains("第1条发言内容记录。第2条")
+            && joined.contains("第400条发言内容记录。会议记录到此结束"),
+        "{text}"
+    );
+    let pages: u32 = text
+        .split("页，共 ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(
+        pages >= 4,
+        "cover, the long record over two pages or more, the roster: {pages} pages"
+    );
+}
+
+#[actix_rt::test]
 async fn an_org_without_meetings_still_has_a_ledger() {
     let fx = Fx::new().await;
     let t = fx.login(users::COM_C2).await;
@@ -537,7 +599,7 @@ async fn an_org_without_meetings_still_has_a_ledger() {
     // Nothing held, but B3 owes its meetings: the required column is there, every count 0.
     let lecture = cover
         .iter()
-        .find(|r| r.get(0).is_some_and(|c| c == "党课"))
+        .find(|r| r.as_slice().first().is_some_and(|c| c == "党课"))
         .expect("党课 is owed");
     assert_eq!((lecture[13].as_str(), lecture[14].as_str()), ("0", "4"));
 

@@ -11,6 +11,8 @@ pub mod data;
 pub mod pdf;
 pub mod workbook;
 
+use std::sync::Arc;
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use chrono::Datelike;
@@ -152,7 +154,14 @@ pub async fn org_ledger(
     let today = crate::members::today();
     let year = check_year(query.year, today.year())?;
     let format = query.format.unwrap_or_default();
-    // The font first: a missing package is answered before the database is asked.
+    let mut conn = db::conn(&state.pool).await?;
+    let org = orgs_q::get_row(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("organization", "组织"))?;
+    if !orgs_q::manageable(&mut conn, &actor.manage_scope(), id, false).await? {
+        return Err(AppError::out_of_scope());
+    }
+    // The font before the data: a missing package is answered (503) without loading the year.
     let font = match format {
         LedgerFormat::Pdf => Some(
             web::block(|| pdf::load_font(std::env::var(pdf::FONT_ENV).ok().as_deref()))
@@ -161,19 +170,21 @@ pub async fn org_ledger(
         ),
         LedgerFormat::Xlsx => None,
     };
-    let mut conn = db::conn(&state.pool).await?;
-    let org = orgs_q::get_row(&mut conn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("organization", "组织"))?;
-    if !orgs_q::manageable(&mut conn, &actor.manage_scope(), id, false).await? {
-        return Err(AppError::out_of_scope());
-    }
     let by = exported_by(&mut conn, &actor).await?;
-    let ledger = data::load(&mut conn, &org, year, today, by).await?;
-    let ext = match format {
-        LedgerFormat::Xlsx => "xlsx",
-        LedgerFormat::Pdf => "pdf",
+    let ledger = Arc::new(data::load(&mut conn, &org, year, today, by).await?);
+    let (ext, content_type) = match format {
+        LedgerFormat::Xlsx => ("xlsx", XLSX_TYPE),
+        LedgerFormat::Pdf => ("pdf", "application/pdf"),
     };
+    // Written on a blocking thread (a PDF shapes and subsets the font), then audited: the entry
+    // says the file was produced.
+    let written = ledger.clone();
+    let bytes = web::block(move || match font {
+        None => workbook::write(&written),
+        Some((font, face)) => pdf::write(&written, font, face),
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("ledger writer thread: {e}")))??;
     audit::record(
         &mut conn,
         By::from(&actor),
@@ -184,26 +195,13 @@ pub async fn org_ledger(
         Some(&serde_json::json!({
             "org_id": id, "year": year, "format": ext, "as_of": ledger.as_of, "generated_at": ledger.generated_at,
             "meetings": ledger.meetings.len(), "members": ledger.members.len(), "changes": ledger.changes.len(),
+            "bytes": bytes.len(),
         })),
     )
     .await?;
     drop(conn);
     let file_name = file_safe(&format!("支部工作台账-{}-{year}.{ext}", org.name));
     let ascii = format!("ledger-{id}-{year}.{ext}");
-    let (bytes, content_type) = match font {
-        None => (
-            web::block(move || workbook::write(&ledger))
-                .await
-                .map_err(|e| AppError::internal(format!("ledger workbook thread: {e}")))??,
-            XLSX_TYPE,
-        ),
-        Some((font, face)) => (
-            web::block(move || pdf::write(&ledger, font, face))
-                .await
-                .map_err(|e| AppError::internal(format!("ledger PDF thread: {e}")))??,
-            "application/pdf",
-        ),
-    };
     Ok(HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((header::CONTENT_DISPOSITION, attachment(&file_name, &ascii)))

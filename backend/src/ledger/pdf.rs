@@ -156,6 +156,9 @@ const WIDTH: f32 = RIGHT - LEFT;
 const PAD: f32 = 3.0;
 const BODY: f32 = 9.0;
 
+/// Punctuation that must not begin a line (GB/T 15834 usage; 行首禁则).
+const NO_LINE_START: &str = "。，、；：？！）」』】》〉”’…%,.;:?!)]";
+
 /// A line height for a font size.
 fn lh(size: f32) -> f32 {
     size * 1.45
@@ -237,6 +240,13 @@ impl<'a> Measure<'a> {
                     {
                         carry = line[pos + 1..].to_string();
                         line.truncate(pos);
+                    } else if NO_LINE_START.contains(c)
+                        && line.chars().count() > 1
+                        && let Some(last) = line.pop()
+                    {
+                        // A line does not begin with closing punctuation (Chinese line
+                        // breaking): the character before it moves down too.
+                        carry.push(last);
                     }
                     out.push(std::mem::take(&mut line));
                     line = carry;
@@ -878,6 +888,22 @@ pub fn write(ledger: &Ledger, font_bytes: FontBytes, face: u32) -> Result<Vec<u8
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_do_not_begin_with_closing_punctuation() {
+        let Ok((bytes, face)) = load_font(None) else {
+            return;
+        };
+        let Ok(font) = FontRef::from_index(&bytes[..], face) else {
+            return;
+        };
+        let mut m = Measure::new(&font);
+        // Ten ideographs fit a line of 10 em; the full stop after them moves down with the tenth.
+        let lines = m.wrap("一二三四五六七八九十。再", 10.0 * 9.0, 9.0);
+        assert_eq!(lines, ["一二三四五六七八九", "十。再"]);
+        let lines = m.wrap("第一行\n第二行", 100.0, 9.0);
+        assert_eq!(lines, ["第一行", "第二行"]);
+    }
 
     #[test]
     fn a_configured_font_that_is_missing_names_the_package() {
