@@ -25,7 +25,7 @@ fn people(d: &Value) -> Vec<i64> {
     v
 }
 
-fn attendee<'a>(d: &'a Value, person: i64) -> &'a Value {
+fn attendee(d: &Value, person: i64) -> &Value {
     d["attendees"].as_array().unwrap().iter().find(|a| a["person_id"] == json!(person)).unwrap()
 }
 
