@@ -60,7 +60,12 @@ PSQL=(psql -X -q -At -v ON_ERROR_STOP=1 "$URL")
 
 if [[ ${BENCH_BUILD:-1} != 0 ]]; then
     say "building the release binary"
+    built_from=$(git rev-parse --short HEAD 2>/dev/null || echo ?)$(git diff --quiet HEAD -- backend 2>/dev/null || echo ' plus uncommitted changes in backend/')
     cargo build --release --quiet --bin dangjian
+    CODE="commit $built_from, release build"
+else
+    # BENCH_BUILD=0: the binary may be older than the tree.
+    CODE="release build made before the run (BENCH_BUILD=0; HEAD at the run: $(git rev-parse --short HEAD 2>/dev/null || echo ?))"
 fi
 "$BIN" migrate >/dev/null
 
@@ -266,7 +271,7 @@ cat >"$section" <<EOF
 | date | $(date -u '+%Y-%m-%d %H:%M UTC') |
 | machine | $(nproc) cores ($CPU); the client, the server and PostgreSQL $PG_VERSION (\`fast\` mode) share them; load average before the run: $LOAD_BEFORE |
 | data | $DB: $(fmt "$N_ORGS") orgs ($(fmt "$N_BRANCHES") branches, $(fmt "$N_GROUPS") party groups), $(fmt "$N_MEMBERS") members, $(fmt "$N_OFFICERS") officers; $(fmt "$N_MEETINGS") meetings from $FIRST_MEETING to 30 days after $GEN_DATE ($(fmt "$N_HELD") held, $(fmt "$N_ARCHIVED") archived), $(fmt "$N_ATTENDEES") attendance rows (lists on the meetings since $LISTS_FROM), from \`dangjian gen --members $MEMBERS --orgs $ORGS --meetings-years $YEARS --attendance-rows $ATTENDANCE\`: ${GEN_SECONDS} s in all, of which the meetings part ${GEN_MEETINGS_S:-?} s |
-| code | commit $(git rev-parse --short HEAD 2>/dev/null || echo ?)$(git diff --quiet HEAD -- backend 2>/dev/null || echo ' plus uncommitted changes in backend/'), release build |
+| code | $CODE |
 | caller | \`bench_admin\` (political_dept, whole institution); today $TODAY |
 
 Each endpoint (one keep-alive connection, one warm-up request per round, default page size) beside
