@@ -176,6 +176,16 @@ async fn committee_meetings_are_owed_from_seven_full_members_unless_the_setting_
     let o = set.get(overridden).unwrap();
     assert_eq!((o.has_committee.value, o.has_committee.full_members, o.has_committee.setting), (false, 7, Some(false)));
     assert!(!set.get(six).unwrap().has_committee.value);
+
+    // The members of a branch's party groups are the branch's: one more full member in a group
+    // of the six-member branch makes seven, and a committee (DOMAIN.md, Organizations).
+    let group = fx.new_org("group", six).await;
+    fx.new_member("组员", group).await;
+    let set = dangjian::meetings::rules::rules_for_subtree(&mut *fx.conn().await, fx.orgs.c1).await.unwrap();
+    let s = set.get(six).unwrap();
+    assert_eq!((s.has_committee.value, s.has_committee.full_members), (true, 7));
+    let c = compliance(&fx, &admin, &format!("org_id={six}&{H1}&kind=branch_committee_meeting")).await;
+    assert_eq!(c["total"], 6);
 }
 
 #[tokio::test]

@@ -211,15 +211,16 @@ async fn meeting_rules_default_to_the_kinds_and_an_ancestors_rule_is_inherited_u
     let branch = fx.login(users::BR_B1).await;
     let committee = fx.login(users::COM_C1).await;
 
-    // Defaults: B1 holds one full member (张三; 李四 is probationary, 王五 is in the group B1-1),
-    // so no committee and no 支委会 owed (DOMAIN.md, Organizations).
+    // Defaults: B1 has two full members (张三, and 王五 in its party group B1-1, whose members are
+    // the branch's; 李四 is probationary), so no committee and no 支委会 owed (DOMAIN.md,
+    // Organizations).
     let r = fx
         .send(Req::get(format!("/api/v1/orgs/{}/meeting-rules", o.b1)).token(&branch))
         .await;
     r.expect(200);
     assert_eq!(
         r.json["has_committee"],
-        json!({"value": false, "source": "default", "setting": null, "full_members": 1})
+        json!({"value": false, "source": "default", "setting": null, "full_members": 2})
     );
     assert_eq!(r.json["version"], 0);
     assert!(
@@ -360,8 +361,9 @@ async fn has_committee_follows_seven_full_members_unless_the_setting_says_otherw
     let fx = Fx::new().await;
     let o = fx.orgs;
     let committee = fx.login(users::COM_C1).await;
-    // 张三 and five more full members: 6, no committee (支部工作条例 art. 17 needs 7).
-    for i in 0..5 {
+    // 张三, 王五 (in the party group B1-1) and four more full members: 6, no committee
+    // (支部工作条例 art. 17 needs 7).
+    for i in 0..4 {
         fx.new_member(&format!("党员{i}"), o.b1).await;
     }
     let r = fx

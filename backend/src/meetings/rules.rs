@@ -270,15 +270,19 @@ const ORGS_SQL: &str = "
      WHERE c.ancestor_id = $1
      ORDER BY c.depth, o.id";
 
-/// Full members with status normal held directly in each org of the subtree (DOMAIN.md,
-/// Organizations: 7 or more elect a committee). Today's roster: whether a branch has a committee
-/// is a present fact, and its setting covers the past.
+/// Full members with status normal of each org of the subtree, a party group's counted with its
+/// branch too (DOMAIN.md, Organizations: a branch with 7 or more full members elects a committee;
+/// the members of its party groups are the branch's members, as `stats::reminders` counts them for
+/// the 3-member minimum). Today's roster: whether a branch has a committee is a present fact, and
+/// its setting covers the past.
 const FULL_MEMBERS_SQL: &str = "
-    SELECT m.org_id, count(*) AS n
+    SELECT x.org_id, count(*) AS n
       FROM org_closure c
       JOIN members m ON m.org_id = c.descendant_id
-     WHERE c.ancestor_id = $1 AND m.category = 'full' AND m.status = 'normal'
-     GROUP BY m.org_id";
+      JOIN orgs o ON o.id = m.org_id
+     CROSS JOIN LATERAL (VALUES (o.id), (CASE WHEN o.kind = 'group' THEN o.parent_id END)) AS x(org_id)
+     WHERE c.ancestor_id = $1 AND m.category = 'full' AND m.status = 'normal' AND x.org_id IS NOT NULL
+     GROUP BY x.org_id";
 
 /// The rule rows that can apply in the subtree: those of its orgs and of the root's ancestors,
 /// the latter with their distance above the root (`up`, 1 = the parent).
