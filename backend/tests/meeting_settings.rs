@@ -536,6 +536,15 @@ async fn officers_are_replaced_as_a_set_with_one_secretary_at_most_and_members_o
     assert_eq!(audit.len(), 2);
     assert_eq!(audit[1].3.as_ref().unwrap().as_array().unwrap().len(), 2);
 
+    // Two clerks read the same committee; the second replacement, based on what it read before
+    // the first one's, is refused (409) instead of silently undoing it.
+    let read: Vec<i64> = fx.send(Req::get(format!("/api/v1/orgs/{}/officers", o.b1)).token(&branch)).await.json.as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect();
+    fx.send(put(o.b1, json!({"officers": [{"person_id": p.lisi, "post": "secretary"}], "read_ids": read}))).await.expect(200);
+    let r = fx.send(put(o.b1, json!({"officers": [{"person_id": p.lisi, "post": "secretary"}, {"person_id": p.zhangsan, "post": "committee_member"}], "read_ids": read}))).await;
+    r.expect_problem(409, "stale_version");
+    let now = fx.send(Req::get(format!("/api/v1/orgs/{}/officers", o.b1)).token(&branch)).await;
+    assert_eq!(now.json.as_array().unwrap().len(), 1);
+
     // Scope.
     fx.send(put(o.b3, json!({"officers": []})))
         .await

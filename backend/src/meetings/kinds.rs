@@ -656,9 +656,14 @@ pub struct OfficerInput {
 /// The org's officers from now on (replaces the current set).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"officers": [{"person_id": 101, "post": "secretary"}, {"person_id": 102, "post": "committee_member", "since": "2026-01-05"}]}))]
+#[schema(example = json!({"officers": [{"person_id": 101, "post": "secretary"}, {"person_id": 102, "post": "committee_member", "since": "2026-01-05"}], "read_ids": [31, 32]}))]
 pub struct PutOfficers {
     pub officers: Vec<OfficerInput>,
+    /// The `id`s of the officers as you read them (GET): when someone changed the set since, the
+    /// replacement is refused with 409 `stale_version` instead of silently undoing their change.
+    /// Leave it out only where no one else edits the set (a first setup script).
+    #[schema(example = json!([31, 32]))]
+    pub read_ids: Option<Vec<i64>>,
 }
 
 /// An officer's row with the person's name.
@@ -757,13 +762,14 @@ async fn members_of(conn: &mut AsyncPgConnection, org_id: i64, person_ids: &[i64
         (status = 200, description = "The officers now in post", body = Vec<Officer>),
         (status = 403, description = "Outside your scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such org", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The officers changed since you read them (`read_ids`): stale_version", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a member of the org, listed twice, or two secretaries", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/orgs/{id}/officers")]
 pub async fn put_officers(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>, body: ApiJson<PutOfficers>) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let list = body.0.officers;
+    let PutOfficers { officers: list, read_ids } = body.0;
     let today = crate::members::today();
     let mut conn = db::conn(&state.pool).await?;
     let officers = conn
@@ -806,6 +812,14 @@ pub async fn put_officers(state: web::Data<AppState>, actor: Actor, id: web::Pat
                 return Err(AppError::validation(errors));
             }
             let before = current_officers(conn, id).await?;
+            if let Some(mut read) = read_ids {
+                let mut now: Vec<i64> = before.iter().map(|o| o.id).collect();
+                read.sort_unstable();
+                now.sort_unstable();
+                if read != now {
+                    return Err(AppError::stale(false));
+                }
+            }
             // Those no longer listed (or listed with another post) leave office today.
             for old in &before {
                 if !list.iter().any(|o| o.person_id == old.person_id && o.post == old.post) {

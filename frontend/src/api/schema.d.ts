@@ -3425,11 +3425,25 @@ export interface components {
          *           "post": "committee_member",
          *           "since": "2026-01-05"
          *         }
+         *       ],
+         *       "read_ids": [
+         *         31,
+         *         32
          *       ]
          *     }
          */
         PutOfficers: {
             officers: components["schemas"]["OfficerInput"][];
+            /**
+             * @description The `id`s of the officers as you read them (GET): when someone changed the set since, the
+             *     replacement is refused with 409 `stale_version` instead of silently undoing their change.
+             *     Leave it out only where no one else edits the set (a first setup script).
+             * @example [
+             *       31,
+             *       32
+             *     ]
+             */
+            read_ids?: number[] | null;
         };
         /**
          * @example {
@@ -7363,6 +7377,15 @@ export interface operations {
             };
             /** @description No such org */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The officers changed since you read them (`read_ids`): stale_version */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
