@@ -147,7 +147,8 @@ test('a branch worker plans a meeting, a member checks in by phone, the record i
   await expect(page.getByTestId('attachments-panel').locator('[data-testid^=attachment-]', { hasText: '会议照片.png' })).toBeVisible()
   await expect(page.getByTestId('attachments-panel').locator('img')).toBeVisible()
   await input.setInputFiles({ name: '伪装.png', mimeType: 'image/png', buffer: Buffer.from('not an image at all') })
-  await expect(page.locator('.el-message--error')).toContainText('伪装.png')
+  // (an earlier step's message may still be fading out: find this one by its file name)
+  await expect(page.locator('.el-message--error', { hasText: '伪装.png' })).toBeVisible()
   await input.setInputFiles({ name: '说明.txt', mimeType: 'text/plain', buffer: Buffer.from('text') })
   await expect(page.locator('.el-message--error', { hasText: '说明.txt' })).toContainText('类型不支持')
 
