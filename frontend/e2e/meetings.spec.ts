@@ -127,6 +127,8 @@ test('a branch worker plans a meeting, a member checks in by phone, the record i
   await expect(page.getByTestId(`att-${ids[0]}`)).toContainText('请选择缺席原因')
   await page.getByTestId(`att-reason-${ids[0]}`).click()
   await page.locator('.el-select-dropdown__item:visible').filter({ hasText: /^病假$/ }).click()
+  // that list closed before the next opens (while it fades out, both show 公差)
+  await expect(page.locator('.el-select-dropdown__item:visible')).toHaveCount(0)
   await page.getByTestId(`att-absent-${ids[1]}`).click()
   await page.getByTestId(`att-reason-${ids[1]}`).click()
   await page.locator('.el-select-dropdown__item:visible').filter({ hasText: /^公差$/ }).click()
