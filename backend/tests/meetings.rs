@@ -630,4 +630,10 @@ async fn a_meeting_of_a_very_large_branch_is_planned_and_announced() {
     use dangjian::schema::notifications as n;
     let sent: i64 = n::table.filter(n::entity_id.eq(m["id"].as_i64().unwrap())).count().get_result(&mut fx.conn().await).await.unwrap();
     assert_eq!(sent, 12000);
+
+    // 4,000 of them recorded present in one request (within the 256 KB body limit), one statement.
+    let items: Vec<Value> = people(&m).iter().take(4000).map(|p| json!({"person_id": p, "attendance": "present"})).collect();
+    let r = fx.send(Req::new("PUT", format!("/api/v1/meetings/{}/attendance", m["id"])).token(&token).json(json!({"version": version(&m), "items": items}))).await;
+    r.expect(200);
+    assert_eq!((r.json["counts"]["present"].as_i64(), r.json["counts"]["pending"].as_i64()), (Some(4000), Some(8000)));
 }

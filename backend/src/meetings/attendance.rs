@@ -185,25 +185,49 @@ pub async fn set_attendance(
             if !errors.is_empty() {
                 return Err(AppError::validation(errors));
             }
+            // The lines as column arrays, written by one UPDATE … FROM unnest: 全部出席 of a
+            // branch of thousands is one statement, not one per member.
+            let now = chrono::Utc::now();
+            let mut people = Vec::with_capacity(b.items.len());
+            let mut states = Vec::with_capacity(b.items.len());
+            let mut reasons: Vec<Option<&str>> = Vec::with_capacity(b.items.len());
+            let mut notes: Vec<Option<String>> = Vec::with_capacity(b.items.len());
+            let mut bys: Vec<Option<String>> = Vec::with_capacity(b.items.len());
+            let mut ats: Vec<Option<chrono::DateTime<chrono::Utc>>> = Vec::with_capacity(b.items.len());
             for item in &b.items {
                 let was = due.get(&item.person_id).map(|a| (a.attendance, a.checked_in_by.clone(), a.checked_in_at));
                 let note = item.absence_note.as_ref().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
                 let (by, at) = match (item.attendance, was) {
                     // Already present: keep how and when (a QR scan stays a QR scan).
                     (Attendance::Present, Some((Attendance::Present, by, at))) => (by, at),
-                    (Attendance::Present, _) => (Some("clerk".to_string()), Some(chrono::Utc::now())),
+                    (Attendance::Present, _) => (Some("clerk".to_string()), Some(now)),
                     _ => (None, None),
                 };
-                diesel::update(meeting_attendees::table.find((id, item.person_id)))
-                    .set((
-                        meeting_attendees::attendance.eq(item.attendance.as_str()),
-                        meeting_attendees::absence_reason.eq(item.absence_reason.map(|r| r.as_str())),
-                        meeting_attendees::absence_note.eq(if item.attendance == Attendance::Absent { note } else { None }),
-                        meeting_attendees::checked_in_by.eq(by),
-                        meeting_attendees::checked_in_at.eq(at),
-                    ))
-                    .execute(conn)
-                    .await?;
+                people.push(item.person_id);
+                states.push(item.attendance.as_str());
+                reasons.push(item.absence_reason.map(|r| r.as_str()));
+                notes.push(if item.attendance == Attendance::Absent { note } else { None });
+                bys.push(by);
+                ats.push(at);
+            }
+            {
+                use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
+                diesel::sql_query(
+                    "UPDATE meeting_attendees a SET attendance = u.attendance, absence_reason = u.reason, \
+                            absence_note = u.note, checked_in_by = u.checked_by, checked_in_at = u.checked_at \
+                       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[]) \
+                            AS u(person_id, attendance, reason, note, checked_by, checked_at) \
+                      WHERE a.meeting_id = $1 AND a.person_id = u.person_id",
+                )
+                .bind::<BigInt, _>(id)
+                .bind::<Array<BigInt>, _>(&people)
+                .bind::<Array<Text>, _>(&states)
+                .bind::<Array<Nullable<Text>>, _>(&reasons)
+                .bind::<Array<Nullable<Text>>, _>(&notes)
+                .bind::<Array<Nullable<Text>>, _>(&bys)
+                .bind::<Array<Nullable<Timestamptz>>, _>(&ats)
+                .execute(conn)
+                .await?;
             }
             access::touch(conn, id).await?;
             let d = detail(conn, id).await?;
