@@ -17,7 +17,7 @@ export default defineConfigWithVueTs(
       'vue/first-attribute-linebreak': 'off',
       'vue/multi-word-component-names': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      // Element Plus on demand: its CSS comes with the auto-import, never by hand (STACK.md).
+      // Element Plus on demand: its CSS comes with the auto-import, never by hand: the message would render without its CSS.
       'no-restricted-imports': [
         'error',
         {

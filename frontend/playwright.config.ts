@@ -1,7 +1,7 @@
 import { defineConfig, devices } from '@playwright/test'
 
 // Browser tests against the real backend (scripts/e2e.sh starts it with demo data on a fresh
-// database and sets E2E_BASE_URL). Debian's chromium, no downloaded browsers (STACK.md).
+// database and sets E2E_BASE_URL). Debian's chromium, no downloaded browsers (none can be fetched on an intranet).
 const baseURL = process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8080'
 export const ARTIFACTS = '../tests/e2e/artifacts'
 

@@ -1,4 +1,4 @@
-//! 智慧党建平台: the backend. Modules are named after the domain (DOMAIN.md): `orgs`,
+//! 智慧党建平台: the backend. Modules are named after the domain (docs/domain.md): `orgs`,
 //! `members`, `accounts`, `auth`; `app` wires them into one actix-web application whose routes,
 //! OpenAPI document and authorization policy come from the same declarations.
 

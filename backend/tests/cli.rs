@@ -75,7 +75,7 @@ async fn user_create_refuses_bad_input_and_creates_nothing() {
 
 /// `dangjian gen --meetings-years`: meetings for every branch and group as their kinds owe them,
 /// officers and committee settings that agree with the members, and attendance rows that name
-/// members of the meeting's org who were due (DOMAIN.md, Organizational life).
+/// members of the meeting's org who were due (docs/domain.md, Organizational life).
 #[actix_web::test]
 async fn gen_writes_meetings_officers_and_attendance() {
     let db = common::TestDb::migrated().await;

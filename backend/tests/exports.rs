@@ -109,7 +109,7 @@ async fn member_export_reads_back_with_header_dates_and_masking_by_role() {
     assert_eq!(column(&rows, "党籍状态")[3], "停止党籍");
     assert_eq!(column(&rows, "性别")[1], "女");
     assert_eq!(column(&rows, "流动党员")[0], "否");
-    // Dates are date cells; 党龄 a number (DOMAIN.md: from full membership; none while probationary).
+    // Dates are date cells; 党龄 a number (docs/domain.md: from full membership; none while probationary).
     let joined = rows[0].iter().position(|h| text(h) == "入党日期").unwrap();
     let Data::DateTime(dt) = &rows[1][joined] else { panic!("入党日期 is not a date cell: {:?}", rows[1][joined]) };
     assert_eq!(dt.as_datetime().unwrap().date(), common::d("2010-07-01"));

@@ -4,7 +4,7 @@
 //! of every member equals people/members; closed rows keep the education and job category of
 //! their time (historized like a move, issue 5: past figures do not change); the facts (gender,
 //! birth date, ethnicity, the membership's dates) equal people/members on every row (a
-//! correction, DOMAIN.md, Party statistics).
+//! correction, docs/domain.md, Party statistics).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

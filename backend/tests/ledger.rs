@@ -1,4 +1,4 @@
-//! 支部工作台账 (DOMAIN.md, Organizational life: the year's record of the meetings, the members
+//! 支部工作台账 (docs/domain.md, Organizational life: the year's record of the meetings, the members
 //! and their changes): the workbook read back by calamine and openpyxl (libraries other than the
 //! writer) and opened by LibreOffice, the PDF's text extracted by pdftotext (poppler-utils) with
 //! the Chinese font embedded as a subset, the watermark, the audit entry, the role scope, an org

@@ -1,4 +1,4 @@
-//! QR check-in (a code per 30-second window, stateless HMAC) and votes with quorum (DOMAIN.md,
+//! QR check-in (a code per 30-second window, stateless HMAC) and votes with quorum (docs/domain.md,
 //! Member development, last paragraph; Organizations, renewal). Meetings and attendees are
 //! inserted directly, so these tests do not depend on the record endpoints.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -291,7 +291,7 @@ async fn a_vote_needs_a_quorum_of_more_than_half_and_passes_with_more_than_half_
     let fx = Fx::new().await;
     let branch = fx.login(users::BR_B1).await;
 
-    // 4 with a vote, exactly half present: no quorum (DOMAIN.md: more than half), nothing written.
+    // 4 with a vote, exactly half present: no quorum (docs/domain.md: more than half), nothing written.
     let id = general_meeting(&fx, 4, 2).await;
     let v = version(&fx, id).await;
     let r = fx.send(vote(id, json!({"motion": "接收李四为预备党员", "subject": "admission", "yes": 2, "no": 0, "abstain": 0, "version": v})).token(&branch)).await;

@@ -1,9 +1,9 @@
 //! 分析提醒 (issue 6): compliance rows against hand-made calendars, the heat map's sums, attendance
 //! rates and absence streaks, role scope.
 //!
-//! DOMAIN.md, Organizational life: the usual frequencies (支委会 and 主题党日 monthly, 支部党员大会
+//! docs/domain.md, Organizational life: the usual frequencies (支委会 and 主题党日 monthly, 支部党员大会
 //! and 党课 quarterly, 组织生活会 / 民主评议 / 谈心谈话 yearly) are per-organization settings with
-//! these defaults. DOMAIN.md, Organizations: a branch with 7 or more full members elects a committee
+//! these defaults. docs/domain.md, Organizations: a branch with 7 or more full members elects a committee
 //! (支部工作条例 (2018) art. 17), so only such a branch owes 支委会 unless its setting says otherwise.
 //! The calendars use a fixed range in the past (2025-01-01..2025-06-30), so today does not matter,
 //! except for the running period's test.
@@ -55,7 +55,7 @@ async fn sql(fx: &Fx, s: &str) {
     fx.conn().await.batch_execute(s).await.unwrap();
 }
 
-/// A new branch under `parent` with `full` full members (DOMAIN.md: 7 or more elect a committee).
+/// A new branch under `parent` with `full` full members (docs/domain.md: 7 or more elect a committee).
 async fn branch(fx: &Fx, parent: i64, full: usize) -> (i64, Vec<i64>) {
     let b = fx.new_org("branch", parent).await;
     let mut people = Vec::new();
@@ -97,7 +97,7 @@ async fn a_branch_that_missed_marchs_committee_meeting_has_exactly_that_missing_
     let fx = Fx::new().await;
     let admin = fx.login(users::ADMIN).await;
     let (b, _) = branch(&fx, fx.orgs.c1, 0).await;
-    // The setting: a committee whatever the count (DOMAIN.md, Organizations).
+    // The setting: a committee whatever the count (docs/domain.md, Organizations).
     sql(&fx, &format!("INSERT INTO org_life_settings (org_id, has_committee) VALUES ({b}, true)")).await;
     for day in ["2025-01-08", "2025-02-12", "2025-04-09", "2025-05-14", "2025-06-11"] {
         meeting(&fx, b, "branch_committee_meeting", day, "held").await;
@@ -178,7 +178,7 @@ async fn committee_meetings_are_owed_from_seven_full_members_unless_the_setting_
     assert!(!set.get(six).unwrap().has_committee.value);
 
     // The members of a branch's party groups are the branch's: one more full member in a group
-    // of the six-member branch makes seven, and a committee (DOMAIN.md, Organizations).
+    // of the six-member branch makes seven, and a committee (docs/domain.md, Organizations).
     let group = fx.new_org("group", six).await;
     fx.new_member("组员", group).await;
     let set = dangjian::meetings::rules::rules_for_subtree(&mut *fx.conn().await, fx.orgs.c1).await.unwrap();
@@ -192,7 +192,7 @@ async fn committee_meetings_are_owed_from_seven_full_members_unless_the_setting_
 async fn an_ancestors_rule_applies_to_its_branches_and_the_nearest_rule_wins() {
     let fx = Fx::new().await;
     let admin = fx.login(users::ADMIN).await;
-    // The committee asks for a monthly 党课 (local rules differ: DOMAIN.md, Organizational life).
+    // The committee asks for a monthly 党课 (local rules differ: docs/domain.md, Organizational life).
     sql(&fx, &format!("INSERT INTO org_meeting_rules (org_id, kind, frequency, per_period) VALUES ({}, 'party_lecture', 'month', 1)", fx.orgs.c1)).await;
     // B2 keeps its own: two a half year. 主题党日 switched off for B1 (frequency none).
     sql(&fx, &format!("INSERT INTO org_meeting_rules (org_id, kind, frequency, per_period) VALUES ({}, 'party_lecture', 'half_year', 2), ({}, 'theme_party_day', 'none', 1)", fx.orgs.b2, fx.orgs.b1)).await;

@@ -1,4 +1,4 @@
-//! Meeting kinds (configuration), per-org meeting rules with DOMAIN.md's defaults, has_committee
+//! Meeting kinds (configuration), per-org meeting rules with docs/domain.md's defaults, has_committee
 //! (支部工作条例 art. 17: 7 or more full members elect a committee) and the officers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -212,7 +212,7 @@ async fn meeting_rules_default_to_the_kinds_and_an_ancestors_rule_is_inherited_u
     let committee = fx.login(users::COM_C1).await;
 
     // Defaults: B1 has two full members (张三, and 王五 in its party group B1-1, whose members are
-    // the branch's; 李四 is probationary), so no committee and no 支委会 owed (DOMAIN.md,
+    // the branch's; 李四 is probationary), so no committee and no 支委会 owed (docs/domain.md,
     // Organizations).
     let r = fx
         .send(Req::get(format!("/api/v1/orgs/{}/meeting-rules", o.b1)).token(&branch))

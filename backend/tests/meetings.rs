@@ -1,4 +1,4 @@
-//! Meeting records (DOMAIN.md, Organizational life): plan and record, field-named problems,
+//! Meeting records (docs/domain.md, Organizational life): plan and record, field-named problems,
 //! notifications, attendance whole or nothing, archiving and addenda, versions, scope, a member's
 //! study hours, the audit trail, and the notification outbox under concurrent senders.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -66,7 +66,7 @@ async fn plan_a_meeting_and_enter_a_held_one_after_the_fact() {
     let br = fx.login(users::BR_B1).await;
 
     // Due by default: B1's members with status normal and those of its party group B1-1
-    // (DOMAIN.md, Organizational life: the members due). 李四 is probationary: no vote (章程 art. 7).
+    // (docs/domain.md, Organizational life: the members due). 李四 is probationary: no vote (章程 art. 7).
     let c = fx.send(Req::get(format!("/api/v1/meetings/attendee-candidates?org_id={}&kind=branch_general_meeting", fx.orgs.b1)).token(&br)).await;
     c.expect(200);
     let mut ids: Vec<i64> = c.json.as_array().unwrap().iter().map(|x| x["person_id"].as_i64().unwrap()).collect();

@@ -426,7 +426,7 @@ async fn reads_outside_the_scope_are_refused() {
     r.expect_problem(415, "unsupported_media_type");
 }
 
-/// The form's choices come from the same code lists the rules check against (DOMAIN.md, Members:
+/// The form's choices come from the same code lists the rules check against (docs/domain.md, Members:
 /// closed lists kept as data).
 #[actix_web::test]
 async fn code_lists_serve_the_lists_the_rules_check() {
@@ -463,7 +463,7 @@ async fn list_filters_of_the_statistics_drill_down() {
     let list = |q: &str| fx.send(Req::get(format!("/api/v1/members{q}")).token(&admin));
 
     assert_eq!(names(&list("?ethnicity=%E5%9B%9E%E6%97%8F").await.json), ["王五"]); // 回族
-    // DOMAIN.md, Party statistics: 汉族 / minorities; an unrecorded ethnicity is neither.
+    // docs/domain.md, Party statistics: 汉族 / minorities; an unrecorded ethnicity is neither.
     assert_eq!(names(&list("?ethnic_group=han").await.json), sorted(&["张三", "李四", "赵六"]));
     assert_eq!(names(&list("?ethnic_group=minority").await.json), ["王五"]);
     assert_eq!(names(&list("?missing=ethnicity").await.json), ["钱七"]);

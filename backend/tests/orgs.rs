@@ -348,7 +348,7 @@ async fn set_term(fx: &Fx, id: i64, end: &str, dissolved: Option<&str>) {
         .unwrap();
 }
 
-/// Renewal due (换届, DOMAIN.md Organizations): `term_end_before` searches the caller's whole scope
+/// Renewal due (换届, docs/domain.md Organizations): `term_end_before` searches the caller's whole scope
 /// for committees and branches, not dissolved, whose term ends by then; party groups have no term.
 #[actix_web::test]
 async fn term_end_before_lists_renewals_due_in_scope() {

@@ -1,4 +1,4 @@
-//! GET /stats/reminders (分析提醒): terms overdue and ending (DOMAIN.md, Organizations: renewal is
+//! GET /stats/reminders (分析提醒): terms overdue and ending (docs/domain.md, Organizations: renewal is
 //! due when the term ends), branches under 3 full members, probations ending (one year), and
 //! member records lacking fields.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

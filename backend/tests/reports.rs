@@ -1,4 +1,4 @@
-//! The party statistics report (党内统计报表, DOMAIN.md "Party statistics"): on generated data
+//! The party statistics report (党内统计报表, docs/domain.md "Party statistics"): on generated data
 //! with known numbers, every total equals the sum of its parts, the tables agree with each
 //! other, previous + gained − lost = current, the reasons follow the documented rule; the
 //! workbook read back with calamine and opened by LibreOffice; the JSON answer; the role scope
@@ -464,7 +464,7 @@ sys.stdout.write(out)
     String::from_utf8(out.stdout).unwrap().chars().map(|c| c == '1').collect()
 }
 
-/// The report of a committee lists its units (DOMAIN.md, Party statistics: the 年报's tables):
+/// The report of a committee lists its units (docs/domain.md, Party statistics: the 年报's tables):
 /// the total first (bold, `total: true`), the members the committee holds itself (本级), then each
 /// branch with its figures; totals add up across and down in JSON and in the workbook, the tables
 /// agree row by row, and a member moving between the branches is 转出 for one and 转入 for the

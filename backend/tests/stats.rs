@@ -1,4 +1,4 @@
-//! Statistics (DOMAIN.md, Party statistics): the structure of a subtree on a date, checked against
+//! Statistics (docs/domain.md, Party statistics): the structure of a subtree on a date, checked against
 //! independent SQL (daterange containment, `age()`, explicit band CASEs) on a generated population;
 //! dates before and after a move and a status change; stable past figures (dated education and job
 //! category, corrected birth dates); band sets by date;
@@ -440,7 +440,7 @@ async fn trend_points_and_org_items() {
 
 /// Issue 5: education and job category are dated (a degree earned, a new post: migration
 /// 2026-11-30-053000), so a change does not alter a past figure; a corrected birth date is a
-/// correction of a fact and corrects past figures too (DOMAIN.md, Party statistics).
+/// correction of a fact and corrects past figures too (docs/domain.md, Party statistics).
 #[actix_web::test]
 async fn past_figures_keep_education_and_job_but_take_corrections() {
     let fx = Fx::new().await;

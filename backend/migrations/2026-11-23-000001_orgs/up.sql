@@ -1,4 +1,4 @@
--- Organizations (党组织): the tree committee > (general branch >) branch > group (DOMAIN.md, Organizations).
+-- Organizations (党组织): the tree committee > (general branch >) branch > group (docs/domain.md, Organizations).
 CREATE TABLE orgs (
     id           bigserial PRIMARY KEY,
     code         text NOT NULL UNIQUE,

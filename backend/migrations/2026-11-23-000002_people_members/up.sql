@@ -1,5 +1,5 @@
 -- A person (群众 or 党员) and, for members, the membership. Personal data (citizen ID number,
--- phone) is stored encrypted (DOMAIN.md, Confidentiality): *_enc holds AES-GCM ciphertext,
+-- phone) is stored encrypted (docs/domain.md, Confidentiality): *_enc holds AES-GCM ciphertext,
 -- *_hash a keyed blind index for uniqueness and lookups, *_masked what lists may show.
 CREATE TABLE people (
     id               bigserial PRIMARY KEY,
@@ -51,7 +51,7 @@ CREATE TABLE members (
 CREATE INDEX members_org_idx ON members (org_id, person_id);
 
 -- Dated history of where a member belonged and in which category and status, so that
--- statistics for a past date are computed from records, not today's state (DOMAIN.md, Party statistics).
+-- statistics for a past date are computed from records, not today's state (docs/domain.md, Party statistics).
 -- valid_to is exclusive; the open row has valid_to NULL.
 CREATE TABLE member_history (
     id          bigserial PRIMARY KEY,

@@ -1,4 +1,4 @@
--- Every write, and every bulk read of personal data, is recorded (DOMAIN.md, Confidentiality).
+-- Every write, and every bulk read of personal data, is recorded (docs/domain.md, Confidentiality).
 -- before/after hold the API representation with personal data masked, never plaintext.
 CREATE TABLE audit_log (
     id          bigserial PRIMARY KEY,

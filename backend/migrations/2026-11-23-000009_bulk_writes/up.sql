@@ -2,7 +2,7 @@
 -- row-level trigger, one plpgsql call and one INSERT per member; an import or a sync writes
 -- thousands of memberships in one statement, so the history is now kept by statement-level
 -- triggers over the statement's transition tables: one set-based INSERT per statement, with the
--- same rules as before (DOMAIN.md, Party statistics: figures for a past date come from the dated
+-- same rules as before (docs/domain.md, Party statistics: figures for a past date come from the dated
 -- history). A new membership starts at joined_at; a change takes effect on
 -- `dangjian.effective_on` (SET LOCAL) or today; several changes on one day collapse into the last.
 DROP TRIGGER members_history ON members;

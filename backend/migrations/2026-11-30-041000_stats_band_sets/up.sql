@@ -1,4 +1,4 @@
--- Band sets of the party statistics (DOMAIN.md, Party statistics: band sets are configuration,
+-- Band sets of the party statistics (docs/domain.md, Party statistics: band sets are configuration,
 -- since they change between years). stats::bands reads and checks this setting; each set applies
 -- to as-of dates from its `from` until the next set's (the earliest also before its own `from`).
 --

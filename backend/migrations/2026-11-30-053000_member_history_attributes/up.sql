@@ -7,7 +7,7 @@
 --   are historized like a move; a change closes the open row at the effective date and opens one
 --   with the new values, so past rows keep the values of their time.
 -- - gender, birth date, ethnicity and the membership's dates are facts: a change is a correction,
---   written to every row of the person (DOMAIN.md, Party statistics: a corrected birth date
+--   written to every row of the person (docs/domain.md, Party statistics: a corrected birth date
 --   corrects past figures too).
 -- The open row thus always equals people/members. Triggers keep it so for every writer (API,
 -- import, sync, SQL), set-based over the statement's transition tables like the history itself

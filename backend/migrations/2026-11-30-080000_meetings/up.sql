@@ -1,12 +1,12 @@
--- Organizational life (DOMAIN.md, Organizational life: 三会一课 and more; 支部工作条例 (2018) art. 14-16).
+-- Organizational life (docs/domain.md, Organizational life: 三会一课 and more; 支部工作条例 (2018) art. 14-16).
 --
 -- meeting_kinds: the kinds are data, so an institution can add its own; each carries its default
---   frequency (DOMAIN.md's "usual frequency" column), the org kinds that owe it, whether only an org
+--   frequency (docs/domain.md's "usual frequency" column), the org kinds that owe it, whether only an org
 --   with a committee owes it, and whether attending counts as study hours (党员教育管理工作条例 (2019)).
 -- org_meeting_rules: per-organization overrides of a kind's frequency; a rule on an org applies to its
 --   whole subtree, the nearest one winning (a committee sets the rule for its branches, a branch may
 --   set its own).
--- org_life_settings: whether a branch counts as having a committee; NULL = DOMAIN.md's default
+-- org_life_settings: whether a branch counts as having a committee; NULL = docs/domain.md's default
 --   (7 or more full members elect one, 支部工作条例 art. 17).
 -- org_officers: secretaries, deputies and committee members (they attend 支委会 and owe 56 study hours).
 CREATE TABLE meeting_kinds (
@@ -132,7 +132,7 @@ CREATE TABLE meeting_attendees (
 CREATE INDEX meeting_attendees_person ON meeting_attendees (person_id, meeting_id);
 
 -- Votes of a meeting (支部党员大会): the motion, the counts, and the outcome as computed from
--- DOMAIN.md's rules at the time (quorum: more than half of those with a vote present; passes with
+-- docs/domain.md's rules at the time (quorum: more than half of those with a vote present; passes with
 -- more than half of those with a vote due to attend). The rule applied is stored with the result.
 CREATE TABLE meeting_votes (
     id bigserial PRIMARY KEY,

@@ -1,4 +1,4 @@
-//! The demo institution's organizational life (DOMAIN.md, Organizational life): last year and this
+//! The demo institution's organizational life (docs/domain.md, Organizational life): last year and this
 //! year to date, so that `make run` shows a heat map with a few red cells, a due list, attendance
 //! rates, an absence streak and study hours.
 //!

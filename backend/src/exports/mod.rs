@@ -127,7 +127,7 @@ pub fn yes_no(v: bool) -> Cell {
     Cell::Text(if v { "是" } else { "否" }.into())
 }
 
-/// The sheet: its name, the chosen columns and the watermark (DOMAIN.md, Confidentiality:
+/// The sheet: its name, the chosen columns and the watermark (docs/domain.md, Confidentiality:
 /// exports carry who exported them and when).
 #[derive(Debug, Clone)]
 pub struct SheetSpec {

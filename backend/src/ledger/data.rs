@@ -4,9 +4,9 @@
 //!
 //! Whose records (docs/api.md, 支部工作台账):
 //! - meetings: those of the org itself and of its party groups (a 党小组会 is part of the
-//!   branch's organizational life, DOMAIN.md "Organizational life"), every status, in date order;
+//!   branch's organizational life, docs/domain.md "Organizational life"), every status, in date order;
 //! - members: the org's subtree (for a branch: the branch and its groups), counted from the dated
-//!   `member_history` on the year's last day, or today while the year runs (DOMAIN.md, Party
+//!   `member_history` on the year's last day, or today while the year runs (docs/domain.md, Party
 //!   statistics: figures for a date come from dated records);
 //! - changes: each dated step of `member_history` during the year that crossed the subtree's
 //!   border or changed a member's category or status, and the year's totals from
@@ -50,7 +50,7 @@ pub struct Ledger {
     pub totals: Changes,
 }
 
-/// The watermark's fixed part (DOMAIN.md, Confidentiality).
+/// The watermark's fixed part (docs/domain.md, Confidentiality).
 pub const CONFIDENTIAL: &str = crate::reports::CONFIDENTIAL;
 
 impl Ledger {
@@ -206,7 +206,7 @@ pub struct Absence {
     pub note: Option<String>,
 }
 
-/// 病假 / 事假 / 公差 / 其他 (DOMAIN.md, Organizational life: who was absent and why).
+/// 病假 / 事假 / 公差 / 其他 (docs/domain.md, Organizational life: who was absent and why).
 pub fn reason_zh(reason: Option<&str>) -> &'static str {
     match reason {
         Some("sick") => "病假",

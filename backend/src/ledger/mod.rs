@@ -1,4 +1,4 @@
-//! 支部工作台账: the branch work ledger of one year (DOMAIN.md, Organizational life: the year's
+//! 支部工作台账: the branch work ledger of one year (docs/domain.md, Organizational life: the year's
 //! record of the meetings, the members and their changes), as an XLSX workbook or a printable PDF.
 //!
 //! - `data`: what the ledger holds, loaded in one read-only snapshot;

@@ -1,6 +1,6 @@
 //! The ledger as a printable PDF (krilla): A4 portrait, the title, a heading per section, tables
 //! whose text wraps (a long row continues on the next page, the header repeated), on every page
-//! the watermark (内部资料, who exported it and when: DOMAIN.md, Confidentiality) across the page
+//! the watermark (内部资料, who exported it and when: docs/domain.md, Confidentiality) across the page
 //! and in the footer with "第 i 页，共 n 页".
 //!
 //! The CJK font comes from Debian's packages, never from the network (issue 6): fonts-noto-cjk's

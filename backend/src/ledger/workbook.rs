@@ -1,6 +1,6 @@
 //! The ledger as an XLSX workbook (rust_xlsxwriter): four sheets — 封面概况, 会议记录, 党员名册,
 //! 党员变动 — each with its title, a header row repeated on every printed page, wrapped text, and
-//! the watermark (DOMAIN.md, Confidentiality: 内部资料, who exported it and when) under the table
+//! the watermark (docs/domain.md, Confidentiality: 内部资料, who exported it and when) under the table
 //! and in the page footer. A year of one branch is small, so the workbook is written in memory,
 //! on a blocking thread by the caller.
 

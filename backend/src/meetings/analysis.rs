@@ -4,7 +4,7 @@
 //! Attendance counts held meetings only (a planned or cancelled meeting has no attendance), in
 //! [from, to] by start time, of the orgs in the subtree. A rate is present / (present + absent):
 //! attendance not recorded yet (`pending`) is the clerk's backlog, not the member's absence, so it
-//! counts neither way (it is in `due`). DOMAIN.md, Organizational life: the record says who was
+//! counts neither way (it is in `due`). docs/domain.md, Organizational life: the record says who was
 //! absent and why; a member absent from three meetings in a row is one the branch should talk to.
 
 use std::collections::HashMap;
@@ -437,7 +437,7 @@ pub async fn attendance(conn: &mut AsyncPgConnection, root: i64, from: NaiveDate
         };
 
         // Branches: their own meetings and those of their party groups (a group's parent is its
-        // branch; DOMAIN.md, Organizations).
+        // branch; docs/domain.md, Organizations).
         let mut branch_of: HashMap<i64, usize> = HashMap::new();
         let mut by_org: Vec<OrgAttendance> = Vec::new();
         for o in &orgs {

@@ -1,4 +1,4 @@
-//! Attachments of a meeting record (DOMAIN.md, Organizational life: "attachments (photos,
+//! Attachments of a meeting record (docs/domain.md, Organizational life: "attachments (photos,
 //! sign-in sheet)"): photos, the scanned sign-in sheet, documents, kept through
 //! [`crate::storage`].
 //!

@@ -1,4 +1,4 @@
-//! Who is due at a meeting and who came (DOMAIN.md, Organizational life: "the members due, who
+//! Who is due at a meeting and who came (docs/domain.md, Organizational life: "the members due, who
 //! attended, who was absent and why"). The attendance of a meeting is recorded in one request,
 //! whole or not at all: one bad line refuses them all, each bad line named.
 

@@ -1,5 +1,5 @@
 //! 分析提醒: which meetings each org of a subtree owed in each period and how many it held
-//! (DOMAIN.md, Organizational life: the usual frequencies, kept as per-organization settings).
+//! (docs/domain.md, Organizational life: the usual frequencies, kept as per-organization settings).
 //!
 //! Counting rules (contract of issue 6):
 //! - an org owes the kinds of [`super::rules`] (its org kind among the kind's org kinds; 支委会 only

@@ -1,10 +1,10 @@
 //! Meeting kinds, per-org meeting rules and the officers who attend 支委会.
 //!
-//! DOMAIN.md, Organizational life: the kinds (支部党员大会, 支部委员会, 党小组会, 党课, ...) are
+//! docs/domain.md, Organizational life: the kinds (支部党员大会, 支部委员会, 党小组会, 党课, ...) are
 //! configuration, so an institution can add its own (political_dept over the whole institution);
 //! "frequencies differ between local rules: keep them as per-organization settings with these
 //! defaults" — an org's rows in org_meeting_rules apply to its subtree, resolved by
-//! [`super::rules::rules_for_subtree`]. DOMAIN.md, Organizations: a branch with 7 or more full
+//! [`super::rules::rules_for_subtree`]. docs/domain.md, Organizations: a branch with 7 or more full
 //! members elects a committee (支部工作条例 (2018) art. 17); the setting org_life_settings.has_committee
 //! overrides that count either way. The officers (secretary, deputy, committee members) are the
 //! attendees of a 支委会 and owe 56 study hours (党员教育管理工作条例 (2019)).
@@ -71,7 +71,7 @@ pub struct MeetingKind {
     pub code: String,
     pub name: String,
     pub name_en: String,
-    /// The default frequency (DOMAIN.md's "usual frequency"); orgs may set their own.
+    /// The default frequency (docs/domain.md's "usual frequency"); orgs may set their own.
     pub frequency: Frequency,
     /// Meetings owed per period.
     pub per_period: i32,
@@ -86,7 +86,7 @@ pub struct MeetingKind {
     /// Study time attending gives by default (党课), hours.
     pub study_hours: f64,
     pub sort_order: i32,
-    /// One of DOMAIN.md's kinds, shipped with the platform.
+    /// One of docs/domain.md's kinds, shipped with the platform.
     pub builtin: bool,
     pub version: i32,
 }
@@ -159,7 +159,7 @@ fn kind_not_found() -> AppError {
     AppError::not_found("meeting kind", "会议类型")
 }
 
-/// Kinds are the institution's configuration (DOMAIN.md, Who uses it: political_dept does
+/// Kinds are the institution's configuration (docs/domain.md, Who uses it: political_dept does
 /// configuration): only a political_dept grant over the whole institution changes them.
 fn check_configure(actor: &Actor) -> Result<(), AppError> {
     if actor.manage_scope().all {
@@ -240,7 +240,7 @@ pub async fn all_kinds(conn: &mut AsyncPgConnection) -> Result<Vec<MeetingKind>,
     Ok(rows.into_iter().map(MeetingKind::from).collect())
 }
 
-/// The meeting kinds (DOMAIN.md's eight and any the institution added), by sort order.
+/// The meeting kinds (docs/domain.md's eight and any the institution added), by sort order.
 #[utoipa::path(
     tag = "meetings",
     security(("bearer" = ["member", "branch", "committee", "political_dept"])),

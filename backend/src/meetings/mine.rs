@@ -1,4 +1,4 @@
-//! A member's own meetings and study hours (DOMAIN.md, Organizational life: members owe 32 study
+//! A member's own meetings and study hours (docs/domain.md, Organizational life: members owe 32 study
 //! hours a year, branch secretaries and committee members 56; 党员教育管理工作条例 (2019)).
 //! Study time counts for held meetings the member attended (present), at the meeting's own
 //! study time (党课 and any kind with study time).

@@ -1,4 +1,4 @@
-//! Organizational life (组织生活): 三会一课 and the other meetings of DOMAIN.md, "Organizational
+//! Organizational life (组织生活): 三会一课 and the other meetings of docs/domain.md, "Organizational
 //! life" (支部工作条例 (2018) art. 14-16).
 //!
 //! - `kinds`: the meeting kinds (configuration), per-org frequency rules, whether a branch counts
@@ -6,10 +6,10 @@
 //! - `records`: plan, record, correct, cancel and archive a meeting; addenda after archiving;
 //! - `attendance`: who is due, who came, who was absent and why;
 //! - `checkin`: the rotating QR code a member scans to check in;
-//! - `votes`: votes of a branch general meeting, with quorum (DOMAIN.md, Member development);
+//! - `votes`: votes of a branch general meeting, with quorum (docs/domain.md, Member development);
 //! - `attachments`: photos and sign-in sheets, through [`crate::storage`];
 //! - `mine`: a member's own meetings and study hours;
-//! - `rules`: which kinds, how often, each org owes (settings with DOMAIN.md's defaults);
+//! - `rules`: which kinds, how often, each org owes (settings with docs/domain.md's defaults);
 //! - `compliance` and `analysis`: 分析提醒, which meetings each branch owes and held; attendance.
 //!
 //! `access` holds the checks every handler shares: who may read or write a meeting.

@@ -1,4 +1,4 @@
-//! Meeting records (DOMAIN.md, Organizational life): plan a meeting or enter one held after the
+//! Meeting records (docs/domain.md, Organizational life): plan a meeting or enter one held after the
 //! fact, correct it until the branch archives it, cancel or delete a planned one; after archiving,
 //! corrections are addenda. Every write is audited (entity `meeting`) and checks the version read.
 //!
@@ -926,7 +926,7 @@ pub async fn delete_meeting(state: web::Data<AppState>, actor: Actor, req: HttpR
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Archive a held or cancelled meeting's record: from then on it is read-only (DOMAIN.md:
+/// Archive a held or cancelled meeting's record: from then on it is read-only (docs/domain.md:
 /// records are locked once archived) and corrections are addenda. A held meeting needs its
 /// attendance recorded (none pending) and its minutes.
 #[utoipa::path(

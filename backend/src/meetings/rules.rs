@@ -1,12 +1,12 @@
 //! Which meetings an org owes: the effective frequency of each kind (own rule, else the nearest
 //! ancestor's, else the kind's default) and whether a branch counts as having a committee.
 //!
-//! DOMAIN.md, Organizational life: "Frequencies differ between local rules: keep them as
+//! docs/domain.md, Organizational life: "Frequencies differ between local rules: keep them as
 //! per-organization settings with these defaults" (the defaults are the kinds' own frequency). A
 //! rule on an org applies to its whole subtree, the nearest one winning, so a committee sets the
 //! rule for its branches and a branch may still set its own.
 //!
-//! DOMAIN.md, Organizations: a branch with 7 or more full members elects a committee (支部工作条例
+//! docs/domain.md, Organizations: a branch with 7 or more full members elects a committee (支部工作条例
 //! (2018) art. 17); only such a branch owes 支委会. The org's setting (org_life_settings) overrides
 //! the count either way (a branch of 8 whose election is still pending, a branch of 5 that keeps
 //! one).
@@ -69,7 +69,7 @@ impl Frequency {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleSource {
-    /// The kind's default frequency (DOMAIN.md's table).
+    /// The kind's default frequency (docs/domain.md's table).
     Kind,
     /// The org's own row in org_meeting_rules.
     Own,
@@ -271,7 +271,7 @@ const ORGS_SQL: &str = "
      ORDER BY c.depth, o.id";
 
 /// Full members with status normal of each org of the subtree, a party group's counted with its
-/// branch too (DOMAIN.md, Organizations: a branch with 7 or more full members elects a committee;
+/// branch too (docs/domain.md, Organizations: a branch with 7 or more full members elects a committee;
 /// the members of its party groups are the branch's members, as `stats::reminders` counts them for
 /// the 3-member minimum). Today's roster: whether a branch has a committee is a present fact, and
 /// its setting covers the past.

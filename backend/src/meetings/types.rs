@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::orgs::types::double_option;
 use crate::schema::{meeting_attachments, meeting_votes};
 
-/// A vote taken at a meeting (支部党员大会), with the quorum and outcome computed from DOMAIN.md's
+/// A vote taken at a meeting (支部党员大会), with the quorum and outcome computed from docs/domain.md's
 /// rules (Member development, last paragraph) at the time; `rule` records the thresholds used.
 #[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable)]
 #[diesel(table_name = meeting_votes)]
@@ -153,7 +153,7 @@ impl Attendance {
     }
 }
 
-/// Why a member was absent (DOMAIN.md, Organizational life: "who was absent and why"):
+/// Why a member was absent (docs/domain.md, Organizational life: "who was absent and why"):
 /// 病假 sick, 事假 personal, 公差 business, 其他 other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -221,7 +221,7 @@ pub struct Counts {
 }
 
 /// A correction of an archived record: the record stays as archived, the addendum says what is
-/// corrected and why (DOMAIN.md: records are locked once archived).
+/// corrected and why (docs/domain.md: records are locked once archived).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({"id": 2, "body": "出席名单更正：王五实际出席", "changes": {"attendance": [{"person_id": 103, "attendance": "present"}]},
     "created_by_name": "br_b1", "created_at": "2026-04-02T02:00:00Z"}))]

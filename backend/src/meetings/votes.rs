@@ -1,8 +1,8 @@
 //! Votes of a branch general meeting (支部党员大会), with quorum.
 //!
-//! DOMAIN.md, Member development, last paragraph: "quorum is more than half of the members with a
+//! docs/domain.md, Member development, last paragraph: "quorum is more than half of the members with a
 //! vote, and a motion passes with more than half of those due to attend" (admission: step 15,
-//! full membership: step 23). DOMAIN.md, Organizations, renewal: an election needs over 4/5 of
+//! full membership: step 23). docs/domain.md, Organizations, renewal: an election needs over 4/5 of
 //! those with a vote present, and a candidate is elected with over half of the votes of those
 //! present. Members with a vote are the full members due (probationary members have none:
 //! 中国共产党章程 art. 7); the counts come from the recorded attendance, not from the client, and
@@ -69,7 +69,7 @@ pub struct CreateVote {
     pub version: Option<i32>,
 }
 
-/// Quorum and outcome by DOMAIN.md's rules, with the thresholds applied.
+/// Quorum and outcome by docs/domain.md's rules, with the thresholds applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub quorum_met: bool,
@@ -79,8 +79,8 @@ pub struct Outcome {
     pub rule: serde_json::Value,
 }
 
-/// The decision rules. Ordinary votes (DOMAIN.md, Member development): quorum voters_present * 2 >
-/// voters_due, passes with yes * 2 > voters_due. Elections (DOMAIN.md, Organizations): quorum
+/// The decision rules. Ordinary votes (docs/domain.md, Member development): quorum voters_present * 2 >
+/// voters_due, passes with yes * 2 > voters_due. Elections (docs/domain.md, Organizations): quorum
 /// voters_present * 5 > voters_due * 4, elected with yes * 2 > voters_present.
 pub fn decide(subject: VoteSubject, voters_due: i32, voters_present: i32, yes: i32) -> Outcome {
     if subject == VoteSubject::Election {
@@ -94,7 +94,7 @@ pub fn decide(subject: VoteSubject, voters_due: i32, voters_present: i32, yes: i
             rule: json!({
                 "quorum": "voters_present * 5 > voters_due * 4", "min_present": min_present,
                 "pass": "yes * 2 > voters_present", "min_yes": min_yes,
-                "source": "DOMAIN.md, Organizations: renewal (quorum over 4/5 of those with a vote; elected with over half of the votes of those present)"
+                "source": "docs/domain.md, Organizations: renewal (quorum over 4/5 of those with a vote; elected with over half of the votes of those present)"
             }),
         }
     } else {
@@ -108,7 +108,7 @@ pub fn decide(subject: VoteSubject, voters_due: i32, voters_present: i32, yes: i
             rule: json!({
                 "quorum": "voters_present * 2 > voters_due", "min_present": min_present,
                 "pass": "yes * 2 > voters_due", "min_yes": min_yes,
-                "source": "DOMAIN.md, Member development (quorum more than half of the members with a vote; passes with more than half of those due to attend)"
+                "source": "docs/domain.md, Member development (quorum more than half of the members with a vote; passes with more than half of those due to attend)"
             }),
         }
     }

@@ -1,5 +1,5 @@
 //! Many members at once, for the import and the sync, under the same rules as one at a time
-//! (DOMAIN.md, Members).
+//! (docs/domain.md, Members).
 //!
 //! - [`Matches::find`]: the people a batch names, by external id and by citizen ID number, in one
 //!   query per key kind, with their membership rows (locked for a write) in one more: a handful

@@ -1,7 +1,7 @@
 //! The roster as a workbook (党员花名册): the list's filters, the columns the caller picks,
 //! streamed (see `crate::exports`). ID numbers and phones are masked unless the role may see
 //! them (the rule of GET /members/{id}, decided once for the whole export from the requested org
-//! and the grants); the export is audited (DOMAIN.md, Confidentiality: every read of personal
+//! and the grants); the export is audited (docs/domain.md, Confidentiality: every read of personal
 //! data in bulk is in the audit log, and exports carry who exported them and when).
 
 use actix_web::{HttpResponse, get, web};
@@ -21,7 +21,7 @@ use crate::http::ApiQuery;
 use crate::orgs::queries as orgs_q;
 use crate::{AppState, db};
 
-/// The roster's columns, in the national member information system's order (DOMAIN.md, Members).
+/// The roster's columns, in the national member information system's order (docs/domain.md, Members).
 pub const COLUMNS: [Column; 22] = [
     Column { key: "name", label: "姓名", width: 10.0 },
     Column { key: "gender", label: "性别", width: 6.0 },

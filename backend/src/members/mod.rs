@@ -1,7 +1,7 @@
 //! Members (党员): the roster with search, the member record, and its edits.
 //!
-//! Scope (DOMAIN.md, Who uses it): branch workers their branch and its groups, committee workers
-//! their subtree, political_dept all, members only themselves. Personal data (DOMAIN.md,
+//! Scope (docs/domain.md, Who uses it): branch workers their branch and its groups, committee workers
+//! their subtree, political_dept all, members only themselves. Personal data (docs/domain.md,
 //! Confidentiality) is masked in lists; a detail read shows the phone to the member and to the
 //! org-managing roles over the member, and the citizen ID number to the member and to committee
 //! and political_dept roles; each such read of someone else's data is audited.

@@ -1,4 +1,4 @@
-//! The rules a member record must keep, with the source of each (DOMAIN.md).
+//! The rules a member record must keep, with the source of each (docs/domain.md).
 
 use std::collections::HashSet;
 
@@ -283,7 +283,7 @@ pub fn mask_phone(p: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
 }
 
-/// 党龄: whole years from full membership to `on` (DOMAIN.md, Members).
+/// 党龄: whole years from full membership to `on` (docs/domain.md, Members).
 pub fn standing_years(full_member_at: Option<NaiveDate>, on: NaiveDate) -> Option<i32> {
     let f = full_member_at?;
     let mut years = on.year() - f.year();

@@ -117,7 +117,7 @@ pub struct Member {
     pub is_flowing: bool,
     /// 失联党员.
     pub lost_contact: bool,
-    /// 党龄: whole years since full membership (DOMAIN.md); none while probationary.
+    /// 党龄: whole years since full membership (docs/domain.md); none while probationary.
     pub standing_years: Option<i32>,
     pub version: i32,
 }
@@ -184,7 +184,7 @@ pub struct MemberInput {
     pub version: Option<i32>,
 }
 
-/// 汉族 / 少数民族 (DOMAIN.md, Party statistics: ethnicity is counted as 汉族 and minorities).
+/// 汉族 / 少数民族 (docs/domain.md, Party statistics: ethnicity is counted as 汉族 and minorities).
 /// A member whose ethnicity is not recorded is in neither group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -103,7 +103,7 @@ pub async fn list(conn: &mut AsyncPgConnection, scope: &Scope, member_org: Optio
             q = q.filter(orgs::name.ilike(pattern.clone()).or(orgs::code.ilike(pattern)));
         }
         if let Some(d) = f.term_end_before {
-            // DOMAIN.md, Organizations: renewal (换届) is due when the term ends; party groups have no term.
+            // docs/domain.md, Organizations: renewal (换届) is due when the term ends; party groups have no term.
             q = q.filter(orgs::term_end.le(d)).filter(orgs::dissolved_on.is_null()).filter(orgs::kind.ne("group"));
         }
         if let Some(kind) = &f.kind {
@@ -211,7 +211,7 @@ pub async fn export_page(conn: &mut AsyncPgConnection, scope: &Scope, f: &Export
         q = q.filter(orgs::kind.eq(kind.clone()));
     }
     if let Some(d) = f.term_end_before {
-        // DOMAIN.md, Organizations: renewal (换届) is due when the term ends; party groups have no term.
+        // docs/domain.md, Organizations: renewal (换届) is due when the term ends; party groups have no term.
         q = q.filter(orgs::term_end.le(d)).filter(orgs::dissolved_on.is_null()).filter(orgs::kind.ne("group"));
     }
     if let Some(code) = after {

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use crate::schema::orgs;
 
-/// 基层党委 / 党总支 / 党支部 / 党小组 (DOMAIN.md, Organizations).
+/// 基层党委 / 党总支 / 党支部 / 党小组 (docs/domain.md, Organizations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgKind {

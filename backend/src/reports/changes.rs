@@ -1,5 +1,5 @@
 //! 党员增减: the members of a subtree at the previous year end and at the report date, and who
-//! was gained and lost between them, with a reason, from the dated `member_history` (DOMAIN.md,
+//! was gained and lost between them, with a reason, from the dated `member_history` (docs/domain.md,
 //! Party statistics: figures for a past date come from dated records).
 //!
 //! Counting rule (the same as `stats`): a member counts on date D in the subtree of org X when

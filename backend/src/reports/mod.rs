@@ -1,5 +1,5 @@
 //! Reports (党内统计报表): the annual and half-year party statistical report as one XLSX
-//! workbook or as JSON tables, built from the `stats` queries (DOMAIN.md, Party statistics: the
+//! workbook or as JSON tables, built from the `stats` queries (docs/domain.md, Party statistics: the
 //! annual report 年报 and a half-year report are sets of such tables).
 //!
 //! The previous date the report compares against is the year end before `as_of`
@@ -37,7 +37,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(party_statistics);
 }
 
-/// The watermark's fixed part (DOMAIN.md, Confidentiality).
+/// The watermark's fixed part (docs/domain.md, Confidentiality).
 pub const CONFIDENTIAL: &str = "内部资料 注意保密";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

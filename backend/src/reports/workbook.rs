@@ -1,6 +1,6 @@
 //! The report as one XLSX workbook (rust_xlsxwriter): a sheet per table with its title (the
 //! organization and the date in it), merged header cells, borders and column widths, the notes,
-//! and the confidentiality watermark (DOMAIN.md, Confidentiality: who generated it and when)
+//! and the confidentiality watermark (docs/domain.md, Confidentiality: who generated it and when)
 //! under each table and in the page footer; the total row bold. Small (eight tables of at most a
 //! few hundred rows: the units below the org), so written in memory, on a blocking thread by the
 //! caller.

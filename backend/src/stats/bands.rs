@@ -1,5 +1,5 @@
 //! Band sets (age bands, joining periods, 党龄 bands) are configuration, not code: the bulletins
-//! changed them between years (DOMAIN.md, Party statistics: the 2023 bulletin has four joining
+//! changed them between years (docs/domain.md, Party statistics: the 2023 bulletin has four joining
 //! periods, earlier years seven). They live in the `settings` row [`SETTING_KEY`], seeded by the
 //! migration `*_stats_band_sets`; each set applies from its `from` date until the next set's, so a
 //! figure for a past date keeps the bands of its time. The earliest set also covers dates before it.
@@ -49,7 +49,7 @@ pub struct BandSet {
     pub from: NaiveDate,
     pub age: Vec<YearBand>,
     pub joined_period: Vec<Period>,
-    /// 党龄 (years since full membership, DOMAIN.md, Members).
+    /// 党龄 (years since full membership, docs/domain.md, Members).
     pub party_standing: Vec<YearBand>,
 }
 

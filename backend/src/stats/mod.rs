@@ -1,5 +1,5 @@
 //! Statistics (党内统计): the structure of the membership of any subtree on any date
-//! (DOMAIN.md, Party statistics), computed from the dated member history.
+//! (docs/domain.md, Party statistics), computed from the dated member history.
 
 pub mod bands;
 pub mod handlers;

@@ -1,4 +1,4 @@
-//! Statistics queries (DOMAIN.md, Party statistics). Counting rules:
+//! Statistics queries (docs/domain.md, Party statistics). Counting rules:
 //! - a member counts on `as_of` where the membership is held on that date, with the category and
 //!   status of that date, all from `member_history` (valid_from <= as_of < valid_to, or open);
 //!   only status 正常 (`normal`) counts. The subtree comes from `org_closure`.
@@ -40,7 +40,7 @@ use crate::error::AppError;
 use crate::orgs::queries as orgs_q;
 use crate::orgs::types::{OrgKind, OrgRow};
 
-/// 大专及以上 (DOMAIN.md, Party statistics): these education names.
+/// 大专及以上 (docs/domain.md, Party statistics): these education names.
 pub const COLLEGE_OR_ABOVE: [&str; 3] = ["研究生", "大学本科", "大学专科"];
 
 const UNKNOWN_LABEL: &str = "未填写";
@@ -379,7 +379,7 @@ struct ChildComboRow {
 
 /// The dimensions of [`structure`] for each direct child of `org_id` (its whole subtree) and for
 /// the members `org_id` holds itself, in one scan of the subtree's members (the report's rows
-/// per unit, DOMAIN.md, Party statistics): the same band set, code lists and bucket keys and
+/// per unit, docs/domain.md, Party statistics): the same band set, code lists and bucket keys and
 /// labels as [`structure`], so that the parts of a bucket add up to its count there. Only the
 /// parts holding members on `as_of` come back, in no particular order.
 pub async fn structure_by_child(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate) -> Result<Vec<ChildStructure>, AppError> {
@@ -470,14 +470,14 @@ async fn structure_in(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDat
         if o.kind != "branch" {
             continue;
         }
-        // 换届 is due when the term ends (DOMAIN.md, Organizations). Terms are not historized:
+        // 换届 is due when the term ends (docs/domain.md, Organizations). Terms are not historized:
         // a branch renewed since `as_of` no longer shows as expired on that date.
         if let Some(end) = o.term_end
             && end < as_of
         {
             alerts.term_expired.push(TermExpired { org_id: o.id, org_name: o.name.clone(), term_end: end });
         }
-        // A branch needs at least 3 full members (DOMAIN.md, Organizations; 党章 art. 30);
+        // A branch needs at least 3 full members (docs/domain.md, Organizations; 党章 art. 30);
         // `full_n` is exact below 3.
         let full = o.full_n;
         if full < 3 {

@@ -1,4 +1,4 @@
-//! 分析提醒: what needs doing in a subtree today, from the rules of DOMAIN.md:
+//! 分析提醒: what needs doing in a subtree today, from the rules of docs/domain.md:
 //! - terms (Organizations): renewal (换届) is due when the term ends (`term_overdue`), and is
 //!   prepared months ahead (`term_ending`: the term ends within 6 months);
 //! - forming (Organizations): a branch needs at least 3 full members (`below_three_full`);
@@ -31,7 +31,7 @@ pub const MAX_ITEMS: usize = 200;
 const TERM_ENDING_MONTHS: u32 = 6;
 /// `probation_ending`: the one-year probation ends within this many days.
 const PROBATION_ENDING_DAYS: u64 = 30;
-/// DOMAIN.md, Organizations: a branch needs at least 3 full members.
+/// docs/domain.md, Organizations: a branch needs at least 3 full members.
 const MIN_FULL_MEMBERS: i64 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]

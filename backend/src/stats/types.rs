@@ -135,7 +135,7 @@ pub struct BelowThreeFull {
 pub struct Alerts {
     /// Branches whose term ended before the date (renewal 换届 overdue).
     pub term_expired: Vec<TermExpired>,
-    /// Branches with fewer than 3 full members on the date (DOMAIN.md, Organizations).
+    /// Branches with fewer than 3 full members on the date (docs/domain.md, Organizations).
     pub below_three_full: Vec<BelowThreeFull>,
 }
 
@@ -150,7 +150,7 @@ pub struct BandsUsed {
     pub party_standing: Vec<String>,
 }
 
-/// The structure of the membership of a subtree on a date (DOMAIN.md, Party statistics).
+/// The structure of the membership of a subtree on a date (docs/domain.md, Party statistics).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "org_id": 3, "org_name": "机关党委", "as_of": "2025-12-31", "total": 120, "full": 112, "probationary": 8,

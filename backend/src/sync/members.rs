@@ -4,7 +4,7 @@
 //! An item is matched to a person by `external_id`, else by citizen ID number (a person already
 //! entered by hand, without an external id, is adopted). On update, the fields an item leaves out
 //! keep their stored values and `null` clears one, as in PATCH; the same rules as the member API
-//! apply (DOMAIN.md, Members), and writes stay within the caller's manage scope.
+//! apply (docs/domain.md, Members), and writes stay within the caller's manage scope.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -250,7 +250,7 @@ struct Checking<'a> {
 }
 
 impl Checking<'_> {
-    /// One item, under the member API's rules (DOMAIN.md, Members) and within the manage scope.
+    /// One item, under the member API's rules (docs/domain.md, Members) and within the manage scope.
     fn check(&mut self, ext: &str, org: Option<OrgRef>, mut input: MemberInput) -> Result<Planned, Vec<FieldError>> {
         if let Some(o) = &org {
             input.org_id = Some(self.orgs.resolve(o).map_err(|e| vec![e])?);

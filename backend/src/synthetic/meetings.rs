@@ -1,6 +1,6 @@
 //! Organizational life at scale (`dangjian gen --meetings-years N`): N years of meetings ending
 //! today for every branch and party group of the generated tree, the branches' officers, and a few
-//! per-org settings, so that the compliance analysis has a realistic load (DOMAIN.md,
+//! per-org settings, so that the compliance analysis has a realistic load (docs/domain.md,
 //! Organizational life).
 //!
 //! What is drawn:

@@ -624,7 +624,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The meeting kinds (DOMAIN.md's eight and any the institution added), by sort order. */
+        /** The meeting kinds (docs/domain.md's eight and any the institution added), by sort order. */
         get: operations["list_kinds"];
         put?: never;
         /** Add a meeting kind (political_dept over the whole institution). */
@@ -864,7 +864,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Archive a held or cancelled meeting's record: from then on it is read-only (DOMAIN.md:
+         * Archive a held or cancelled meeting's record: from then on it is read-only (docs/domain.md:
          *     records are locked once archived) and corrections are addenda. A held meeting needs its
          *     attendance recorded (none pending) and its minutes.
          */
@@ -1147,7 +1147,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description Why a member was absent (DOMAIN.md, Organizational life: "who was absent and why"):
+         * @description Why a member was absent (docs/domain.md, Organizational life: "who was absent and why"):
          *     病假 sick, 事假 personal, 公差 business, 其他 other.
          * @enum {string}
          */
@@ -1179,7 +1179,7 @@ export interface components {
         };
         /**
          * @description A correction of an archived record: the record stays as archived, the addendum says what is
-         *     corrected and why (DOMAIN.md: records are locked once archived).
+         *     corrected and why (docs/domain.md: records are locked once archived).
          * @example {
          *       "body": "出席名单更正：王五实际出席",
          *       "changes": {
@@ -1208,7 +1208,7 @@ export interface components {
         Alerts: {
             /** @description Branches whose term ended before the date (renewal 换届 overdue). */
             term_expired: components["schemas"]["TermExpired"][];
-            /** @description Branches with fewer than 3 full members on the date (DOMAIN.md, Organizations). */
+            /** @description Branches with fewer than 3 full members on the date (docs/domain.md, Organizations). */
             below_three_full: components["schemas"]["BelowThreeFull"][];
         };
         /**
@@ -2321,7 +2321,7 @@ export interface components {
             code: string;
             name: string;
             name_en: string;
-            /** @description The default frequency (DOMAIN.md's "usual frequency"); orgs may set their own. */
+            /** @description The default frequency (docs/domain.md's "usual frequency"); orgs may set their own. */
             frequency: components["schemas"]["Frequency"];
             /**
              * Format: int32
@@ -2343,7 +2343,7 @@ export interface components {
             study_hours: number;
             /** Format: int32 */
             sort_order: number;
-            /** @description One of DOMAIN.md's kinds, shipped with the platform. */
+            /** @description One of docs/domain.md's kinds, shipped with the platform. */
             builtin: boolean;
             /** Format: int32 */
             version: number;
@@ -2518,7 +2518,7 @@ export interface components {
             lost_contact: boolean;
             /**
              * Format: int32
-             * @description 党龄: whole years since full membership (DOMAIN.md); none while probationary.
+             * @description 党龄: whole years since full membership (docs/domain.md); none while probationary.
              */
             standing_years?: number | null;
             /** Format: int32 */
@@ -2936,7 +2936,7 @@ export interface components {
             by_kind: components["schemas"]["Bucket"][];
         };
         /**
-         * @description 基层党委 / 党总支 / 党支部 / 党小组 (DOMAIN.md, Organizations).
+         * @description 基层党委 / 党总支 / 党支部 / 党小组 (docs/domain.md, Organizations).
          * @enum {string}
          */
         OrgKind: "committee" | "general_branch" | "branch" | "group";
@@ -3187,7 +3187,7 @@ export interface components {
                 lost_contact: boolean;
                 /**
                  * Format: int32
-                 * @description 党龄: whole years since full membership (DOMAIN.md); none while probationary.
+                 * @description 党龄: whole years since full membership (docs/domain.md); none while probationary.
                  */
                 standing_years?: number | null;
                 /** Format: int32 */
@@ -3658,7 +3658,7 @@ export interface components {
          */
         Status: "normal" | "suspended" | "left" | "deceased";
         /**
-         * @description The structure of the membership of a subtree on a date (DOMAIN.md, Party statistics).
+         * @description The structure of the membership of a subtree on a date (docs/domain.md, Party statistics).
          * @example {
          *       "alerts": {
          *         "below_three_full": [
@@ -4267,7 +4267,7 @@ export interface components {
             version?: number | null;
         };
         /**
-         * @description A vote taken at a meeting (支部党员大会), with the quorum and outcome computed from DOMAIN.md's
+         * @description A vote taken at a meeting (支部党员大会), with the quorum and outcome computed from docs/domain.md's
          *     rules (Member development, last paragraph) at the time; `rule` records the thresholds used.
          * @example {
          *       "abstain": 1,

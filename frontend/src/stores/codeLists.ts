@@ -1,6 +1,6 @@
 // The member form's closed lists (ethnicity per GB/T 3304, education, degree, job category) come
 // from the server's code lists: the same table the server checks member records against, kept as
-// data so an institution can adjust it (DOMAIN.md, Members). Loaded once per session.
+// data so an institution can adjust it (docs/domain.md, Members). Loaded once per session.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api, call } from '@/api/client'

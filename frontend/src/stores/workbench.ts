@@ -66,7 +66,7 @@ async function scopeOrgCount(grant: Grant): Promise<number> {
   return totals.reduce((a, b) => a + b, 0)
 }
 
-/** The day up to which a term ending counts as renewal due (换届, DOMAIN.md: started 1-2 months ahead). */
+/** The day up to which a term ending counts as renewal due (换届, docs/domain.md: started 1-2 months ahead). */
 export function termDueCutoff(today: Date, withinDays = 90): string {
   return isoDate(addDays(today, withinDays))
 }
@@ -78,7 +78,7 @@ async function termsDueCount(grant: Grant, cutoff: string): Promise<number> {
 }
 
 /**
- * 组织生活 (DOMAIN.md, Organizational life): this year's owed meetings of the grant's scope that are
+ * 组织生活 (docs/domain.md, Organizational life): this year's owed meetings of the grant's scope that are
  * due within 7 days, and those already missed, from the compliance analysis (its summary counts
  * every row, whatever the page).
  */

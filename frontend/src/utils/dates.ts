@@ -19,7 +19,7 @@ export function addYears(d: Date, years: number): Date {
 }
 
 /**
- * The latest admission date whose one-year probation (DOMAIN.md: full membership = admission +
+ * The latest admission date whose one-year probation (docs/domain.md: full membership = admission +
  * 1 year) ends within `withinDays` of today.
  */
 export function probationDueCutoff(today: Date, withinDays: number): string {

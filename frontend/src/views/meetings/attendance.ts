@@ -1,5 +1,5 @@
 // The attendance editor's rows: from the detail, "全部出席", the check that every absence has a
-// reason (DOMAIN.md, Organizational life: who was absent and why), and the PUT body. Only rows the
+// reason (docs/domain.md, Organizational life: who was absent and why), and the PUT body. Only rows the
 // clerk changed are sent, so a member's QR check-in (checked_in_by = qr) is not overwritten by
 // the clerk's save of an untouched row.
 import type { AbsenceReason, Attendance, AttendanceItem, MeetingAttendee } from './types'

@@ -1,4 +1,4 @@
-// Small rules of the meeting screens that are worth a unit test: the quorum preview (DOMAIN.md,
+// Small rules of the meeting screens that are worth a unit test: the quorum preview (docs/domain.md,
 // Member development, last paragraph; Organizations, renewal), why a record cannot be archived
 // yet, study-hour progress, date formatting.
 import type { MeetingDetail } from './types'

@@ -120,7 +120,7 @@ export function filterQuery(filter: Bucket['filter']): LocationQueryRaw | null {
 
 /**
  * The member list behind a bucket: `/members?org_id=<org>&<bucket.filter>` (contract: filter = GET
- * /members parameters). The statistics count members with status 正常 only (DOMAIN.md, Party
+ * /members parameters). The statistics count members with status 正常 only (docs/domain.md, Party
  * statistics), so the list asks for them unless the filter says otherwise. Null when no filter
  * can express the bucket.
  */

@@ -10,7 +10,7 @@ const gender: Bucket[] = [
   { key: 'male', label: '男', count: 120, filter: { gender: 'male' } },
   { key: 'female', label: '女', count: 80, filter: { gender: 'female' } },
 ]
-// The 2023 bulletin's age bands (DOMAIN.md, Party statistics), plus 未填写 without a filter.
+// The 2023 bulletin's age bands (docs/domain.md, Party statistics), plus 未填写 without a filter.
 const ages: Bucket[] = [
   { key: 'le30', label: '30岁及以下', count: 40, filter: { born_from: '1995-12-01' } },
   { key: '31_35', label: '31至35岁', count: 30, filter: { born_from: '1990-12-01', born_to: '1995-11-30' } },
