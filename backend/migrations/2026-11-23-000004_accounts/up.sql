@@ -15,7 +15,7 @@ CREATE TABLE accounts (
     updated_at       timestamptz NOT NULL DEFAULT now()
 );
 
--- Role grants (docs/domain.md, Who uses it): any number per account. political_dept with no org
+-- Role grants (docs/domain.md, Roles): any number per account. political_dept with no org
 -- covers the whole institution (and may create top-level orgs).
 CREATE TABLE role_grants (
     id          bigserial PRIMARY KEY,

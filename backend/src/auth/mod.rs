@@ -1,6 +1,6 @@
 //! Who is asking, and what they may see: accounts, role grants, tokens and the route policy.
 //!
-//! docs/domain.md, "Who uses it": five role kinds, each with an org scope; one person may hold several.
+//! docs/domain.md, "Roles": five role kinds, each with an org scope; one person may hold several.
 //! The access token carries the account's grants; each route declares (in its OpenAPI `security`
 //! scopes) which role kinds may call it; the policy middleware keeps only those grants on the
 //! request's [`Actor`], so the handler's data scope follows from the same declaration.

@@ -1,4 +1,4 @@
-//! Who may read or write a meeting (docs/domain.md, Who uses it): the org-managing roles over the
+//! Who may read or write a meeting (docs/domain.md, Roles): the org-managing roles over the
 //! meeting's org (a branch worker its branch and groups, a committee worker its subtree,
 //! political_dept everything in its scope); a member the meetings they are due at or of their own
 //! org. Archived records are read-only (docs/domain.md: "Records are locked once archived").

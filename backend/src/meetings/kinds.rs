@@ -159,7 +159,7 @@ fn kind_not_found() -> AppError {
     AppError::not_found("meeting kind", "会议类型")
 }
 
-/// Kinds are the institution's configuration (docs/domain.md, Who uses it: political_dept does
+/// Kinds are the institution's configuration (docs/domain.md, Roles: political_dept does
 /// configuration): only a political_dept grant over the whole institution changes them.
 fn check_configure(actor: &Actor) -> Result<(), AppError> {
     if actor.manage_scope().all {
@@ -770,7 +770,7 @@ async fn members_of(conn: &mut AsyncPgConnection, org_id: i64, person_ids: &[i64
 pub async fn put_officers(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>, body: ApiJson<PutOfficers>) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let PutOfficers { officers: list, read_ids } = body.0;
-    let today = crate::members::today();
+    let today = state.config.clock.today();
     let mut conn = db::conn(&state.pool).await?;
     let officers = conn
         .transaction::<_, AppError, _>(async move |conn| {

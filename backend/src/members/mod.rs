@@ -1,6 +1,6 @@
 //! Members (党员): the roster with search, the member record, and its edits.
 //!
-//! Scope (docs/domain.md, Who uses it): branch workers their branch and its groups, committee workers
+//! Scope (docs/domain.md, Roles): branch workers their branch and its groups, committee workers
 //! their subtree, political_dept all, members only themselves. Personal data (docs/domain.md,
 //! Confidentiality) is masked in lists; a detail read shows the phone to the member and to the
 //! org-managing roles over the member, and the citizen ID number to the member and to committee
@@ -41,10 +41,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 fn member_not_found() -> AppError {
     AppError::not_found("member", "党员")
-}
-
-pub fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
 }
 
 /// The roster's filters, shared by the list and its export (`/members/export.xlsx`). Every
@@ -150,11 +146,12 @@ impl MemberListQuery {
 )]
 #[get("/members")]
 pub async fn list_members(state: web::Data<AppState>, actor: Actor, query: ApiQuery<MemberListQuery>, paging: ApiQuery<PageParams>) -> AppResult<HttpResponse> {
+    let today = state.config.clock.today();
     let (page, size) = PageParams::resolve(paging.page, paging.page_size)?;
     let filter = query.0.into_filter()?;
     let scope = actor.scope();
     let mut conn = db::conn(&state.pool).await?;
-    let (items, total) = queries::list(&mut conn, &state.config.data_key, &scope, &filter, (page - 1) * size, size, today()).await?;
+    let (items, total) = queries::list(&mut conn, &state.config.data_key, &scope, &filter, (page - 1) * size, size, today).await?;
     Ok(HttpResponse::Ok().json(Page { items, total, page, page_size: size }))
 }
 
@@ -206,20 +203,21 @@ async fn check_target_org(conn: &mut AsyncPgConnection, scope: &Scope, org_id: i
 )]
 #[post("/members")]
 pub async fn create_member(state: web::Data<AppState>, actor: Actor, body: ApiJson<MemberInput>) -> AppResult<HttpResponse> {
+    let today = state.config.clock.today();
     let mut rec = MemberRecord::from_create(body.0)?;
     let key = state.config.data_key.clone();
     let mut conn = db::conn(&state.pool).await?;
     let member = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                rec.validate(conn, today()).await?;
+                rec.validate(conn, today).await?;
                 check_target_org(conn, &actor.manage_scope(), rec.org_id).await?;
                 let id = queries::insert(conn, &key, &rec).await?;
                 let row = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?;
-                let masked = row.into_member(&key, Reveal::default(), today());
+                let masked = row.into_member(&key, Reveal::default(), today);
                 audit::record(conn, By::from(&actor), "create", "member", Some(id), None::<&()>, Some(&masked)).await?;
                 let row = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?;
                 let reveal = reveal_for(conn, &actor, id, row.org_id).await?;
-                Ok(row.into_member(&key, reveal, today()))
+                Ok(row.into_member(&key, reveal, today))
             })
         .await?;
     let mut res = HttpResponse::Created();
@@ -251,6 +249,7 @@ async fn visible_row(conn: &mut AsyncPgConnection, actor: &Actor, id: i64) -> Ap
 )]
 #[get("/members/{id}")]
 pub async fn get_member(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    let today = state.config.clock.today();
     let id = id.into_inner();
     let mut conn = db::conn(&state.pool).await?;
     let row = visible_row(&mut conn, &actor, id).await?;
@@ -264,7 +263,7 @@ pub async fn get_member(state: web::Data<AppState>, actor: Actor, id: web::Path<
             audit::record(&mut conn, By::from(&actor), "read_personal", "member", Some(id), None::<&()>, Some(&serde_json::json!({ "fields": fields }))).await?;
         }
     }
-    let member = row.into_member(&state.config.data_key, reveal, today());
+    let member = row.into_member(&state.config.data_key, reveal, today);
     Ok(with_etag(HttpResponse::Ok(), member.version, &member))
 }
 
@@ -288,6 +287,7 @@ pub async fn get_member(state: web::Data<AppState>, actor: Actor, id: web::Path<
 )]
 #[patch("/members/{id}")]
 pub async fn update_member(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id: web::Path<i64>, body: ApiJson<MemberInput>) -> AppResult<HttpResponse> {
+    let today = state.config.clock.today();
     let id = id.into_inner();
     let input = body.0;
     let (expected, via_header) = expected_version(&req, input.version)?;
@@ -314,19 +314,19 @@ pub async fn update_member(state: web::Data<AppState>, actor: Actor, req: HttpRe
                     return Err(AppError::stale(via_header));
                 }
                 let row = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?;
-                let before = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?.into_member(&key, Reveal::default(), today());
+                let before = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?.into_member(&key, Reveal::default(), today);
                 let mut rec = queries::record_of(&row, &key)?;
                 rec.apply(input);
-                rec.validate(conn, today()).await?;
+                rec.validate(conn, today).await?;
                 if rec.org_id != org_id {
                     check_target_org(conn, &manage, rec.org_id).await?;
                 }
                 queries::update(conn, &key, id, &rec).await?;
                 let after = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?;
-                let masked = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?.into_member(&key, Reveal::default(), today());
+                let masked = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?.into_member(&key, Reveal::default(), today);
                 audit::record(conn, By::from(&actor), "update", "member", Some(id), Some(&before), Some(&masked)).await?;
                 let reveal = reveal_for(conn, &actor, id, after.org_id).await?;
-                Ok(after.into_member(&key, reveal, today()))
+                Ok(after.into_member(&key, reveal, today))
             })
         .await?;
     Ok(with_etag(HttpResponse::Ok(), member.version, &member))
@@ -370,6 +370,7 @@ fn only_phone(i: &MemberInput) -> bool {
 )]
 #[delete("/members/{id}")]
 pub async fn delete_member(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    let today = state.config.clock.today();
     let id = id.into_inner();
     let expected = if_match(&req)?;
     let key = state.config.data_key.clone();
@@ -383,7 +384,7 @@ pub async fn delete_member(state: web::Data<AppState>, actor: Actor, req: HttpRe
             if expected.is_some_and(|v| v != version) {
                 return Err(AppError::stale(true));
             }
-            let before = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?.into_member(&key, Reveal::default(), today());
+            let before = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?.into_member(&key, Reveal::default(), today);
             queries::delete(conn, id).await?;
             audit::record(conn, By::from(&actor), "delete", "member", Some(id), Some(&before), None::<&()>).await?;
             Ok(())

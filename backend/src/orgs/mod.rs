@@ -1,6 +1,6 @@
 //! Organizations (党组织): the tree, its subtrees and paths, create, edit, move and delete.
 //!
-//! Scope (docs/domain.md, Who uses it): a branch worker reads its branch and groups, a committee
+//! Scope (docs/domain.md, Roles): a branch worker reads its branch and groups, a committee
 //! worker its subtree, political_dept everything; members read their own org. Workers manage
 //! what lies below their org; the org itself is edited by the level above.
 
