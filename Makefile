@@ -36,7 +36,7 @@ test: ## clippy + tests (PostgreSQL in .data/pg-test unless TEST_DATABASE_URL or
 	else echo "SKIP docker-compose.yml check: docker-compose not installed (apt-get install docker-compose)"; fi
 	@# the web app: npm ci when needed, API types fresh, vue-tsc, eslint, vitest, vite build
 	scripts/frontend.sh check
-	@# browser tests: a fresh database on the test cluster, the server on a free port, chromium
+	@# browser tests (tests/e2e): a fresh database on the test cluster, the server on a free port, chromium
 	@url=$$(scripts/pg.sh test-url $(PG_TEST_DIR) $(PG_TEST_PORT)) && TEST_DATABASE_URL=$$url scripts/e2e.sh
 
 bench: ## benchmarks: member list (scripts/bench.sh), member import (scripts/bench-import.sh), statistics, report and export (scripts/bench-stats.sh), meetings' compliance (scripts/bench-meetings.sh)

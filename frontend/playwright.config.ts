@@ -2,8 +2,10 @@ import { defineConfig, devices } from '@playwright/test'
 
 // Browser tests against the real backend (scripts/e2e.sh starts it with demo data on a fresh
 // database and sets E2E_BASE_URL). Debian's chromium, no downloaded browsers (none can be fetched on an intranet).
+// The specs are in tests/e2e/; they find @playwright/test (in frontend/node_modules) and the app's
+// helpers (`@/…`) through the path mapping of tests/e2e/tsconfig.json, which Playwright reads.
 const baseURL = process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8080'
-export const ARTIFACTS = '../tests/e2e/artifacts'
+const ARTIFACTS = '../tests/e2e/artifacts'
 
 const launchOptions = {
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -11,7 +13,7 @@ const launchOptions = {
 }
 
 export default defineConfig({
-  testDir: './e2e',
+  testDir: '../tests/e2e',
   outputDir: `${ARTIFACTS}/test-results`,
   fullyParallel: false,
   workers: 1,

@@ -1,7 +1,7 @@
 import { mergeConfig, defineConfig } from 'vitest/config'
 import viteConfig from './vite.config.ts'
 
-// Unit tests live next to the code in src/; the browser tests in e2e/ are Playwright's.
+// Unit tests live next to the code in src/; the browser tests in ../tests/e2e/ are Playwright's.
 export default mergeConfig(
   viteConfig,
   defineConfig({

@@ -2,8 +2,9 @@
 # Browser tests of the web app against the real backend: a fresh database on the test cluster
 # (TEST_DATABASE_URL's server, as `make test` gets it from scripts/pg.sh test-url), migrated and
 # loaded with the demo data; `target/debug/dangjian serve` on a free port serving frontend/dist;
-# Playwright with Debian's chromium (frontend/playwright.config.ts); then the server stops and the
-# database is dropped. Screenshots go to tests/e2e/artifacts/ (ignored by git).
+# Playwright with Debian's chromium runs the specs of tests/e2e/ (config: frontend/playwright.config.ts,
+# packages: frontend/node_modules); then the server stops and the database is dropped. Screenshots
+# go to tests/e2e/artifacts/ (ignored by git).
 #
 #   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:54329/postgres scripts/e2e.sh [playwright args]
 set -euo pipefail
@@ -55,5 +56,5 @@ done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || die "the server did not become ready on port $port"
 say "server on http://127.0.0.1:$port (database $db)"
 
-cd frontend
+cd frontend   # where playwright.config.ts and node_modules are; testDir is ../tests/e2e
 E2E_BASE_URL="http://127.0.0.1:$port" CHROMIUM=$chromium npx playwright test "$@"

@@ -1,5 +1,5 @@
 // Where the heat map's cells lie on its canvas, without imports: the browser test
-// (e2e/compliance.spec.ts) clicks cells by it.
+// (tests/e2e/compliance.spec.ts) clicks cells by it.
 
 /**
  * The plot area's margins in pixels (fixed, not fitted to the labels): the rows' names get a set

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Page } from '@playwright/test'
 import { test, expect, loggedIn, apiAs, isPhone } from './fixtures'
-import { cellCentre } from '../src/views/meetings/compliance/heatGrid'
+import { cellCentre } from '@/views/meetings/compliance/heatGrid'
 
 // 组织生活合规 (issue 6) on a PC and a phone (@phone): the party committee's organizer (dangwei)
 // sees the summary the API gives and the heat map; on the PC a general branch's row drills into

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { test, expect, loggedIn, menu, isPhone } from './fixtures'
 
 // Issue 4's import screen in the browser, against the real server: 下载模板, upload a small XLSX
-// (written by openpyxl: e2e/fixtures/make_import_fixture.py) with one bad row, see the dry run's
+// (written by openpyxl: tests/e2e/fixtures/make_import_fixture.py) with one bad row, see the dry run's
 // report name that row, commit with 跳过错误行, find the new member in the list and the import in
 // 导入记录.
-const FIXTURE = fileURLToPath(new URL('./fixtures/import-members.xlsx', import.meta.url))
+const FIXTURE = join(__dirname, 'fixtures', 'import-members.xlsx')
 
 test('a branch worker downloads the template, validates a file, skips the bad row and imports the rest', async ({ page, shot }) => {
   await loggedIn(page, 'zhibu01')

@@ -1,5 +1,5 @@
 import { devices, type APIRequestContext } from '@playwright/test'
-import { test, expect, loggedIn, login, pickOrg, menu, apiAs, isPhone, PASSWORD } from './fixtures'
+import { test, expect, loggedIn, login, pickOrg, menu, apiAs, isPhone, PASSWORD, ARTIFACTS } from './fixtures'
 
 // Issue 6's browser test: a branch worker plans a meeting on a PC and shows its check-in QR code;
 // a member scans it with a phone (390×844, a login of their own, sent through the login page and
@@ -86,7 +86,7 @@ test('a branch worker plans a meeting, a member checks in by phone, the record i
   const card = mobile.getByTestId('checkin-card')
   await expect(card).toHaveAttribute('data-state', 'ok')
   await expect(mobile.getByTestId('checkin-message')).toHaveText('签到成功')
-  await mobile.screenshot({ path: '../tests/e2e/artifacts/phone-meeting-03-checkin.png', fullPage: true })
+  await mobile.screenshot({ path: `${ARTIFACTS}/phone-meeting-03-checkin.png`, fullPage: true })
   const width = await mobile.evaluate(() => document.documentElement.scrollWidth)
   expect(width).toBeLessThanOrEqual(390)
   // The planned meeting reached the member's bell; the notice opens the record, their attendance in it.

@@ -1,7 +1,9 @@
+import { join } from 'node:path'
 import { test as base, expect, type Page, type APIRequestContext } from '@playwright/test'
 
 export const PASSWORD = 'Demo-2026'
-const ARTIFACTS = '../tests/e2e/artifacts'
+/** Screenshots (git-ignored). The specs are CommonJS (no package.json here): __dirname is this folder. */
+export const ARTIFACTS = join(__dirname, 'artifacts')
 
 type Fixtures = {
   /** Every request the page made; each test ends by checking that none left 127.0.0.1. */
