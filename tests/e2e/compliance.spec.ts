@@ -18,10 +18,18 @@ async function noSidewaysScroll(page: Page, what: string) {
   expect(width, `${what}: page wider than the screen`).toBeLessThanOrEqual(page.viewportSize()!.width)
 }
 
-/** Clicks a cell of the heat map (month index, row index) where shape.ts puts it. */
+/**
+ * Clicks a cell of the heat map (month index, row index) where shape.ts puts it, once the page
+ * shows this heat map (its org loaded, not the previous org's still on screen) and ECharts has
+ * drawn it and ended its opening animation (`data-ready`).
+ */
 async function clickCell(page: Page, hm: Heatmap, month: number, row: number) {
+  const section = page.getByTestId('heatmap')
+  await expect(section).toHaveAttribute('data-org-id', String(hm.org_id))
+  await expect(section).toHaveAttribute('aria-busy', 'false')
   // The chart's element, not a canvas: ECharts draws the heat map on layers of canvases.
-  const chart = page.getByTestId('heatmap').locator('.compliance-chart')
+  const chart = section.locator('.compliance-chart')
+  await expect(chart).toHaveAttribute('data-ready', 'true')
   await chart.scrollIntoViewIfNeeded()
   const box = (await chart.boundingBox())!
   const at = cellCentre(box.width, box.height, hm.months.length, hm.rows.length, month, row, isPhone(page))
@@ -70,11 +78,8 @@ test('the compliance page shows the API’s summary and heat map, drills down to
   const gi = root.rows.findIndex((r) => r.org_kind === 'general_branch' || r.org_kind === 'committee')
   expect(gi, 'a general branch under the root').toBeGreaterThanOrEqual(0)
   const general = root.rows[gi]!
-  // (Until the chart's opening animation ends a click may miss.)
-  await expect(async () => {
-    await clickCell(page, root, 0, gi)
-    await expect(page).toHaveURL(new RegExp(`org_id=${general.org_id}`), { timeout: 1000 })
-  }).toPass({ timeout: 10_000 })
+  await clickCell(page, root, 0, gi)
+  await expect(page).toHaveURL(new RegExp(`org_id=${general.org_id}`))
   await expect(page.getByTestId('heatmap-crumbs')).toContainText(general.org_name)
   await expect(page.getByTestId('org-picker')).toContainText(general.org_name)
   const sub = await api.get<Heatmap>(`/meetings/heatmap?org_id=${general.org_id}&year=${year}`)
@@ -90,7 +95,6 @@ test('the compliance page shows the API’s summary and heat map, drills down to
   expect(bi, 'a branch with meetings held').toBeGreaterThanOrEqual(0)
   const branch = sub.rows[bi]!
   const month = sub.months[mi]!
-  await page.waitForTimeout(800) // the new chart's animation
   await clickCell(page, sub, mi, bi)
   const drawer = page.getByTestId('branch-month')
   await expect(drawer).toBeVisible()

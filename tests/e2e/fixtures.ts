@@ -27,8 +27,8 @@ export const test = base.extend<Fixtures>({
   ],
   shot: async ({ page }, use, info) => {
     await use(async (name: string) => {
-      await page.waitForTimeout(300) // let transitions settle
-      await page.screenshot({ path: `${ARTIFACTS}/${info.project.name}-${name}.png`, fullPage: true })
+      // CSS transitions and animations run to their end first (no fixed wait); canvases as drawn.
+      await page.screenshot({ path: `${ARTIFACTS}/${info.project.name}-${name}.png`, fullPage: true, animations: 'disabled' })
     })
   },
 })
