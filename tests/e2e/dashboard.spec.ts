@@ -18,9 +18,16 @@ async function noSidewaysScroll(page: Page, what: string) {
   expect(width, `${what}: page wider than the screen`).toBeLessThanOrEqual(page.viewportSize()!.width)
 }
 
+/** A panel's chart once ECharts has drawn its current data and ended the opening animation. */
+async function drawnChart(page: Page, panel: string) {
+  const chart = page.getByTestId(panel).locator('.stats-chart')
+  await expect(chart, panel).toHaveAttribute('data-ready', 'true')
+  return chart.locator('canvas').first()
+}
+
 /** Clicks the middle of the first slice of a ring drawn by bucketOption (center 50% 44%, radius 40-66%). */
 async function clickFirstSlice(page: Page, panel: string, buckets: Bucket[]) {
-  const canvas = page.getByTestId(panel).locator('canvas').first()
+  const canvas = await drawnChart(page, panel)
   await canvas.scrollIntoViewIfNeeded()
   const box = (await canvas.boundingBox())!
   const total = buckets.reduce((s, b) => s + b.count, 0)
@@ -53,14 +60,12 @@ test('the dashboard shows the API’s figures, draws the charts and drills down;
   let sub = s.org_id
   let c: Structure & { org_name: string } = s as Structure & { org_name: string }
   if (test.info().project.name !== 'phone') {
-    const tiles = page.getByTestId('treemap').locator('canvas').first()
+    // (Until the tiles' opening animation ends a click may land on the series root, which does nothing.)
+    const tiles = await drawnChart(page, 'treemap')
     await tiles.scrollIntoViewIfNeeded()
     const box = (await tiles.boundingBox())!
-    // (Until the tiles' opening animation ends a click may land on the series root, which does nothing.)
-    await expect(async () => {
-      await tiles.click({ position: { x: box.width * 0.15, y: box.height * 0.3 } })
-      await expect(page).toHaveURL(/\/dashboard\?org_id=\d+/, { timeout: 1000 })
-    }).toPass({ timeout: 10_000 })
+    await tiles.click({ position: { x: box.width * 0.15, y: box.height * 0.3 } })
+    await expect(page).toHaveURL(/\/dashboard\?org_id=\d+/)
     sub = Number(new URL(page.url()).searchParams.get('org_id'))
     expect(sub).not.toBe(s.org_id)
     c = await api.get<Structure & { org_name: string }>(`/stats/structure?org_id=${sub}`)
