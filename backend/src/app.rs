@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::policy::{self, RoutePolicy};
 use crate::error::{AppError, AppResult, Problem};
-use crate::{AppState, auth, code_lists, db, error, imports, jobs, ledger, meetings, members, notifications, orgs, reports, stats, sync};
+use crate::{AppState, auth, clock, code_lists, db, error, imports, jobs, ledger, meetings, members, notifications, orgs, reports, stats, sync};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,6 +41,7 @@ use crate::{AppState, auth, code_lists, db, error, imports, jobs, ledger, meetin
         (name = "meetings", description = "组织生活: 三会一课 and the other meetings, attendance, check-in, votes, attachments, compliance"),
         (name = "ledger", description = "支部工作台账: a branch's yearly work ledger (XLSX or PDF)"),
         (name = "notifications", description = "通知: in-platform notifications (the bell) and the outbox for other channels"),
+        (name = "meta", description = "The institution's clock and time zone"),
         (name = "health", description = "Liveness and readiness"),
     ),
     // AttachmentCategory is only a query parameter's type, which utoipa does not collect by itself.
@@ -88,7 +89,7 @@ where
         .openapi(ApiDoc::openapi())
         .service(healthz)
         .service(readyz)
-        .service(scope::scope("/api/v1").configure(auth::routes::routes).configure(orgs::routes).configure(members::routes).configure(code_lists::routes).configure(imports::routes).configure(jobs::routes).configure(sync::routes).configure(stats::routes).configure(reports::routes).configure(meetings::routes).configure(ledger::routes).configure(notifications::routes))
+        .service(scope::scope("/api/v1").configure(clock::routes).configure(auth::routes::routes).configure(orgs::routes).configure(members::routes).configure(code_lists::routes).configure(imports::routes).configure(jobs::routes).configure(sync::routes).configure(stats::routes).configure(reports::routes).configure(meetings::routes).configure(ledger::routes).configure(notifications::routes))
 }
 
 /// The OpenAPI document, generated from the route declarations.

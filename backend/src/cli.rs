@@ -119,8 +119,8 @@ async fn run(command: Command) -> CliResult {
         Command::Serve => serve().await,
         Command::DemoData { if_empty } => {
             let config = Config::from_env()?;
-            let mut conn = AsyncPgConnection::establish(&config.database_url).await?;
-            match demo::load(&mut conn, &config.data_key, if_empty).await? {
+            let mut conn = db::connect(config.database_url.clone(), config.clock).await?;
+            match demo::load(&mut conn, &config.data_key, if_empty, config.clock.today()).await? {
                 Some(summary) => println!("{summary}"),
                 None => println!("the database already holds organizations: demo data not loaded"),
             }
@@ -129,12 +129,12 @@ async fn run(command: Command) -> CliResult {
         Command::Gen { members, orgs, seed, meetings_years, attendance_rows } => {
             let config = Config::from_env()?;
             let meetings = synthetic::MeetingSize { years: meetings_years, attendance_rows };
-            synthetic::run(&config.database_url, &config.data_key, synthetic::Size { members, orgs, seed, meetings }).await?;
+            synthetic::run(&config.database_url, &config.data_key, synthetic::Size { members, orgs, seed, meetings }, config.clock.today()).await?;
             Ok(())
         }
         Command::GenRoster { rows, branches, out, seed } => {
             let config = Config::from_env()?;
-            synthetic::roster(&config.database_url, &out, rows, branches, seed).await?;
+            synthetic::roster(&config.database_url, &out, rows, branches, seed, config.clock.today()).await?;
             Ok(())
         }
         Command::User { command: UserCommand::Create { username, grants, id_number } } => {
@@ -153,7 +153,7 @@ async fn run(command: Command) -> CliResult {
             let pw = pw.trim_end_matches(['\r', '\n']).to_string();
             password::check_strength(&pw).map_err(|e| e.detail.map(|d| d.0).unwrap_or_default())?;
             let hash = password::hash(pw).await.map_err(|e| e.to_string())?;
-            let mut conn = AsyncPgConnection::establish(&config.database_url).await?;
+            let mut conn = db::connect(config.database_url.clone(), config.clock).await?;
             let key = config.data_key.clone();
             let id = conn
                 .transaction::<_, AppError, _>(async move |conn| {
@@ -202,12 +202,12 @@ async fn serve() -> CliResult {
     for m in applied {
         log::info!("applied migration {m}");
     }
-    let mut conn = AsyncPgConnection::establish(&config.database_url).await?;
+    let mut conn = db::connect(config.database_url.clone(), config.clock).await?;
     bootstrap_admin(&mut conn, &config).await?;
     let logins = demo::logins(&mut conn).await?;
     drop(conn);
     let bind = config.bind.clone();
-    let pool = db::pool(&config.database_url, config.pool_size)?;
+    let pool = db::pool(&config.database_url, config.pool_size, config.clock)?;
     // The job worker: one job at a time per process, claimed from the shared jobs table.
     actix_web::rt::spawn(jobs::Worker::new(pool.clone(), config.clone(), jobs::Registry::standard()).run());
     let shared = app::Shared::new(AppState { pool, config })?;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use rand::RngCore;
 
+use crate::clock::Clock;
 use crate::crypto::DataKey;
 
 #[derive(Clone)]
@@ -24,6 +25,8 @@ pub struct Config {
     pub storage: crate::storage::Storage,
     /// Largest meeting attachment accepted, in bytes (DANGJIAN_ATTACHMENT_MAX_BYTES, 10 MiB).
     pub attachment_max_bytes: usize,
+    /// The institution's clock and time zone (DANGJIAN_TIME_ZONE, DANGJIAN_NOW): crate::clock.
+    pub clock: Clock,
 }
 
 /// 10 MiB: a phone photo or a scanned sign-in sheet.
@@ -35,6 +38,8 @@ pub enum ConfigError {
     MissingDatabaseUrl,
     #[error("{0} is invalid: {1}")]
     Invalid(&'static str, String),
+    #[error("{0}")]
+    Clock(String),
     #[error("cannot keep a generated secret in {path}: {source}")]
     Io { path: String, source: std::io::Error },
 }
@@ -113,12 +118,14 @@ impl Config {
                 Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or(ConfigError::Invalid("DANGJIAN_ATTACHMENT_MAX_BYTES", v))?,
                 None => DEFAULT_ATTACHMENT_MAX_BYTES,
             },
+            clock: Clock::from_env().map_err(ConfigError::Clock)?,
         })
     }
 
-    /// A configuration for tests and tools that bring their own database and keys.
-    pub fn for_database(database_url: String, data_key: DataKey, jwt_secret: &[u8]) -> Self {
-        Config {
+    /// A configuration for tests and tools that bring their own database and keys. The clock still
+    /// comes from the environment, so that `make test-dates` runs the tests on other dates.
+    pub fn for_database(database_url: String, data_key: DataKey, jwt_secret: &[u8]) -> Result<Self, ConfigError> {
+        Ok(Config {
             database_url,
             bind: "127.0.0.1:0".into(),
             jwt_secret: jwt_secret.to_vec(),
@@ -130,6 +137,7 @@ impl Config {
             refresh_ttl_days: 30,
             storage: crate::storage::Storage::Postgres,
             attachment_max_bytes: DEFAULT_ATTACHMENT_MAX_BYTES,
-        }
+            clock: Clock::from_env().map_err(ConfigError::Clock)?,
+        })
     }
 }

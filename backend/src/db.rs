@@ -5,8 +5,11 @@ use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::SimpleAsyncConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use futures_util::FutureExt;
 
+use crate::clock::Clock;
 use crate::error::AppError;
 
 pub type DbPool = Pool<AsyncPgConnection>;
@@ -14,16 +17,37 @@ pub type PooledConn = Object<AsyncPgConnection>;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub fn pool(database_url: &str, max_size: usize) -> Result<DbPool, AppError> {
+pub fn pool(database_url: &str, max_size: usize, clock: Clock) -> Result<DbPool, AppError> {
     // Fast recycling skips a `SELECT 1` round trip on every checkout; a broken connection is
     // still detected (diesel marks it) and replaced.
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
+    config.custom_setup = Box::new(move |url| connect(url.to_string(), clock).boxed());
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
         .max_size(max_size)
         .build()
         .map_err(|e| AppError::internal(format!("building the database pool: {e}")))
+}
+
+/// The session settings that make the database read dates as the institution does: its time
+/// zone (so `current_date`, `now()::date` and date_trunc are the institution's), and the clock's
+/// offset, which `dangjian_today()` adds (migration 2026-12-07-000000_clock). Set once per
+/// connection: neither changes while the process runs.
+pub fn session_sql(clock: &Clock) -> String {
+    // A chrono-tz name is [A-Za-z0-9/_+-] only, so quoting it is enough.
+    format!(
+        "SET TIME ZONE '{}'; SET dangjian.clock_offset = '{} seconds'",
+        clock.time_zone().name(),
+        clock.offset_secs()
+    )
+}
+
+/// One connection with the institution's session settings (the pool's, and the CLI's).
+pub async fn connect(database_url: String, clock: Clock) -> diesel::ConnectionResult<AsyncPgConnection> {
+    let mut conn = <AsyncPgConnection as diesel_async::AsyncConnection>::establish(&database_url).await?;
+    conn.batch_execute(&session_sql(&clock)).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
 }
 
 pub async fn conn(pool: &DbPool) -> Result<PooledConn, AppError> {

@@ -8,7 +8,7 @@
 //! The person generators (names, birthplaces, ethnicity, phones) are shared with
 //! [`crate::synthetic`], so benchmark data looks like demo data.
 
-use chrono::{Datelike, Duration, Local, Months, NaiveDate};
+use chrono::{Datelike, Duration, Months, NaiveDate};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rand::rngs::StdRng;
@@ -579,7 +579,9 @@ fn branch_members(rng: &mut StdRng, ids: &mut IdNumbers, spec: &BranchSpec, bran
 /// Loads the demo data in one transaction. With `if_empty`, does nothing (returns `None`) when
 /// the database already holds organizations; without it, such a database is refused, because
 /// the demo codes (D01…) and logins would clash with real ones.
-pub async fn load(conn: &mut AsyncPgConnection, key: &DataKey, if_empty: bool) -> Result<Option<String>, AppError> {
+/// `today` is the institution's date: the demo's dates (terms, probations, a year and a half of
+/// meetings) are drawn around it.
+pub async fn load(conn: &mut AsyncPgConnection, key: &DataKey, if_empty: bool, today: NaiveDate) -> Result<Option<String>, AppError> {
     let existing: i64 = orgs::table.count().get_result(conn).await?;
     if existing > 0 {
         if if_empty {
@@ -594,11 +596,10 @@ pub async fn load(conn: &mut AsyncPgConnection, key: &DataKey, if_empty: bool) -
     // Argon2 takes tens of milliseconds: hash once, share the hash among the demo logins.
     let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
     let key = key.clone();
-    conn.transaction::<_, AppError, _>(async move |conn| fill(conn, &key, hash).await).await.map(Some)
+    conn.transaction::<_, AppError, _>(async move |conn| fill(conn, &key, hash, today).await).await.map(Some)
 }
 
-async fn fill(conn: &mut AsyncPgConnection, key: &DataKey, hash: String) -> Result<String, AppError> {
-    let today = Local::now().date_naive();
+async fn fill(conn: &mut AsyncPgConnection, key: &DataKey, hash: String, today: NaiveDate) -> Result<String, AppError> {
     let mut rng = StdRng::seed_from_u64(SEED);
     let mut ids = IdNumbers::default();
     let mut counts = Counts { generals: 0, branches: 0, groups: 0, members: 0 };

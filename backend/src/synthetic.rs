@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use chrono::{Duration, Local, NaiveDate};
+use chrono::{Duration, NaiveDate};
 use futures_util::SinkExt;
 use rand::rngs::{SmallRng, StdRng};
 use rand::{Rng, SeedableRng};
@@ -420,11 +420,10 @@ async fn scalar_i64(client: &Client, sql: &str) -> Result<i64, BoxError> {
     Ok(client.query_one(sql, &[]).await?.get(0))
 }
 
-pub async fn run(url: &str, key: &DataKey, size: Size) -> Result<(), BoxError> {
+pub async fn run(url: &str, key: &DataKey, size: Size, today: NaiveDate) -> Result<(), BoxError> {
     let all = Instant::now();
     let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
     let conn_task = tokio::spawn(connection);
-    let today = Local::now().date_naive();
 
     let migrated: Option<String> = client.query_one("SELECT to_regclass('members')::text", &[]).await?.get(0);
     if migrated.is_none() {
@@ -580,10 +579,10 @@ pub async fn run(url: &str, key: &DataKey, size: Size) -> Result<(), BoxError> {
         .execute(
             "INSERT INTO member_history (person_id, org_id, category, status, valid_from,
                                          gender, birth_date, ethnicity, education, job_category, joined_at, full_member_at)
-             SELECT m.person_id, m.org_id, m.category, m.status, least(m.joined_at, current_date),
+             SELECT m.person_id, m.org_id, m.category, m.status, least(m.joined_at, $2::text::date),
                     p.gender, p.birth_date, p.ethnicity, p.education, p.job_category, m.joined_at, m.full_member_at
                FROM members m JOIN people p ON p.id = m.person_id WHERE m.person_id > $1",
-            &[&person_base],
+            &[&person_base, &today.to_string()],
         )
         .await?;
     tx.batch_execute("ALTER TABLE members ENABLE TRIGGER members_history_insert").await?;
@@ -669,7 +668,7 @@ impl std::fmt::Write for Line<'_> {
 /// first `branches` branches of the database, written as the import template lays them out
 /// (real Excel dates, ID numbers as text), with rust_xlsxwriter's constant-memory sheet. Every
 /// row is valid, so a dry run finds nothing and a commit writes them all.
-pub async fn roster(url: &str, out: &std::path::Path, rows: u64, branches: u64, seed: u64) -> Result<(), BoxError> {
+pub async fn roster(url: &str, out: &std::path::Path, rows: u64, branches: u64, seed: u64, today: NaiveDate) -> Result<(), BoxError> {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
     let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
     let conn_task = tokio::spawn(connection);
@@ -684,7 +683,6 @@ pub async fn roster(url: &str, out: &std::path::Path, rows: u64, branches: u64, 
     if (codes.len() as u64) < branches.max(1) {
         return Err(format!("the database holds {} branches, fewer than the {branches} asked for (run `dangjian gen --orgs` with more orgs)", codes.len()).into());
     }
-    let today = Local::now().date_naive();
     let out = out.to_path_buf();
     tokio::task::spawn_blocking(move || -> Result<(), BoxError> {
         let started = Instant::now();

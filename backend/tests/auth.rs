@@ -225,3 +225,22 @@ async fn health_checks_are_public() {
     fx.send(Req::get("/readyz")).await.expect(200);
     fx.send(Req::get("/api/v1/no-such-endpoint")).await.expect_problem(404, "not_found");
 }
+
+/// `GET /api/v1/clock` (public) answers the institution's date on the application's clock, which
+/// `DANGJIAN_NOW` moves (`make test-dates`), whatever the process's TZ.
+#[actix_web::test]
+async fn the_clock_answers_the_institutions_date() {
+    let fx = Fx::new().await;
+    let r = fx.send(Req::get("/api/v1/clock")).await;
+    r.expect(200);
+    assert_eq!(r.json["time_zone"], "Asia/Shanghai");
+    assert_eq!(r.json["today"], fx.today().to_string());
+    let now = chrono::DateTime::parse_from_rfc3339(r.json["now"].as_str().unwrap()).unwrap();
+    assert_eq!(now.offset().local_minus_utc(), 8 * 3600, "{}", r.text);
+    assert!((now.with_timezone(&chrono::Utc) - fx.clock().now()).num_seconds().abs() < 60);
+    if let Ok(at) = std::env::var("DANGJIAN_NOW") {
+        let at = chrono::DateTime::parse_from_rfc3339(&at).unwrap().with_timezone(&chrono_tz::Asia::Shanghai);
+        assert_eq!(r.json["today"], at.date_naive().to_string(), "the clock was started at DANGJIAN_NOW");
+    }
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+}

@@ -47,6 +47,7 @@ const WHOLE_INSTITUTION_ONLY: &[&str] = &["POST /api/v1/meeting-kinds", "PATCH /
 const TABLE: &[(&str, Expect)] = &[
     ("GET /healthz",                      Public(200)),
     ("GET /readyz",                       Public(200)),
+    ("GET /api/v1/clock",                 Public(200)),
     ("POST /api/v1/auth/login",           Public(200)),
     ("POST /api/v1/auth/refresh",         Public(200)),
     ("POST /api/v1/auth/logout",          Public(204)),
@@ -204,6 +205,7 @@ async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
     match op {
         "GET /healthz" => Req::get("/healthz"),
         "GET /readyz" => Req::get("/readyz"),
+        "GET /api/v1/clock" => Req::get("/api/v1/clock"),
         "POST /api/v1/auth/login" => Req::post("/api/v1/auth/login").json(json!({"username": users::ADMIN, "password": PASSWORD})),
         "POST /api/v1/auth/refresh" => {
             let t = fx.login_tokens(users::ADMIN).await;
@@ -333,7 +335,7 @@ async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
         }
         "POST /api/v1/meetings/{id}/checkin" => {
             let id = meeting_row(fx, meeting_org, "theme_party_day", "planned").await;
-            let window = dangjian::meetings::checkin::window_of(chrono::Utc::now());
+            let window = dangjian::meetings::checkin::window_of(common::clock().now());
             let code = dangjian::meetings::checkin::code_for(common::JWT_SECRET, id, window).unwrap();
             Req::post(format!("/api/v1/meetings/{id}/checkin")).json(json!({"code": code}))
         }
@@ -382,7 +384,7 @@ async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
         }
         "GET /api/v1/meetings/attendee-candidates" => Req::get(format!("/api/v1/meetings/attendee-candidates?org_id={meeting_org}&kind=party_lecture")),
         "POST /api/v1/meetings" => Req::post("/api/v1/meetings").json(json!({
-            "org_id": meeting_org, "kind": "party_lecture", "topic": "党课", "starts_at": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339(), "status": "planned"
+            "org_id": meeting_org, "kind": "party_lecture", "topic": "党课", "starts_at": (common::clock().now() + chrono::Duration::days(3)).to_rfc3339(), "status": "planned"
         })),
         "GET /api/v1/meetings" => {
             if role == 1 && inside { Req::get("/api/v1/meetings") } else { Req::get(format!("/api/v1/meetings?org_id={meeting_org}")) }
@@ -407,7 +409,7 @@ async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
             // for an addendum).
             let id = meeting_row(fx, meeting_org, "party_lecture", "held").await;
             use dangjian::schema::meetings as m;
-            let archived = op.ends_with("addenda").then(chrono::Utc::now);
+            let archived = op.ends_with("addenda").then(|| common::clock().now());
             diesel::update(m::table.find(id)).set((m::minutes.eq("记录"), m::archived_at.eq(archived))).execute(&mut fx.conn().await).await.unwrap();
             if archived.is_some() {
                 Req::post(format!("/api/v1/meetings/{id}/addenda")).json(json!({"body": "更正"}))
@@ -436,7 +438,7 @@ async fn meeting_row(fx: &Fx, org: i64, kind: &str, status: &str) -> i64 {
     use dangjian::schema::{meeting_attendees as ma, meetings as m};
     let mut conn = fx.conn().await;
     let id: i64 = diesel::insert_into(m::table)
-        .values((m::org_id.eq(org), m::kind.eq(kind), m::topic.eq("会议"), m::starts_at.eq(chrono::Utc::now()), m::status.eq(status)))
+        .values((m::org_id.eq(org), m::kind.eq(kind), m::topic.eq("会议"), m::starts_at.eq(common::clock().now()), m::status.eq(status)))
         .returning(m::id)
         .get_result(&mut conn)
         .await
@@ -453,6 +455,7 @@ async fn import_by(fx: &Fx, user: &str, root: i64) -> i64 {
         account_id: fx.accounts[user],
         ip: None,
         scope: dangjian::auth::Scope { all: false, org_roots: vec![root], person_id: None },
+        today: fx.today(),
     };
     let csv = "姓名,性别\n某人,男\n";
     let key = fx.shared.state.config.data_key.clone();

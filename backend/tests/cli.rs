@@ -7,6 +7,7 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use chrono::{Datelike, NaiveDate};
 use common::{DATA_KEY, Fx, Req};
 use dangjian::crypto::DataKey;
 use serde_json::json;
@@ -93,6 +94,9 @@ async fn gen_writes_meetings_officers_and_attendance() {
 
     let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
+    // Months as the institution counts them, and "now" on the generator's clock.
+    client.batch_execute(&dangjian::db::session_sql(&common::clock())).await.unwrap();
+    let now = format!("'{}'::timestamptz", common::clock().now().to_rfc3339());
     let one = async |sql: &str| -> i64 { client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0) };
 
     // Kinds go where they are owed: branch kinds to branches, 党小组会 to groups, none above.
@@ -109,9 +113,9 @@ async fn gen_writes_meetings_officers_and_attendance() {
     // Most branches hold most monthly 主题党日 of the last full 12 months; some miss some.
     let per_branch: Vec<i64> = client
         .query(
-            "SELECT count(m.id) FROM orgs o LEFT JOIN meetings m ON m.org_id = o.id AND m.kind = 'theme_party_day' AND m.status = 'held'
-                AND m.starts_at >= date_trunc('month', now()) - interval '12 months' AND m.starts_at < date_trunc('month', now())
-              WHERE o.kind = 'branch' GROUP BY o.id ORDER BY 1",
+            &format!("SELECT count(m.id) FROM orgs o LEFT JOIN meetings m ON m.org_id = o.id AND m.kind = 'theme_party_day' AND m.status = 'held'
+                AND m.starts_at >= date_trunc('month', {now}) - interval '12 months' AND m.starts_at < date_trunc('month', {now})
+              WHERE o.kind = 'branch' GROUP BY o.id ORDER BY 1"),
             &[],
         )
         .await
@@ -124,9 +128,9 @@ async fn gen_writes_meetings_officers_and_attendance() {
     assert!(per_branch[per_branch.len() / 10] < 12, "the lowest tenth misses none");
     assert!(per_branch.iter().all(|&n| n <= 12), "at most one per month");
     // Two years: nothing before the periods that end after today less two years.
-    assert_eq!(one("SELECT count(*) FROM meetings WHERE kind = 'theme_party_day' AND starts_at < date_trunc('month', now() - interval '2 years')").await, 0);
-    assert_eq!(one("SELECT count(*) FROM meetings WHERE starts_at > now() + interval '31 days'").await, 0);
-    assert_eq!(one("SELECT count(*) FROM meetings WHERE status = 'held' AND starts_at > now()").await, 0);
+    assert_eq!(one(&format!("SELECT count(*) FROM meetings WHERE kind = 'theme_party_day' AND starts_at < date_trunc('month', {now} - interval '2 years')")).await, 0);
+    assert_eq!(one(&format!("SELECT count(*) FROM meetings WHERE starts_at > {now} + interval '31 days'")).await, 0);
+    assert_eq!(one(&format!("SELECT count(*) FROM meetings WHERE status = 'held' AND starts_at > {now}")).await, 0);
     assert_eq!(one("SELECT count(*) FROM meetings WHERE status <> 'held' AND archived_at IS NOT NULL").await, 0);
 
     // Officers: one secretary per branch with a full member, all full members of the branch.
@@ -203,8 +207,17 @@ async fn demo_data_has_a_year_of_meetings() {
     tokio::spawn(conn);
     let one = async |sql: &str| -> i64 { client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0) };
     let b1 = "(SELECT id FROM orgs WHERE name = '计算机学院教工第一党支部')";
-    let local_month = "to_char(starts_at AT TIME ZONE 'Asia/Shanghai', 'MM')";
-    let this_year = "starts_at >= date_trunc('year', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai' AND starts_at < now()";
+    // The demo was drawn around the institution's date on the same clock as the CLI's
+    // (DANGJIAN_NOW under `make test-dates`): every "now" and "this year" below is the clock's,
+    // never the database's or the process's.
+    let clock = common::clock();
+    let local_now = clock.local_now();
+    let now = format!("'{}'::timestamptz", clock.now().to_rfc3339());
+    let tz = clock.time_zone().name();
+    let local_month = format!("to_char(starts_at AT TIME ZONE '{tz}', 'MM')");
+    let year_start = format!("'{}'::timestamptz", clock.midnight(NaiveDate::from_ymd_opt(local_now.year(), 1, 1).unwrap()).to_rfc3339());
+    let last_year_start = format!("'{}'::timestamptz", clock.midnight(NaiveDate::from_ymd_opt(local_now.year() - 1, 1, 1).unwrap()).to_rfc3339());
+    let this_year = format!("starts_at >= {year_start} AND starts_at < {now}");
     let months: Vec<String> = client
         .query(&format!("SELECT {local_month} FROM meetings WHERE org_id = {b1} AND kind = 'branch_committee_meeting' AND status = 'held' AND {this_year} ORDER BY 1"), &[])
         .await
@@ -212,22 +225,23 @@ async fn demo_data_has_a_year_of_meetings() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    let month_now = chrono::Local::now().format("%m").to_string();
-    let expected: Vec<String> = (1..=month_now.parse::<u32>().unwrap()).map(|m| format!("{m:02}")).filter(|m| m != "03").collect();
+    let expected: Vec<String> = (1..=local_now.month()).map(|m| format!("{m:02}")).filter(|m| m != "03").collect();
     // This month's may still be ahead (planned), the others are all there but March's.
     assert!(months == expected || months == expected[..expected.len() - 1], "{months:?}");
     assert!(one("SELECT count(*) FROM meetings WHERE status = 'held'").await > 1000);
-    // Some branches missed some: fewer held than owed months of 主题党日 this year.
+    // Some branches missed some: fewer than last year's twelve monthly 主题党日 (a whole year
+    // behind us on any date, where this year's could still be January's one).
     assert!(
-        one(&format!("SELECT count(*) FROM (SELECT o.id FROM orgs o LEFT JOIN meetings m ON m.org_id = o.id AND m.kind = 'theme_party_day' AND m.status = 'held' AND m.{this_year}
-              WHERE o.kind = 'branch' GROUP BY o.id HAVING count(m.id) < extract(month FROM now())::int - 1) x")).await
+        one(&format!("SELECT count(*) FROM (SELECT o.id FROM orgs o LEFT JOIN meetings m ON m.org_id = o.id AND m.kind = 'theme_party_day' AND m.status = 'held'
+              AND m.starts_at >= {last_year_start} AND m.starts_at < {year_start}
+              WHERE o.kind = 'branch' GROUP BY o.id HAVING count(m.id) < 12) x")).await
             >= 1
     );
     // Planned in the coming days, with dangyuan due (pending) and notified.
     let dangyuan = "(SELECT person_id FROM accounts WHERE username = 'dangyuan')";
     assert!(
         one(&format!("SELECT count(*) FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id AND a.person_id = {dangyuan}
-              WHERE m.org_id = {b1} AND m.status = 'planned' AND m.starts_at > now() AND m.starts_at < now() + interval '8 days' AND a.attendance = 'pending'")).await
+              WHERE m.org_id = {b1} AND m.status = 'planned' AND m.starts_at > {now} AND m.starts_at < {now} + interval '8 days' AND a.attendance = 'pending'")).await
             >= 2
     );
     assert!(one(&format!("SELECT count(*) FROM notifications WHERE person_id = {dangyuan} AND kind = 'meeting_planned'")).await >= 2);
@@ -237,19 +251,27 @@ async fn demo_data_has_a_year_of_meetings() {
         one("SELECT count(*) FROM meetings m WHERE m.archived_at IS NOT NULL AND (m.minutes IS NULL OR EXISTS (SELECT 1 FROM meeting_attendees a WHERE a.meeting_id = m.id AND a.attendance = 'pending'))").await,
         0
     );
-    // Absences carry reasons; one member's last three meetings are absences.
+    // Absences carry reasons; one member's last three meetings are absences (a person's meetings
+    // never start together, so "last" is well defined).
     assert_eq!(one("SELECT count(*) FROM meeting_attendees WHERE attendance = 'absent' AND absence_reason IS NULL").await, 0);
     assert_eq!(
-        one("SELECT count(*) FROM (SELECT person_id FROM (SELECT a.person_id, a.attendance, row_number() OVER (PARTITION BY a.person_id ORDER BY m.starts_at DESC) AS rn
+        one("SELECT count(*) FROM (SELECT person_id FROM (SELECT a.person_id, a.attendance, row_number() OVER (PARTITION BY a.person_id ORDER BY m.starts_at DESC, m.id DESC) AS rn
               FROM meeting_attendees a JOIN meetings m ON m.id = a.meeting_id WHERE m.status = 'held') x
              WHERE rn <= 3 GROUP BY person_id HAVING count(*) = 3 AND bool_and(attendance = 'absent')) y").await,
         1
     );
-    // Study hours: dangyuan attended 党课 this year (120 minutes each).
+    // Study hours: dangyuan attended 党课 over the last year (120 minutes each; on 1 January
+    // this year may not have had one yet).
     assert!(
         one(&format!("SELECT coalesce(sum(m.study_minutes), 0) FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id AND a.person_id = {dangyuan}
-              WHERE m.kind = 'party_lecture' AND m.status = 'held' AND a.attendance = 'present' AND m.{this_year}")).await
+              WHERE m.kind = 'party_lecture' AND m.status = 'held' AND a.attendance = 'present' AND m.starts_at >= {now} - interval '1 year'")).await
             >= 120
+    );
+    // No two held meetings of one person start at the same time.
+    assert_eq!(
+        one("SELECT count(*) FROM (SELECT a.person_id, m.starts_at FROM meeting_attendees a JOIN meetings m ON m.id = a.meeting_id
+              WHERE m.status = 'held' GROUP BY 1, 2 HAVING count(*) > 1) x").await,
+        0
     );
     // The first branch's secretary is the person of the 一人多岗 login.
     assert_eq!(

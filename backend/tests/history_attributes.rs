@@ -99,7 +99,7 @@ async fn history_attributes_follow_every_writer() {
     assert_eq!(corrected, 2, "facts: both history rows of the moved member");
     // Education and job category are dated: the move opened a row today, which takes the new
     // values in place (same day); the closed row keeps those of its time.
-    let today = chrono::Local::now().date_naive();
+    let today = common::clock().today();
     assert_eq!(
         rows_of(&fx, id).await,
         [format!("2012-01-01|{today}|大学本科|专业技术人员"), format!("{today}|open|研究生|专业技术人员")]

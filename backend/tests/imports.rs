@@ -454,6 +454,7 @@ async fn run_import_reports_progress_as_a_job_would_show_it() {
         account_id: fx.accounts[users::ADMIN],
         ip: None,
         scope: dangjian::auth::Scope { all: true, org_roots: Vec::new(), person_id: None },
+        today: fx.today(),
     };
     let key = fx.shared.state.config.data_key.clone();
     let mut conn = fx.conn().await;
@@ -491,8 +492,8 @@ async fn a_large_file_runs_as_a_job_that_reports_progress_and_the_report() {
     job.expect(200);
     assert_eq!(job.json["status"], "queued", "{}", job.text);
 
-    let config = Config::for_database(fx.db.url.clone(), DataKey::from_bytes(common::DATA_KEY), common::JWT_SECRET);
-    let worker = Worker::new(dangjian::db::pool(&fx.db.url, 4).unwrap(), config, Registry::standard());
+    let config = Config::for_database(fx.db.url.clone(), DataKey::from_bytes(common::DATA_KEY), common::JWT_SECRET).unwrap();
+    let worker = Worker::new(dangjian::db::pool(&fx.db.url, 4, config.clock).unwrap(), config, Registry::standard());
     assert_eq!(worker.drain().await.unwrap(), 1);
 
     let job = fx.send(Req::get(format!("/api/v1/jobs/{job_id}")).token(&token)).await;

@@ -19,11 +19,11 @@ use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 
 fn config(url: &str) -> Config {
-    Config::for_database(url.to_string(), DataKey::from_bytes(DATA_KEY), JWT_SECRET)
+    Config::for_database(url.to_string(), DataKey::from_bytes(DATA_KEY), JWT_SECRET).unwrap()
 }
 
 fn worker(url: &str, registry: Registry) -> Worker {
-    let mut w = Worker::new(dangjian::db::pool(url, 4).unwrap(), config(url), registry);
+    let mut w = Worker::new(dangjian::db::pool(url, 4, config(url).clock).unwrap(), config(url), registry);
     w.poll = Duration::from_millis(20);
     w
 }
@@ -55,7 +55,7 @@ async fn two_workers_run_each_of_fifty_jobs_exactly_once() {
         worker(&db.url, r)
     };
     let (a, b) = (make("a"), make("b"));
-    let pool = dangjian::db::pool(&db.url, 2).unwrap();
+    let pool = dangjian::db::pool(&db.url, 2, config(&db.url).clock).unwrap();
     let mut ids = Vec::new();
     {
         let mut conn = pool.get().await.unwrap();

@@ -276,7 +276,7 @@ async fn the_workbook_holds_the_years_meetings_roster_and_changes() {
     // Shown in the institution's time zone (chrono::Local, as the rest of the platform).
     let local = chrono::DateTime::parse_from_rfc3339("2025-03-12T14:30:00+08:00")
         .unwrap()
-        .with_timezone(&chrono::Local);
+        .with_timezone(&common::clock().time_zone());
     assert!(
         row[1].starts_with(&local.format("%Y-%m-%d %H:%M").to_string()),
         "{row:?}"

@@ -45,7 +45,7 @@ async fn attendee(fx: &Fx, meeting: i64, person: i64, has_vote: bool, attendance
 
 async fn archive(fx: &Fx, meeting: i64) {
     diesel::update(m::table.find(meeting))
-        .set(m::archived_at.eq(Utc::now()))
+        .set(m::archived_at.eq(common::clock().now()))
         .execute(&mut fx.conn().await)
         .await
         .unwrap();
@@ -75,11 +75,11 @@ async fn a_fresh_code_checks_the_member_in_and_stale_forged_or_foreign_codes_are
         o.b1,
         "theme_party_day",
         "planned",
-        Utc::now() + Duration::minutes(10),
+        common::clock().now() + Duration::minutes(10),
     )
     .await;
     attendee(&fx, id, p.zhangsan, true, "pending").await;
-    let other = meeting(&fx, o.b1, "party_lecture", "planned", Utc::now()).await;
+    let other = meeting(&fx, o.b1, "party_lecture", "planned", common::clock().now()).await;
     attendee(&fx, other, p.zhangsan, true, "pending").await;
 
     // The host's code.
@@ -93,14 +93,14 @@ async fn a_fresh_code_checks_the_member_in_and_stale_forged_or_foreign_codes_are
     let (window, mac) = code.split_once('.').unwrap();
     assert_eq!(mac.len(), 22);
     let window: i64 = window.parse().unwrap();
-    assert!((window_of(Utc::now()) - window) <= 1);
+    assert!((window_of(common::clock().now()) - window) <= 1);
     // A member cannot fetch the code.
     fx.send(Req::get(format!("/api/v1/meetings/{id}/checkin-code")).token(&zs))
         .await
         .expect_problem(403, "role_not_allowed");
 
     // Stale: two windows back (a photo of an old code).
-    let stale = code_for(JWT_SECRET, id, window_of(Utc::now()) - 2).unwrap();
+    let stale = code_for(JWT_SECRET, id, window_of(common::clock().now()) - 2).unwrap();
     let r = fx.send(checkin(id, &stale).token(&zs)).await;
     r.expect_problem(422, "validation_failed");
     assert_eq!(
@@ -180,7 +180,7 @@ async fn a_fresh_code_checks_the_member_in_and_stale_forged_or_foreign_codes_are
     assert_eq!(fx.audit("meeting", id).await.len(), 1);
 
     // The previous window's code is still accepted (the code turned while the phone focused).
-    let previous = code_for(JWT_SECRET, other, window_of(Utc::now()) - 1).unwrap();
+    let previous = code_for(JWT_SECRET, other, window_of(common::clock().now()) - 1).unwrap();
     fx.send(checkin(other, &previous).token(&zs))
         .await
         .expect(200);
@@ -192,8 +192,8 @@ async fn check_in_needs_an_open_meeting_the_member_is_due_at() {
     let (o, p) = (fx.orgs, fx.people);
     let branch = fx.login(users::BR_B1).await;
     let zs = fx.login(users::MEMBER_ZS).await;
-    let now = Utc::now();
-    let code = |id: i64| code_for(JWT_SECRET, id, window_of(Utc::now())).unwrap();
+    let now = common::clock().now();
+    let code = |id: i64| code_for(JWT_SECRET, id, window_of(common::clock().now())).unwrap();
 
     // Not among those due (a 支委会 of B1 without 张三): 403 not_an_attendee.
     let id = meeting(&fx, o.b1, "branch_committee_meeting", "planned", now).await;
@@ -264,7 +264,7 @@ async fn general_meeting(fx: &Fx, due: usize, present: usize) -> i64 {
         fx.orgs.b1,
         "branch_general_meeting",
         "held",
-        Utc::now() - Duration::days(1),
+        common::clock().now() - Duration::days(1),
     )
     .await;
     for i in 0..due {
@@ -421,26 +421,26 @@ async fn only_held_meetings_of_a_voting_kind_with_attendance_recorded_take_votes
     let body = |v: i32| json!({"motion": "接收某人为预备党员", "subject": "admission", "yes": 1, "no": 0, "abstain": 0, "version": v});
 
     // A 主题党日 does not vote.
-    let id = meeting(&fx, o.b1, "theme_party_day", "held", Utc::now()).await;
+    let id = meeting(&fx, o.b1, "theme_party_day", "held", common::clock().now()).await;
     attendee(&fx, id, p.zhangsan, true, "present").await;
     fx.send(vote(id, body(1)).token(&branch))
         .await
         .expect_problem(409, "meeting_cannot_vote");
     // Planned, not held.
-    let id = meeting(&fx, o.b1, "branch_general_meeting", "planned", Utc::now()).await;
+    let id = meeting(&fx, o.b1, "branch_general_meeting", "planned", common::clock().now()).await;
     attendee(&fx, id, p.zhangsan, true, "present").await;
     fx.send(vote(id, body(1)).token(&branch))
         .await
         .expect_problem(409, "meeting_not_held");
     // A voter's attendance still pending.
-    let id = meeting(&fx, o.b1, "branch_general_meeting", "held", Utc::now()).await;
+    let id = meeting(&fx, o.b1, "branch_general_meeting", "held", common::clock().now()).await;
     attendee(&fx, id, p.zhangsan, true, "present").await;
     attendee(&fx, id, p.wangwu, true, "pending").await;
     fx.send(vote(id, body(1)).token(&branch))
         .await
         .expect_problem(409, "attendance_not_recorded");
     // Out of scope.
-    let id = meeting(&fx, o.b3, "branch_general_meeting", "held", Utc::now()).await;
+    let id = meeting(&fx, o.b3, "branch_general_meeting", "held", common::clock().now()).await;
     attendee(&fx, id, p.qianqi, true, "present").await;
     fx.send(vote(id, body(1)).token(&branch))
         .await

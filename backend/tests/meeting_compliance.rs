@@ -237,7 +237,7 @@ async fn a_party_group_owes_group_meetings_only_and_orgs_owe_nothing_before_foun
 async fn a_running_period_is_due_not_missing() {
     let fx = Fx::new().await;
     let admin = fx.login(users::ADMIN).await;
-    let today = chrono::Local::now().date_naive();
+    let today = common::clock().today();
     let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap();
     let (b, _) = branch(&fx, fx.orgs.c1, 0).await;
     let c = compliance(&fx, &admin, &format!("org_id={b}&from={first}&to={today}&kind=theme_party_day")).await;

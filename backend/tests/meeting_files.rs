@@ -5,7 +5,7 @@
 
 mod common;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use common::{Fx, Req, TestApp, users};
 use dangjian::schema::{meeting_addenda, meeting_attachments as att, meeting_attendees as ma, meetings as m, stored_files};
 use dangjian::storage::Storage;
@@ -19,7 +19,7 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0
 
 async fn meeting(fx: &Fx, org: i64) -> i64 {
     let id = diesel::insert_into(m::table)
-        .values((m::org_id.eq(org), m::kind.eq("theme_party_day"), m::topic.eq("主题党日"), m::starts_at.eq(Utc::now() - Duration::days(1)), m::status.eq("held")))
+        .values((m::org_id.eq(org), m::kind.eq("theme_party_day"), m::topic.eq("主题党日"), m::starts_at.eq(common::clock().now() - Duration::days(1)), m::status.eq("held")))
         .returning(m::id)
         .get_result(&mut fx.conn().await)
         .await
@@ -124,7 +124,7 @@ async fn the_directory_storage_keeps_the_bytes_on_disk_under_a_generated_name() 
 
     // A failed upload (archived record, no addendum) leaves no file behind.
     let archived = meeting(&fx, fx.orgs.b1).await;
-    diesel::update(m::table.find(archived)).set(m::archived_at.eq(Utc::now())).execute(&mut fx.conn().await).await.unwrap();
+    diesel::update(m::table.find(archived)).set(m::archived_at.eq(common::clock().now())).execute(&mut fx.conn().await).await.unwrap();
     app.send(upload(archived, "category=photo", "a.png", PNG).token(&branch)).await.expect_problem(409, "meeting_archived");
     let files: usize = std::fs::read_dir(&dir).unwrap().flatten().map(|d| std::fs::read_dir(d.path()).unwrap().count()).sum();
     assert_eq!(files, 1);
@@ -179,7 +179,7 @@ async fn an_archived_record_takes_files_only_with_one_of_its_addenda() {
     let r = fx.send(upload(id, "category=photo", "before.png", PNG).token(&branch)).await;
     r.expect(201);
     let before = r.json["id"].as_i64().unwrap();
-    diesel::update(m::table.find(id)).set(m::archived_at.eq(Utc::now())).execute(&mut fx.conn().await).await.unwrap();
+    diesel::update(m::table.find(id)).set(m::archived_at.eq(common::clock().now())).execute(&mut fx.conn().await).await.unwrap();
 
     fx.send(upload(id, "category=photo", "late.png", PNG).token(&branch)).await.expect_problem(409, "meeting_archived");
     fx.send(Req::delete(format!("/api/v1/meetings/{id}/attachments/{before}")).token(&branch)).await.expect_problem(409, "meeting_archived");

@@ -529,7 +529,7 @@ async fn officers_are_replaced_as_a_set_with_one_secretary_at_most_and_members_o
         [(
             p.zhangsan,
             "secretary".to_string(),
-            Some(dangjian::members::today())
+            Some(fx.today())
         )]
     );
     let audit = fx.audit("org_officers", o.b1).await;

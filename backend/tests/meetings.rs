@@ -5,18 +5,18 @@
 
 mod common;
 
-use chrono::{Datelike, Duration, Utc};
+use chrono::{Datelike, Duration};
 use common::{Fx, Req, users};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde_json::{Value, json};
 
 fn ago(days: i64) -> String {
-    (Utc::now() - Duration::days(days)).to_rfc3339()
+    (common::clock().now() - Duration::days(days)).to_rfc3339()
 }
 
 fn ahead(days: i64) -> String {
-    (Utc::now() + Duration::days(days)).to_rfc3339()
+    (common::clock().now() + Duration::days(days)).to_rfc3339()
 }
 
 fn people(d: &Value) -> Vec<i64> {
@@ -493,7 +493,7 @@ async fn each_role_sees_and_writes_only_its_scope() {
     assert_eq!(fx.send(Req::get("/api/v1/meetings?status=planned").token(&admin)).await.json["total"], 0);
     assert_eq!(fx.send(Req::get("/api/v1/meetings?archived=true").token(&admin)).await.json["total"], 0);
     assert_eq!(fx.send(Req::get("/api/v1/meetings?kind=party_lecture&page_size=2").token(&admin)).await.json["items"].as_array().unwrap().len(), 2);
-    let today = chrono::Local::now().date_naive();
+    let today = common::clock().today();
     let week_ago = today - Duration::days(8);
     assert_eq!(fx.send(Req::get(format!("/api/v1/meetings?from={}&to={today}", today - Duration::days(4))).token(&admin)).await.json["total"], 2);
     assert_eq!(fx.send(Req::get(format!("/api/v1/meetings?to={week_ago}")).token(&admin)).await.json["total"], 0);
@@ -526,7 +526,7 @@ async fn study_hours_add_up_towards_32_or_56_for_officers() {
         item["person_id"] = json!(p.zhangsan);
         fx.send(Req::new("PUT", format!("/api/v1/meetings/{}/attendance", m["id"])).token(&br).json(json!({"version": 1, "items": [item]}))).await.expect(200);
     }
-    let year = (Utc::now() - Duration::days(8)).with_timezone(&chrono::Local).year();
+    let year = (common::clock().now() - Duration::days(8)).with_timezone(&common::clock().time_zone()).year();
     let r = fx.send(Req::get(format!("/api/v1/meetings/mine?year={year}")).token(&zs)).await;
     r.expect(200);
     // 党员教育管理工作条例 (2019): 32 hours a year for a member.
@@ -537,7 +537,7 @@ async fn study_hours_add_up_towards_32_or_56_for_officers() {
     assert!(this_year.len() >= 3);
     let sick = items.iter().find(|i| i["id"] == c["id"]).unwrap();
     assert_eq!((sick["attendance"].as_str(), sick["absence_reason"].as_str()), (Some("absent"), Some("sick")));
-    let expect = if (Utc::now() - Duration::days(7)).with_timezone(&chrono::Local).year() == year { 3.5 } else { 1.5 };
+    let expect = if (common::clock().now() - Duration::days(7)).with_timezone(&common::clock().time_zone()).year() == year { 3.5 } else { 1.5 };
     assert_eq!(r.json["study_hours"], json!(expect));
 
     // A branch secretary (a current officer) owes 56.

@@ -388,7 +388,7 @@ async fn moving_a_member_writes_dated_history() {
         .load(&mut fx.conn().await)
         .await
         .unwrap();
-    let today = chrono::Local::now().date_naive();
+    let today = common::clock().today();
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows[0], (fx.orgs.b1, common::d("2010-07-01"), Some(today)));
     assert_eq!(rows[1], (fx.orgs.b2, today, None));

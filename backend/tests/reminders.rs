@@ -18,7 +18,7 @@ fn of_kind<'a>(r: &'a Value, kind: &str) -> Vec<&'a Value> {
 #[actix_web::test]
 async fn reminders_of_a_subtree() {
     let fx = Fx::new().await;
-    let today = chrono::Local::now().date_naive();
+    let today = common::clock().today();
     let overdue = today.checked_sub_days(Days::new(10)).unwrap();
     let ending = today.checked_add_months(Months::new(5)).unwrap();
     let far = today.checked_add_months(Months::new(7)).unwrap();

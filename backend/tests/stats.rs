@@ -18,7 +18,7 @@ use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use serde_json::{Value, json};
 
 fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
+    common::clock().today()
 }
 
 async fn structure(fx: &Fx, token: &str, org: i64, as_of: &str) -> Value {

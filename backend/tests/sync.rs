@@ -264,7 +264,7 @@ async fn mode_full_dissolves_absent_orgs_only_within_the_scope() {
     let r = fx.send(put("/api/v1/sync/orgs?mode=full", &com_c1, only_y)).await;
     r.expect(200);
     assert_eq!(ids(&r.json["dissolved"]), ["ORG-W"]);
-    assert_eq!(org_by_ext(&fx, "ORG-W").await.2, Some(chrono::Local::now().date_naive()));
+    assert_eq!(org_by_ext(&fx, "ORG-W").await.2, Some(common::clock().today()));
     assert_eq!(org_by_ext(&fx, "ORG-Y").await.2, None);
     assert_eq!(org_by_ext(&fx, "ORG-Z").await.2, None, "C2's branch is outside com_c1's scope");
     // An empty full batch would dissolve everything: refused.

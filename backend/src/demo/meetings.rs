@@ -14,8 +14,11 @@
 //!   pending and a notification to each attendee.
 //! - Attendance on every held meeting: about 6% absent with a reason, and one member of the first
 //!   branch absent from their last three meetings.
-//! - Archives: last year's held records (archived in January), and this year's January records of
-//!   the first branch.
+//! - Archives: last year's held records (archived on 15 January, once it has come), and each of
+//!   the first branch's records twenty days after it.
+//!
+//! Everything is drawn around `today` (the institution's date), so the demo tells the same story
+//! on any day of the year; backend/tests/cli.rs checks it at several dates (`make test-dates`).
 
 use std::collections::HashMap;
 
@@ -297,7 +300,10 @@ pub async fn load(conn: &mut AsyncPgConnection, today: NaiveDate) -> Result<Load
                         org: oi,
                         kind: ki,
                         topic: topic(&k.code, &period_label(date, step), n),
-                        starts_at: at(date, minutes),
+                        // A quarter of an hour apart by kind: a branch's meetings on one day, or its
+                        // group's and its own, do not start together (a person's meetings have an
+                        // order, which the absence streak reads).
+                        starts_at: at(date, minutes + 15 * ki as i64),
                         date,
                         status,
                         place: places[rng.random_range(0..places.len())],
@@ -332,13 +338,15 @@ pub async fn load(conn: &mut AsyncPgConnection, today: NaiveDate) -> Result<Load
             });
         }
     }
-    // Archives: last year's held records in mid-January; this year's January ones of the first branch.
+    // Archives: last year's held records in mid-January (once that day has come); the first
+    // branch archives each of its records twenty days after it, so that some are archived on any
+    // day of the year.
     let archive_day = NaiveDate::from_ymd_opt(today.year(), 1, 15).unwrap_or(today);
     for m in meetings.iter_mut().filter(|m| m.status == "held") {
-        if m.date < archive_day.with_day(1).unwrap_or(archive_day) && archive_day < today {
-            m.archive_at = Some(at(archive_day, 10 * 60));
-        } else if m.org == first_branch && m.date.month() == 1 && m.date.year() == today.year() && m.date + Duration::days(20) < today {
+        if m.org == first_branch && m.date + Duration::days(20) < today {
             m.archive_at = Some(at(m.date + Duration::days(20), 10 * 60));
+        } else if m.date.year() < today.year() && archive_day < today {
+            m.archive_at = Some(at(archive_day, 10 * 60));
         }
     }
     meetings.sort_by_key(|m| (m.starts_at, m.org, m.kind));

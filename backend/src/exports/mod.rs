@@ -135,7 +135,7 @@ pub struct SheetSpec {
     pub title: String,
     pub columns: Vec<Column>,
     pub exported_by: String,
-    pub exported_at: chrono::DateTime<chrono::Local>,
+    pub exported_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
 impl SheetSpec {

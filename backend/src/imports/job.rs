@@ -70,7 +70,7 @@ pub async fn run(ctx: JobContext, payload: Value) -> Result<Value, AppError> {
     let account_id = created_by.ok_or_else(|| AppError::internal("the import's account was deleted"))?;
     let kind = ImportKind::parse(&kind).ok_or_else(|| AppError::internal(format!("stored import kind {kind:?}")))?;
     let bytes: Vec<u8> = import_files::table.find(p.import_id).select(import_files::content).first(&mut conn).await?;
-    let importer = Importer { account_id, ip: p.ip, scope: Scope { all: scope_all, org_roots: scope_roots, person_id: None } };
+    let importer = Importer { account_id, ip: p.ip, scope: Scope { all: scope_all, org_roots: scope_roots, person_id: None }, today: ctx.config.clock.today() };
     let options = ImportOptions { dry_run, skip_invalid: p.skip_invalid };
 
     // run_import reports progress through a plain callback; the latest figure is forwarded to

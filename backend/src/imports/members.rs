@@ -19,7 +19,6 @@ use crate::members::bulk::{self, Matches, Sealed, Writer};
 use crate::members::id_number;
 use crate::members::queries::{self, MemberRow};
 use crate::members::rules::MemberRecord;
-use crate::members::today;
 use crate::members::types::{Category, Gender, Status};
 use crate::orgs::types::OrgKind;
 use crate::schema::{code_lists, org_closure, orgs};
@@ -468,7 +467,7 @@ pub async fn run(
     let started = std::time::Instant::now();
     let phase = |what: &str| log::debug!("import {import_id}: {what} after {:.2} s, resident {} MB", started.elapsed().as_secs_f64(), resident_mb());
     let ctx = Arc::new(Context::load(conn, by).await?);
-    let today = today();
+    let today = by.today;
     let writing = !options.dry_run;
     if writing {
         bulk::serialize_bulk_writers(conn).await?;

@@ -129,11 +129,13 @@ pub struct Importer {
     pub account_id: i64,
     pub ip: Option<String>,
     pub scope: Scope,
+    /// The institution's date when the import runs: what the rows' dates are checked against.
+    pub today: chrono::NaiveDate,
 }
 
 impl Importer {
-    pub fn of(actor: &Actor) -> Self {
-        Importer { account_id: actor.account_id, ip: actor.ip.clone(), scope: actor.manage_scope() }
+    pub fn of(actor: &Actor, today: chrono::NaiveDate) -> Self {
+        Importer { account_id: actor.account_id, ip: actor.ip.clone(), scope: actor.manage_scope(), today }
     }
     pub fn by(&self) -> By<'_> {
         By { account_id: Some(self.account_id), ip: self.ip.as_deref() }
@@ -414,7 +416,7 @@ pub async fn upload(
     let kind = ImportKind::from_path(&kind)?;
     let options = ImportOptions { dry_run: query.0.dry_run.unwrap_or(true), skip_invalid: query.0.skip_invalid.unwrap_or(false) };
     let (file_name, bytes) = read_upload(&req, payload).await?;
-    let importer = Importer::of(&actor);
+    let importer = Importer::of(&actor, state.config.clock.today());
     let mut conn = db::conn(&state.pool).await?;
     if query.0.background.unwrap_or(bytes.len() >= BACKGROUND_BYTES) {
         // Refuse at once what is plainly not a spreadsheet, rather than in a job.

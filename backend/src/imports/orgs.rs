@@ -107,7 +107,7 @@ pub async fn run(
             org_closure::table.filter(org_closure::ancestor_id.eq_any(&by.scope.org_roots)).select((org_closure::descendant_id, org_closure::depth)).load(conn).await?;
         (Some(rows.iter().map(|r| r.0).collect()), Some(rows.iter().filter(|r| r.1 >= 1).map(|r| r.0).collect()))
     };
-    let today = crate::members::today();
+    let today = by.today;
     let total = loc.rows.len();
     report.rows_read = total as i32;
     // Progress counts rows checked and then (a commit) records written; until the plan is known,

@@ -14,7 +14,9 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+
+use crate::clock::Clock;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Int4, Nullable, Text, Timestamptz};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -449,17 +451,8 @@ struct StepRow {
     prev_status: Option<String>,
 }
 
-fn local(t: DateTime<Utc>) -> DateTime<FixedOffset> {
-    t.with_timezone(&Local).fixed_offset()
-}
-
-/// The instant a local day starts (the institution's day, chrono::Local as elsewhere).
-fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    let naive = d.and_hms_opt(0, 0, 0).unwrap_or_default();
-    Local
-        .from_local_datetime(&naive)
-        .earliest()
-        .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc))
+fn local(clock: &Clock, t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    clock.local(t).fixed_offset()
 }
 
 /// The first day of a month of the year (month 1..=12).
@@ -624,16 +617,17 @@ pub async fn load(
     conn: &mut AsyncPgConnection,
     org: &OrgRow,
     year: i32,
-    today: NaiveDate,
+    clock: Clock,
     generated_by: String,
 ) -> Result<Ledger, AppError> {
+    let today = clock.today();
     let first = NaiveDate::from_ymd_opt(year, 1, 1)
         .ok_or_else(|| AppError::internal(format!("year {year}")))?;
     let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(first);
     let as_of = last.min(today);
     let previous = first.pred_opt().unwrap_or(first);
     let org_id = org.id;
-    let generated_at = Local::now().fixed_offset();
+    let generated_at = clock.local_now().fixed_offset();
     conn.build_transaction()
         .read_only()
         .repeatable_read()
@@ -645,8 +639,8 @@ pub async fn load(
 
             let rows: Vec<MeetingRow> = sql_query(MEETINGS_SQL)
                 .bind::<Array<BigInt>, _>(&holders)
-                .bind::<Timestamptz, _>(day_start(first))
-                .bind::<Timestamptz, _>(day_start(NaiveDate::from_ymd_opt(year + 1, 1, 1).unwrap_or(last)))
+                .bind::<Timestamptz, _>(clock.midnight(first))
+                .bind::<Timestamptz, _>(clock.midnight(NaiveDate::from_ymd_opt(year + 1, 1, 1).unwrap_or(last)))
                 .load(conn)
                 .await?;
             let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
@@ -658,7 +652,7 @@ pub async fn load(
             let mut index: HashMap<i64, usize> = HashMap::new();
             let mut held: HashMap<String, (String, [i64; 12])> = HashMap::new();
             for r in rows {
-                let starts_at = local(r.starts_at);
+                let starts_at = local(&clock, r.starts_at);
                 if r.status == "held" {
                     let e = held.entry(r.kind.clone()).or_insert_with(|| (r.kind_name.clone(), [0; 12]));
                     if let Some(slot) = e.1.get_mut(starts_at.month0() as usize) {
@@ -672,7 +666,7 @@ pub async fn load(
                     kind_name: r.kind_name,
                     topic: r.topic,
                     starts_at,
-                    ends_at: r.ends_at.map(local),
+                    ends_at: r.ends_at.map(|t| local(&clock, t)),
                     place: r.place,
                     host: r.host,
                     recorder: r.recorder,
@@ -688,7 +682,7 @@ pub async fn load(
                     absent: Vec::new(),
                     pending: Vec::new(),
                     votes: Vec::new(),
-                    archived_at: r.archived_at.map(local),
+                    archived_at: r.archived_at.map(|t| local(&clock, t)),
                     addenda: Vec::new(),
                 });
             }
@@ -707,7 +701,7 @@ pub async fn load(
             }
             for d in addenda {
                 if let Some(m) = index.get(&d.meeting_id).and_then(|&i| meetings.get_mut(i)) {
-                    m.addenda.push(Addendum { created_at: local(d.created_at), by: d.by, body: d.body });
+                    m.addenda.push(Addendum { created_at: local(&clock, d.created_at), by: d.by, body: d.body });
                 }
             }
 

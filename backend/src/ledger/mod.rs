@@ -151,7 +151,7 @@ pub async fn org_ledger(
     query: ApiQuery<LedgerQuery>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let today = crate::members::today();
+    let today = state.config.clock.today();
     let year = check_year(query.year, today.year())?;
     let format = query.format.unwrap_or_default();
     let mut conn = db::conn(&state.pool).await?;
@@ -171,7 +171,7 @@ pub async fn org_ledger(
         LedgerFormat::Xlsx => None,
     };
     let by = exported_by(&mut conn, &actor).await?;
-    let ledger = Arc::new(data::load(&mut conn, &org, year, today, by).await?);
+    let ledger = Arc::new(data::load(&mut conn, &org, year, state.config.clock, by).await?);
     let (ext, content_type) = match format {
         LedgerFormat::Xlsx => ("xlsx", XLSX_TYPE),
         LedgerFormat::Pdf => ("pdf", "application/pdf"),

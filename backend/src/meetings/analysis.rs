@@ -21,10 +21,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::compliance::{self, Analysis, SNAPSHOT, State};
 use crate::AppState;
+use crate::clock::Clock;
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiQuery;
-use crate::members::today;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(meetings_heatmap).service(meetings_attendance);
@@ -142,7 +142,7 @@ pub fn heatmap(a: &Analysis, root: i64, year: i32) -> Heatmap {
 )]
 #[get("/meetings/heatmap")]
 pub async fn meetings_heatmap(state: web::Data<AppState>, actor: Actor, query: ApiQuery<HeatmapQuery>) -> AppResult<HttpResponse> {
-    let today = today();
+    let today = state.config.clock.today();
     let year = query.year.unwrap_or(today.year());
     let (Some(from), Some(to)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else {
         return Err(year_error());
@@ -151,7 +151,7 @@ pub async fn meetings_heatmap(state: web::Data<AppState>, actor: Actor, query: A
         return Err(year_error());
     }
     let (mut conn, org) = crate::stats::queries::target(&state.pool, &actor, query.org_id).await?;
-    let a = Analysis::load(&state.pool, &mut conn, org.id, from, to, today).await?;
+    let a = Analysis::load(&state.pool, &mut conn, org.id, from, to, &state.config.clock).await?;
     let body = web::block(move || heatmap(&a, org.id, year)).await.map_err(|e| AppError::internal(e.to_string()))?;
     Ok(HttpResponse::Ok().json(body))
 }
@@ -393,9 +393,9 @@ fn by_rate(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
 }
 
 /// Attendance of the subtree of `root` in [from, to].
-pub async fn attendance(conn: &mut AsyncPgConnection, root: i64, from: NaiveDate, to: NaiveDate) -> Result<Attendance, AppError> {
-    let lo = compliance::local_midnight(from);
-    let hi = compliance::local_midnight(to.succ_opt().unwrap_or(to));
+pub async fn attendance(conn: &mut AsyncPgConnection, clock: &Clock, root: i64, from: NaiveDate, to: NaiveDate) -> Result<Attendance, AppError> {
+    let lo = clock.midnight(from);
+    let hi = clock.midnight(to.succ_opt().unwrap_or(to));
     conn.transaction::<_, AppError, _>(async move |conn| {
         conn.batch_execute(SNAPSHOT).await?;
         // The per-person aggregate of a large subtree has a group per member (a million at the
@@ -508,7 +508,7 @@ pub async fn attendance(conn: &mut AsyncPgConnection, root: i64, from: NaiveDate
 )]
 #[get("/meetings/attendance")]
 pub async fn meetings_attendance(state: web::Data<AppState>, actor: Actor, query: ApiQuery<AttendanceQuery>) -> AppResult<HttpResponse> {
-    let (from, to) = compliance::range(query.from, query.to, today())?;
+    let (from, to) = compliance::range(query.from, query.to, state.config.clock.today())?;
     let (mut conn, org) = crate::stats::queries::target(&state.pool, &actor, query.org_id).await?;
-    Ok(HttpResponse::Ok().json(attendance(&mut conn, org.id, from, to).await?))
+    Ok(HttpResponse::Ok().json(attendance(&mut conn, &state.config.clock, org.id, from, to).await?))
 }

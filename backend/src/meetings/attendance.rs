@@ -48,6 +48,7 @@ pub async fn set_attendees(
     id: web::Path<i64>,
     body: ApiJson<SetAttendees>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.config.clock;
     let id = id.into_inner();
     let b = body.0;
     let expected = expected_version(&req, b.version)?;
@@ -83,7 +84,7 @@ pub async fn set_attendees(
             access::touch(conn, id).await?;
             let d = detail(conn, id).await?;
             if d.status == MeetingStatus::Planned && !new.is_empty() {
-                notify_people(conn, &d, "meeting_planned", &new).await?;
+                notify_people(conn, &clock, &d, "meeting_planned", &new).await?;
             }
             audit::record(
                 conn,
@@ -128,6 +129,7 @@ pub async fn set_attendance(
     id: web::Path<i64>,
     body: ApiJson<SetAttendance>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.config.clock;
     let id = id.into_inner();
     let b = body.0;
     let expected = expected_version(&req, b.version)?;
@@ -187,7 +189,7 @@ pub async fn set_attendance(
             }
             // The lines as column arrays, written by one UPDATE … FROM unnest: 全部出席 of a
             // branch of thousands is one statement, not one per member.
-            let now = chrono::Utc::now();
+            let now = clock.now();
             let mut people = Vec::with_capacity(b.items.len());
             let mut states = Vec::with_capacity(b.items.len());
             let mut reasons: Vec<Option<&str>> = Vec::with_capacity(b.items.len());

@@ -151,7 +151,7 @@ pub async fn checkin_code(state: web::Data<AppState>, actor: Actor, id: web::Pat
     let mut conn = db::conn(&state.pool).await?;
     let m = access::load(&mut conn, id).await?;
     access::check_manage(&mut conn, &actor, m.org_id).await?;
-    let now = Utc::now();
+    let now = state.config.clock.now();
     check_open(&m, now)?;
     let window = window_of(now);
     let code = code_for(&state.config.jwt_secret, id, window)?;
@@ -199,7 +199,7 @@ pub async fn checkin(state: web::Data<AppState>, actor: Actor, id: web::Path<i64
     let id = id.into_inner();
     let code = body.0.code;
     let person = actor.person_id.ok_or_else(|| AppError::forbidden("this account is not linked to a member", "该账号未关联党员"))?;
-    let now = Utc::now();
+    let now = state.config.clock.now();
     let secret = state.config.jwt_secret.clone();
     let mut conn = db::conn(&state.pool).await?;
     let result = conn

@@ -4,7 +4,7 @@
 //! study time (党课 and any kind with study time).
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::records::{local_midnight, parse_attendance, parse_reason};
+use super::records::{parse_attendance, parse_reason};
 use super::types::{Attendance, MeetingStatus, MyMeeting, MyMeetings, hours};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
@@ -50,7 +50,7 @@ pub struct MineQuery {
 )]
 #[get("/meetings/mine")]
 pub async fn my_meetings(state: web::Data<AppState>, actor: Actor, query: ApiQuery<MineQuery>) -> AppResult<HttpResponse> {
-    let year = query.year.unwrap_or_else(|| crate::members::today().year());
+    let year = query.year.unwrap_or_else(|| state.config.clock.this_year());
     let (Some(start), Some(end)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year + 1, 1, 1)) else {
         return Err(AppError::field("year", "out_of_range", "not a valid year", "年份无效"));
     };
@@ -65,8 +65,8 @@ pub async fn my_meetings(state: web::Data<AppState>, actor: Actor, query: ApiQue
     let rows: Vec<Row> = meeting_attendees::table
         .inner_join(meetings::table.inner_join(orgs::table).inner_join(meeting_kinds::table))
         .filter(meeting_attendees::person_id.eq(person))
-        .filter(meetings::starts_at.ge(local_midnight(start)))
-        .filter(meetings::starts_at.lt(local_midnight(end)))
+        .filter(meetings::starts_at.ge(state.config.clock.midnight(start)))
+        .filter(meetings::starts_at.lt(state.config.clock.midnight(end)))
         .order((meetings::starts_at.desc(), meetings::id.desc()))
         .select((
             meetings::id,

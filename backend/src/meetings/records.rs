@@ -24,6 +24,7 @@ use super::types::{
     VersionOnly, attachments_of, hours, votes_of,
 };
 use crate::audit::{self, By};
+use crate::clock::Clock;
 use crate::auth::{Actor, Role};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::http::{ApiJson, ApiQuery, Page, PageParams, expected_version, with_etag};
@@ -313,31 +314,21 @@ fn resolutions_of(v: &serde_json::Value) -> Vec<String> {
     v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
 }
 
-/// The local (institution's) midnight starting `day`, as an instant.
-pub fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
-    let naive = day.and_time(chrono::NaiveTime::MIN);
-    naive.and_local_timezone(chrono::Local).earliest().map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc))
-}
-
-fn local_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string()
-}
-
 /// Notifies the attendees of a planned meeting (or of its change or cancellation).
-async fn notify_attendees(conn: &mut AsyncPgConnection, d: &MeetingDetail, kind: &str) -> Result<(), AppError> {
+async fn notify_attendees(conn: &mut AsyncPgConnection, clock: &Clock, d: &MeetingDetail, kind: &str) -> Result<(), AppError> {
     let ids: Vec<i64> = d.attendees.iter().map(|a| a.person_id).collect();
-    notify_people(conn, d, kind, &ids).await
+    notify_people(conn, clock, d, kind, &ids).await
 }
 
 /// Notifies these people of the meeting: `meeting_planned`, `meeting_changed` (new time or
 /// place) or `meeting_cancelled`, linking to the record.
-pub async fn notify_people(conn: &mut AsyncPgConnection, d: &MeetingDetail, kind: &str, person_ids: &[i64]) -> Result<(), AppError> {
+pub async fn notify_people(conn: &mut AsyncPgConnection, clock: &Clock, d: &MeetingDetail, kind: &str, person_ids: &[i64]) -> Result<(), AppError> {
     let title = match kind {
         "meeting_changed" => format!("会议变更：{}", d.kind_name),
         "meeting_cancelled" => format!("会议取消：{}", d.kind_name),
         _ => format!("会议通知：{}", d.kind_name),
     };
-    let mut body = format!("{}；{}", d.topic, local_time(d.starts_at));
+    let mut body = format!("{}；{}", d.topic, clock.local_minute(d.starts_at));
     if let Some(place) = &d.place {
         body.push('；');
         body.push_str(place);
@@ -510,6 +501,7 @@ pub async fn attendee_candidates(state: web::Data<AppState>, actor: Actor, query
 )]
 #[post("/meetings")]
 pub async fn create_meeting(state: web::Data<AppState>, actor: Actor, body: ApiJson<CreateMeeting>) -> AppResult<HttpResponse> {
+    let clock = state.config.clock;
     let body = body.0;
     let mut conn = db::conn(&state.pool).await?;
     let detail = conn
@@ -537,7 +529,7 @@ pub async fn create_meeting(state: web::Data<AppState>, actor: Actor, body: ApiJ
                 resolutions: body.resolutions.unwrap_or_default().into_iter().map(|r| r.trim().to_string()).collect(),
                 study_minutes: minutes,
             };
-            errors.extend(fields.check(Utc::now()));
+            errors.extend(fields.check(clock.now()));
             let attendees: Vec<i64> = match body.attendee_ids {
                 Some(ids) => ids,
                 None => candidates(conn, org.id, &kind).await?.into_iter().map(|c| c.person_id).collect(),
@@ -572,7 +564,7 @@ pub async fn create_meeting(state: web::Data<AppState>, actor: Actor, body: ApiJ
             add_attendees(conn, id, &attendees).await?;
             let d = detail(conn, id).await?;
             if d.status == MeetingStatus::Planned {
-                notify_attendees(conn, &d, "meeting_planned").await?;
+                notify_attendees(conn, &clock, &d, "meeting_planned").await?;
             }
             audit::record(conn, By::from(&actor), "create", "meeting", Some(id), None::<&()>, Some(&audit_snapshot(&d))).await?;
             Ok(d)
@@ -659,10 +651,10 @@ pub async fn list_meetings(
             b = b.filter(meetings::status.eq(s.as_str()));
         }
         if let Some(d) = f.from {
-            b = b.filter(meetings::starts_at.ge(local_midnight(d)));
+            b = b.filter(meetings::starts_at.ge(state.config.clock.midnight(d)));
         }
         if let Some(d) = f.to.and_then(|d| d.succ_opt()) {
-            b = b.filter(meetings::starts_at.lt(local_midnight(d)));
+            b = b.filter(meetings::starts_at.lt(state.config.clock.midnight(d)));
         }
         match f.archived {
             Some(true) => b = b.filter(meetings::archived_at.is_not_null()),
@@ -784,6 +776,7 @@ pub async fn update_meeting(
     id: web::Path<i64>,
     body: ApiJson<UpdateMeeting>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.config.clock;
     let id = id.into_inner();
     let b = body.0;
     let expected = expected_version(&req, b.version)?;
@@ -816,7 +809,7 @@ pub async fn update_meeting(
                 resolutions: b.resolutions.map_or_else(|| before.resolutions.clone(), |r| r.into_iter().map(|s| s.trim().to_string()).collect()),
                 study_minutes: minutes,
             };
-            errors.extend(fields.check(Utc::now()));
+            errors.extend(fields.check(clock.now()));
             let mut named = Vec::new();
             if fields.host_person_id != row.host_person_id {
                 named.extend(fields.host_person_id.map(|p| ("host_person_id".to_string(), p)));
@@ -850,9 +843,9 @@ pub async fn update_meeting(
             let cancelled = before.status != MeetingStatus::Cancelled && after.status == MeetingStatus::Cancelled;
             if before.status == MeetingStatus::Planned {
                 if cancelled {
-                    notify_attendees(conn, &after, "meeting_cancelled").await?;
+                    notify_attendees(conn, &clock, &after, "meeting_cancelled").await?;
                 } else if after.status == MeetingStatus::Planned && (after.starts_at != before.starts_at || after.place != before.place) {
-                    notify_attendees(conn, &after, "meeting_changed").await?;
+                    notify_attendees(conn, &clock, &after, "meeting_changed").await?;
                 }
             }
             let action = if cancelled { "cancel" } else { "update" };
@@ -881,6 +874,7 @@ pub async fn update_meeting(
 )]
 #[delete("/meetings/{id}")]
 pub async fn delete_meeting(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    let clock = state.config.clock;
     let id = id.into_inner();
     let expected = expected_version(&req, None)?;
     let storage = state.config.storage.clone();
@@ -900,7 +894,7 @@ pub async fn delete_meeting(state: web::Data<AppState>, actor: Actor, req: HttpR
             if before.status == MeetingStatus::Planned {
                 let mut gone = before.clone();
                 gone.cancel_reason = Some("会议已删除".to_string());
-                notify_attendees(conn, &gone, "meeting_cancelled").await?;
+                notify_attendees(conn, &clock, &gone, "meeting_cancelled").await?;
             }
             // The attachments' rows go with the meeting (ON DELETE CASCADE); their contents are
             // removed here, with the transaction when they live in PostgreSQL, after it otherwise.

@@ -12,7 +12,7 @@ use utoipa::IntoParams;
 
 use super::queries::{MemberRow, Reveal, Selection};
 use super::types::{Category, Gender, Status};
-use super::{MemberListQuery, covered_by, today};
+use super::{MemberListQuery, covered_by};
 use crate::auth::{Actor, Role};
 use crate::crypto::DataKey;
 use crate::error::{AppError, AppResult, Problem};
@@ -102,7 +102,7 @@ pub async fn export_members(state: web::Data<AppState>, actor: Actor, query: Api
     };
     let selection = Selection::new(&mut conn, &actor.scope(), filter).await?;
     let reveal = export_reveal(&mut conn, &actor, selection.filter().org_id).await?;
-    let now = chrono::Local::now();
+    let now = state.config.clock.local_now().fixed_offset();
     let stem = format!("党员花名册-{}-{}", org_name.as_deref().unwrap_or("全部"), now.format("%Y%m%d"));
     let disposition = attachment(&format!("{}.xlsx", file_safe(&stem)), &format!("members-{}.xlsx", now.format("%Y%m%d")));
     let spec = SheetSpec {
@@ -113,7 +113,7 @@ pub async fn export_members(state: web::Data<AppState>, actor: Actor, query: Api
         exported_at: now,
     };
     let key = state.config.data_key.clone();
-    let today = today();
+    let today = state.config.clock.today();
     let (export, body) = Export::start(spec, move |row: MemberRow, cols: &[Column], cells: &mut Vec<Cell>| render(row, cols, cells, &key, reveal, today));
     let state = state.into_inner();
     actix_web::rt::spawn(async move {

@@ -8,7 +8,7 @@
 //! disagrees with its own ID number is rejected rather than silently stored:
 //! such a disagreement is almost always a typing mistake in one of the fields.
 
-use chrono::{Datelike, Local, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 
 /// Gender as encoded in the sequence code of an ID number.
 ///
@@ -104,17 +104,8 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 /// (12 - sum mod 11) mod 11, with the value 10 written as `X`.
 const CHECK_CHARS: [u8; 11] = *b"10X98765432";
 
-/// Validates against today's local date (birth dates in the future are invalid).
-pub fn validate(
-    id: &str,
-    birth_date: Option<NaiveDate>,
-    gender: Option<IdGender>,
-) -> Result<ValidId, IdNumberError> {
-    validate_on(id, birth_date, gender, Local::now().date_naive())
-}
-
-/// Like [`validate`] but with an explicit "today", so that callers and tests
-/// near midnight or in other time zones get reproducible results.
+/// Validates against `today` (the institution's date, crate::clock): a birth
+/// date after it is invalid.
 /// The form an ID number is stored, blind-indexed and matched in.
 pub fn normalize(id: &str) -> String {
     id.trim().to_ascii_uppercase()
@@ -190,7 +181,7 @@ pub fn mask(id: &str) -> String {
 /// `seq` in `0..500` each (region, birth, gender, seq) gives a distinct number,
 /// and the output is reproducible (callers wanting randomness pick `seq`
 /// from their own RNG). `region` must be 6 ASCII digits and `birth` a date
-/// that [`validate`] accepts (1900-01-01 up to today).
+/// from 1900-01-01 on ([`validate_on`] accepts it from that day on).
 pub fn generate(
     region: &str,
     birth: NaiveDate,
@@ -203,7 +194,7 @@ pub fn generate(
     if !region.bytes().all(|b| b.is_ascii_digit()) {
         return Err(IdNumberError::Characters);
     }
-    if birth.year() < 1900 || birth > Local::now().date_naive() {
+    if birth.year() < 1900 {
         return Err(IdNumberError::BirthDate);
     }
     let sequence = u32::from(seq % 500) * 2 + u32::from(male);

@@ -80,7 +80,7 @@ pub async fn export_orgs(state: web::Data<AppState>, actor: Actor, root: ApiQuer
         root_name.get_or_insert(org.name);
     }
     let filter = query.into_export_filter(root.org_id);
-    let now = chrono::Local::now();
+    let now = state.config.clock.local_now().fixed_offset();
     let stem = format!("党组织名册-{}-{}", root_name.as_deref().unwrap_or("全部"), now.format("%Y%m%d"));
     let disposition = attachment(&format!("{}.xlsx", stem.replace(['/', '\\', ':', '*', '?', '"', '<', '>', '|'], "_")), &format!("orgs-{}.xlsx", now.format("%Y%m%d")));
     let spec = SheetSpec {

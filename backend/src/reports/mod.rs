@@ -16,6 +16,8 @@ use std::collections::HashMap;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{Datelike, NaiveDate};
+
+use crate::clock::Clock;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use serde::{Deserialize, Serialize};
@@ -150,8 +152,8 @@ async fn generated_by(conn: &mut AsyncPgConnection, actor: &Actor) -> Result<Str
 }
 
 /// The dimension figures on `as_of`, from the statistics module (its configured band sets).
-async fn figures(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate) -> Result<Figures, AppError> {
-    Ok(Figures::from_structure(&stats_q::structure(conn, org_id, as_of).await?))
+async fn figures(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate, today: NaiveDate) -> Result<Figures, AppError> {
+    Ok(Figures::from_structure(&stats_q::structure(conn, org_id, as_of, today).await?))
 }
 
 /// At most this many unit rows; the units after them (by org code) are folded into one row, so
@@ -209,7 +211,7 @@ fn rows(org_id: i64, org_name: &str, mut found: Found) -> Vec<Unit> {
 
 /// Builds the report in one read-only snapshot (REPEATABLE READ), so that its statements see the
 /// same data and the tables agree even while members are edited.
-pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org_name: String, as_of: NaiveDate, kind: ReportKind) -> Result<Report, AppError> {
+pub async fn build(conn: &mut AsyncPgConnection, clock: &Clock, actor: &Actor, org_id: i64, org_name: String, as_of: NaiveDate, kind: ReportKind) -> Result<Report, AppError> {
     let previous = previous_year_end(as_of);
     let found = conn
         .build_transaction()
@@ -222,13 +224,13 @@ pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org
             // average subtree (nested loops).
             conn.batch_execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL plan_cache_mode = force_custom_plan").await?;
             let changes = changes::compute(conn, org_id, previous, as_of).await?;
-            let figures = figures(conn, org_id, as_of).await?;
+            let figures = figures(conn, org_id, as_of, clock.today()).await?;
             let children = units::children(conn, org_id, as_of).await?;
             let mut by_child = HashMap::new();
             if !children.is_empty() {
                 // One more scan of the members, grouped by unit as well: the rows.
                 let mut orgs = units::orgs_by_unit(conn, org_id, as_of).await?;
-                for c in stats_q::structure_by_child(conn, org_id, as_of).await? {
+                for c in stats_q::structure_by_child(conn, org_id, as_of, clock.today()).await? {
                     by_child.insert(c.org_id, Figures::from_child(&c, orgs.remove(&c.org_id).unwrap_or_default()));
                 }
                 for (unit, kinds) in orgs {
@@ -265,7 +267,7 @@ pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org
         previous_as_of: previous,
         kind,
         generated_by: generated_by(conn, actor).await?,
-        generated_at: chrono::Local::now().fixed_offset(),
+        generated_at: clock.local_now().fixed_offset(),
         tables,
     })
 }
@@ -334,14 +336,14 @@ pub async fn build(conn: &mut AsyncPgConnection, actor: &Actor, org_id: i64, org
 pub async fn party_statistics(state: web::Data<AppState>, actor: Actor, req: HttpRequest, body: ApiJson<ReportRequest>) -> AppResult<HttpResponse> {
     let body = body.0;
     let format = negotiate(&req)?;
-    stats_q::check_as_of(body.as_of, crate::members::today())?;
+    stats_q::check_as_of(body.as_of, state.config.clock.today())?;
     if body.as_of.year() < 1921 {
         return Err(AppError::field("as_of", "too_early", "as_of is before 1921", "统计截止日期过早"));
     }
     // The same org resolution and scope rule as the statistics pages.
     let (mut conn, org) = stats_q::target(&state.pool, &actor, body.org_id).await?;
     let (org_id, org_name) = (org.id, org.name);
-    let report = build(&mut conn, &actor, org_id, org_name, body.as_of, body.kind).await?;
+    let report = build(&mut conn, &state.config.clock, &actor, org_id, org_name, body.as_of, body.kind).await?;
     let format_name = match format {
         Format::Xlsx => "xlsx",
         Format::Json => "json",

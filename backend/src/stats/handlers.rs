@@ -10,7 +10,6 @@ use super::types::{OrgStats, Structure, Trend};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiQuery;
-use crate::members::today;
 use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -38,10 +37,10 @@ pub struct StructureQuery {
 )]
 #[get("/stats/structure")]
 pub async fn stats_structure(state: web::Data<AppState>, actor: Actor, query: ApiQuery<StructureQuery>) -> AppResult<HttpResponse> {
-    let today = today();
+    let today = state.config.clock.today();
     let as_of = queries::as_of_or_today(query.as_of, today)?;
     let (mut conn, org) = queries::target(&state.pool, &actor, query.org_id).await?;
-    let structure = queries::structure_at(&mut conn, org.id, as_of, today).await?;
+    let structure = queries::structure(&mut conn, org.id, as_of, today).await?;
     Ok(HttpResponse::Ok().json(structure))
 }
 
@@ -75,7 +74,7 @@ pub async fn stats_trend(state: web::Data<AppState>, actor: Actor, query: ApiQue
         return Err(AppError::field("years", "out_of_range", "years must be between 1 and 50", "年数须在 1 到 50 之间"));
     }
     let (mut conn, org) = queries::target(&state.pool, &actor, query.org_id).await?;
-    Ok(HttpResponse::Ok().json(queries::trend(&mut conn, org.id, years, today()).await?))
+    Ok(HttpResponse::Ok().json(queries::trend(&mut conn, org.id, years, state.config.clock.today()).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -106,7 +105,7 @@ pub struct OrgsQuery {
 )]
 #[get("/stats/orgs")]
 pub async fn stats_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQuery<OrgsQuery>) -> AppResult<HttpResponse> {
-    let as_of = queries::as_of_or_today(query.as_of, today())?;
+    let as_of = queries::as_of_or_today(query.as_of, state.config.clock.today())?;
     let depth = query.depth.unwrap_or(2);
     if !(0..=10).contains(&depth) {
         return Err(AppError::field("depth", "out_of_range", "depth must be between 0 and 10", "层级深度须在 0 到 10 之间"));

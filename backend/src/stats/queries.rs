@@ -327,11 +327,7 @@ impl Builder<'_> {
 
 /// The structure of the membership of `org_id`'s subtree on `as_of` (see the module comment
 /// for the counting rules). `today` anchors the drill-down filters, which list today's members.
-pub async fn structure(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate) -> Result<Structure, AppError> {
-    structure_at(conn, org_id, as_of, crate::members::today()).await
-}
-
-pub async fn structure_at(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate, today: NaiveDate) -> Result<Structure, AppError> {
+pub async fn structure(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate, today: NaiveDate) -> Result<Structure, AppError> {
     tuned(conn, move |conn| Box::pin(structure_in(conn, org_id, as_of, today))).await
 }
 
@@ -382,8 +378,7 @@ struct ChildComboRow {
 /// per unit, docs/domain.md, Party statistics): the same band set, code lists and bucket keys and
 /// labels as [`structure`], so that the parts of a bucket add up to its count there. Only the
 /// parts holding members on `as_of` come back, in no particular order.
-pub async fn structure_by_child(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate) -> Result<Vec<ChildStructure>, AppError> {
-    let today = crate::members::today();
+pub async fn structure_by_child(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate, today: NaiveDate) -> Result<Vec<ChildStructure>, AppError> {
     tuned(conn, move |conn| Box::pin(async move {
         let band_sets = bands::load(conn).await?;
         let set = band_sets.for_date(as_of);

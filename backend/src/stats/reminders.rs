@@ -22,7 +22,6 @@ use super::queries::target;
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiQuery;
-use crate::members::today;
 use crate::members::types::MissingField;
 use crate::AppState;
 
@@ -121,7 +120,7 @@ pub struct RemindersQuery {
 #[get("/stats/reminders")]
 pub async fn stats_reminders(state: web::Data<AppState>, actor: Actor, query: ApiQuery<RemindersQuery>) -> AppResult<HttpResponse> {
     let (mut conn, org) = target(&state.pool, &actor, query.org_id).await?;
-    Ok(HttpResponse::Ok().json(reminders(&mut conn, org.id, today()).await?))
+    Ok(HttpResponse::Ok().json(reminders(&mut conn, org.id, state.config.clock.today()).await?))
 }
 
 #[derive(QueryableByName)]

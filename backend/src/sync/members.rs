@@ -27,7 +27,6 @@ use crate::members::bulk::{self, Matches, Writer};
 use crate::members::id_number;
 use crate::members::queries::{self as mq, MemberRow};
 use crate::members::rules::MemberRecord;
-use crate::members::today;
 use crate::members::types::{Category, Gender, MemberInput, Status};
 use crate::orgs::types::OrgKind;
 use crate::schema::{code_lists, org_closure, orgs};
@@ -111,8 +110,9 @@ pub async fn sync_members(state: web::Data<AppState>, actor: Actor, req: HttpReq
     let items = super::parse_items(&body)?;
     let partial = query.partial.unwrap_or(false);
     let key = state.config.data_key.clone();
+    let today = state.config.clock.today();
     let account_id = actor.account_id;
-    super::run_batch(&state, account_id, idem, items, partial, Box::new(move |conn, items| Box::pin(async move { apply(conn, &key, &actor, items, partial).await }))).await
+    super::run_batch(&state, account_id, idem, items, partial, Box::new(move |conn, items| Box::pin(async move { apply(conn, &key, &actor, items, partial, today).await }))).await
 }
 
 enum OrgRef {
@@ -331,9 +331,8 @@ impl Checking<'_> {
 /// Checks every item of the batch, then (unless an item was rejected and the batch is not
 /// partial) writes the valid ones in set-based statements with their audit entries: a few
 /// queries per batch, not per item (`members::bulk`).
-pub async fn apply(conn: &mut AsyncPgConnection, key: &DataKey, actor: &Actor, items: &[Value], partial: bool) -> Result<SyncReport, AppError> {
+pub async fn apply(conn: &mut AsyncPgConnection, key: &DataKey, actor: &Actor, items: &[Value], partial: bool, today: NaiveDate) -> Result<SyncReport, AppError> {
     let manage = actor.manage_scope();
-    let today = today();
     let mut report = SyncReport::default();
     let mut parsed = Vec::with_capacity(items.len());
     let mut seen = HashSet::new();

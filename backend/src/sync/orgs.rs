@@ -21,7 +21,6 @@ use crate::audit::{self, By};
 use crate::auth::{Actor, Scope};
 use crate::error::{AppError, AppResult, FieldError, Problem, deserialize_problem_at};
 use crate::http::ApiQuery;
-use crate::members::today;
 use crate::orgs::queries as oq;
 use crate::orgs::types::{OrgFields, OrgKind, OrgRow, double_option};
 use crate::schema::{org_closure, orgs};
@@ -124,6 +123,7 @@ pub async fn sync_orgs(state: web::Data<AppState>, actor: Actor, req: HttpReques
         return Err(AppError::field("items", "empty_full_batch", "mode=full with no items would dissolve every org: refused", "mode=full 且无记录会撤销全部组织，已拒绝"));
     }
     let account_id = actor.account_id;
+    let today = state.config.clock.today();
     super::run_batch(
         &state,
         account_id,
@@ -135,7 +135,7 @@ pub async fn sync_orgs(state: web::Data<AppState>, actor: Actor, req: HttpReques
                 let mut report = apply(conn, &actor, items).await?;
                 if full && (report.rejected.is_empty() || partial) {
                     let present: Vec<String> = items.iter().filter_map(|i| super::text_field(i, "external_id")).collect();
-                    report.dissolved = Some(dissolve_absent(conn, &actor, &present).await?);
+                    report.dissolved = Some(dissolve_absent(conn, &actor, &present, today).await?);
                 }
                 Ok(report)
             })
@@ -462,7 +462,7 @@ async fn apply_one(conn: &mut AsyncPgConnection, actor: &Actor, manage: &Scope, 
 
 /// mode=full: orgs with an external_id, not dissolved, absent from the batch and strictly below
 /// a root the caller manages (or any, for political_dept over everything) are dissolved today.
-async fn dissolve_absent(conn: &mut AsyncPgConnection, actor: &Actor, present: &[String]) -> Result<Vec<String>, AppError> {
+async fn dissolve_absent(conn: &mut AsyncPgConnection, actor: &Actor, present: &[String], today: chrono::NaiveDate) -> Result<Vec<String>, AppError> {
     let manage = actor.manage_scope();
     let mut q = orgs::table
         .filter(orgs::external_id.is_not_null())
@@ -482,7 +482,6 @@ async fn dissolve_absent(conn: &mut AsyncPgConnection, actor: &Actor, present: &
         );
     }
     let targets: Vec<(i64, Option<String>)> = q.load(conn).await?;
-    let today = today();
     let mut dissolved = Vec::new();
     for (id, ext) in targets {
         let before = oq::get(conn, id).await?;

@@ -36,6 +36,14 @@ use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+/// The clock of every test in this process: the system's, or started at `DANGJIAN_NOW`
+/// (`make test-dates` runs the date-sensitive tests at several dates and hours). One for the
+/// process, so that a test's "now" and its application's agree to the instant.
+pub fn clock() -> dangjian::clock::Clock {
+    static CLOCK: OnceLock<dangjian::clock::Clock> = OnceLock::new();
+    *CLOCK.get_or_init(|| dangjian::clock::Clock::from_env().unwrap_or_else(|e| panic!("{e}")))
+}
+
 /// The password of every fixture account.
 pub const PASSWORD: &str = "Test-Pass-1";
 pub const JWT_SECRET: &[u8] = b"test-jwt-secret-0123456789abcdef";
@@ -463,8 +471,9 @@ impl Fx {
     /// A fresh database with the fixture, and the application over it.
     pub async fn new() -> Fx {
         let db = TestDb::migrated().await;
-        let config = Config::for_database(db.url.clone(), DataKey::from_bytes(DATA_KEY), JWT_SECRET);
-        let pool = db::pool(&db.url, 8).unwrap();
+        let mut config = Config::for_database(db.url.clone(), DataKey::from_bytes(DATA_KEY), JWT_SECRET).unwrap();
+        config.clock = clock();
+        let pool = db::pool(&db.url, 8, config.clock).unwrap();
         let shared = app::Shared::new(AppState { pool, config }).unwrap();
         let mut conn = shared.state.pool.get().await.unwrap();
         let orgs = insert_orgs(&mut conn).await;
@@ -517,6 +526,16 @@ impl Fx {
 
     pub async fn conn(&self) -> Conn {
         self.shared.state.pool.get().await.unwrap()
+    }
+
+    /// The application's clock (`DANGJIAN_NOW` moves it: `make test-dates`).
+    pub fn clock(&self) -> dangjian::clock::Clock {
+        self.shared.state.config.clock
+    }
+
+    /// The institution's date on the application's clock.
+    pub fn today(&self) -> NaiveDate {
+        self.clock().today()
     }
 
     pub fn state(&self) -> &web::Data<AppState> {
