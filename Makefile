@@ -11,7 +11,7 @@ PG_TEST_DIR   := .data/pg-test
 PG_TEST_PORT  := 54329
 BIN           := target/release/dangjian
 
-.PHONY: help run test bench openapi stop-db
+.PHONY: help run test test-dates bench openapi stop-db
 
 help: ## list the targets
 	@echo "智慧党建平台 make targets:"
@@ -31,6 +31,8 @@ test: ## clippy + tests (PostgreSQL in .data/pg-test unless TEST_DATABASE_URL or
 	@url=$$(scripts/pg.sh test-url $(PG_TEST_DIR) $(PG_TEST_PORT)) && export TEST_DATABASE_URL=$$url && \
 	echo "TEST_DATABASE_URL=$$url" && \
 	cargo test --workspace
+	@# the date-sensitive tests again at fixed dates and hours (1 Jan, 29 Feb, 17:30 UTC, ...)
+	@$(MAKE) --no-print-directory test-dates
 	@if command -v docker-compose >/dev/null; then \
 	  JWT_SECRET=check DANGJIAN_DATA_KEY=check docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: ok"; \
 	else echo "SKIP docker-compose.yml check: docker-compose not installed (apt-get install docker-compose)"; fi
@@ -38,6 +40,9 @@ test: ## clippy + tests (PostgreSQL in .data/pg-test unless TEST_DATABASE_URL or
 	scripts/frontend.sh check
 	@# browser tests (tests/e2e): a fresh database on the test cluster, the server on a free port, chromium
 	@url=$$(scripts/pg.sh test-url $(PG_TEST_DIR) $(PG_TEST_PORT)) && TEST_DATABASE_URL=$$url scripts/e2e.sh
+
+test-dates: ## the date-sensitive tests at fixed dates and hours, on the platform's clock (scripts/test-dates.sh)
+	@url=$$(scripts/pg.sh test-url $(PG_TEST_DIR) $(PG_TEST_PORT)) && TEST_DATABASE_URL=$$url scripts/test-dates.sh
 
 bench: ## benchmarks: member list (scripts/bench.sh), member import (scripts/bench-import.sh), statistics, report and export (scripts/bench-stats.sh), meetings' compliance (scripts/bench-meetings.sh)
 	scripts/bench.sh

@@ -17,7 +17,6 @@ instants=(
     "2028-02-29T04:00:00Z"  # 29 February of a leap year (12:00): a year back is 28 February
     "2027-03-01T03:00:00Z"  # 1 March (11:00): the day after February's end
     "2027-06-30T08:00:00Z"  # 30 June (16:00): the last day of a half year
-    "2027-06-30T17:30:00Z"  # 17:30 UTC on 30 June is 01:30 on 1 July in Beijing: the half year turned
     "2026-12-31T09:00:00Z"  # 31 December (17:00): the last day of the year
     "2026-12-31T17:30:00Z"  # 17:30 UTC on 31 December is 01:30 on 1 January in Beijing: a new year
     "2027-04-03T06:00:00Z"  # the first week of a month (14:00, Saturday 3 April)
