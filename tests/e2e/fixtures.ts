@@ -65,6 +65,16 @@ export async function apiAs(request: APIRequestContext, username: string) {
   }
 }
 
+export type ClockInfo = { now: string; today: string; time_zone: string }
+
+/** The institution's clock as the server tells it (GET /api/v1/clock, public): its today and year, whatever this machine's zone. */
+export async function serverClock(request: APIRequestContext): Promise<ClockInfo & { year: number }> {
+  const r = await request.get('/api/v1/clock')
+  expect(r.ok(), `GET /api/v1/clock: ${r.status()}`).toBeTruthy()
+  const c = (await r.json()) as ClockInfo
+  return { ...c, year: Number(c.today.slice(0, 4)) }
+}
+
 /** Picks an org in the tree on the left (in a drawer on a phone), by searching its name. */
 export async function pickOrg(page: Page, name: string) {
   if (isPhone(page)) await page.getByTestId('open-org-tree').click()

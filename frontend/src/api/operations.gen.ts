@@ -199,6 +199,12 @@ export const operations = {
       "political_dept"
     ]
   },
+  "get_clock": {
+    "method": "GET",
+    "path": "/api/v1/clock",
+    "public": true,
+    "roles": []
+  },
   "get_code_lists": {
     "method": "GET",
     "path": "/api/v1/code-lists",

@@ -35,6 +35,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The institution's date and time.
+         * @description Public: the login page already needs it. Every date the server checks ("not in the future",
+         *     this year's to-dos, month boundaries) is taken on this clock.
+         */
+        get: operations["get_clock"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -1515,6 +1536,30 @@ export interface components {
             checked_in_at: string;
             /** @description Already marked present before this scan (nothing changed). */
             already: boolean;
+        };
+        /**
+         * @description What the web app needs to take "today" from the server rather than from the browser's clock
+         *     (a browser in another zone, or with a wrong clock, would otherwise offer dates the server
+         *     refuses as future ones).
+         * @example {
+         *       "now": "2026-12-08T01:30:00+08:00",
+         *       "time_zone": "Asia/Shanghai",
+         *       "today": "2026-12-08"
+         *     }
+         */
+        ClockInfo: {
+            /**
+             * Format: date-time
+             * @description The server's time, with the institution's UTC offset.
+             */
+            now: string;
+            /**
+             * Format: date
+             * @description The institution's calendar date.
+             */
+            today: string;
+            /** @description The institution's time zone (IANA name). */
+            time_zone: string;
         };
         CodeItem: {
             /** @example 01 */
@@ -4379,6 +4424,26 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_clock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Now and today, in the institution's time zone */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClockInfo"];
                 };
             };
         };
@@ -7433,7 +7498,7 @@ export interface operations {
                  */
                 state?: string;
                 /**
-                 * @description 1-based page number.
+                 * @description 1-based page number, at most 100000.
                  * @example 1
                  */
                 page?: number;

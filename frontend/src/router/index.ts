@@ -3,6 +3,7 @@ import type { Role } from '@/api/types'
 import { t } from '@/locales'
 import { useAuthStore } from '@/stores/auth'
 import { operations } from '@/api/operations.gen'
+import { syncClock } from '@/api/clock'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -142,10 +143,14 @@ let restored = false
 
 router.beforeEach(async (to) => {
   const auth = useAuthStore()
+  // The institution's clock (public: before or after login), read once, so that no page takes
+  // "today" from the browser (src/api/clock.ts); alongside restoring the login.
+  const clock = syncClock()
   if (!auth.isLoggedIn && !restored) {
     restored = true
     await auth.restore()
   }
+  await clock
   if (to.meta.public) {
     if (to.name === 'login' && auth.isLoggedIn) return { path: (to.query.redirect as string) || '/workbench' }
     return true

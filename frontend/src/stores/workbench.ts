@@ -6,7 +6,8 @@ import { api, asGrant, call } from '@/api/client'
 import { toApiError } from '@/api/errors'
 import type { Grant, Member } from '@/api/types'
 import { isOrgManager, roleAllows } from '@/utils/permissions'
-import { addDays, isoDate, probationDueCutoff } from '@/utils/dates'
+import { addDays, probationDueCutoff } from '@/utils/dates'
+import { today as institutionToday } from '@/api/clock'
 import { t } from '@/locales'
 
 export interface Todo {
@@ -67,8 +68,8 @@ async function scopeOrgCount(grant: Grant): Promise<number> {
 }
 
 /** The day up to which a term ending counts as renewal due (换届, docs/domain.md: started 1-2 months ahead). */
-export function termDueCutoff(today: Date, withinDays = 90): string {
-  return isoDate(addDays(today, withinDays))
+export function termDueCutoff(today: string, withinDays = 90): string {
+  return addDays(today, withinDays)
 }
 
 /** Committees and branches of the scope whose term ends by the cutoff (the server filters). */
@@ -93,7 +94,7 @@ async function meetingTodos(grant: Grant): Promise<Todo[]> {
   return out
 }
 
-async function loadGrant(grant: Grant, personId: number | null, today: Date): Promise<GrantStats> {
+async function loadGrant(grant: Grant, personId: number | null, today: string): Promise<GrantStats> {
   const s: GrantStats = { grant, loading: false, todos: [] }
   if (grant.role === 'member' && personId !== null) {
     s.self = await call(api.GET('/api/v1/members/{id}', { params: { path: { id: personId } }, headers: asGrant(grant.id) }))
@@ -124,7 +125,7 @@ export const useWorkbenchStore = defineStore('workbench', () => {
   const stats = ref<GrantStats[]>([])
   const loadedFor = ref<number | null>(null)
 
-  async function load(grants: Grant[], personId: number | null, accountId: number, today = new Date()) {
+  async function load(grants: Grant[], personId: number | null, accountId: number, today = institutionToday()) {
     loadedFor.value = accountId
     stats.value = grants.map((grant) => ({ grant, loading: true, todos: [] }))
     await Promise.all(

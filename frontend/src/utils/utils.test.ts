@@ -83,9 +83,9 @@ describe('permissions from the OpenAPI scopes and the data scope', () => {
 
 describe('workbench to-dos', () => {
   it('finds probation that ends within 30 days', () => {
-    expect(probationDueCutoff(new Date(2026, 10, 23), 30)).toBe('2025-12-23')
+    expect(probationDueCutoff('2026-11-23', 30)).toBe('2025-12-23')
   })
   it('counts a term as due when it ends within 90 days (the server filters groups and dissolved orgs)', () => {
-    expect(termDueCutoff(new Date(2026, 10, 23))).toBe('2027-02-21')
+    expect(termDueCutoff('2026-11-23')).toBe('2027-02-21')
   })
 })

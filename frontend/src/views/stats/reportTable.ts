@@ -88,15 +88,14 @@ export function formatValue(v: number | null | undefined): string {
   return v.toLocaleString('zh-CN')
 }
 
-/** Default as-of date of a report: the last year end before today. */
-export function lastYearEnd(today: Date): string {
-  return `${today.getFullYear() - 1}-12-31`
+/** Default as-of date of a report: the last year end before today (YYYY-MM-DD). */
+export function lastYearEnd(today: string): string {
+  return `${Number(today.slice(0, 4)) - 1}-12-31`
 }
 
 /** Default as-of date of a half-year report: the last 30 June on or before today. */
-export function lastHalfYearEnd(today: Date): string {
-  const y = today.getFullYear()
+export function lastHalfYearEnd(today: string): string {
+  const y = Number(today.slice(0, 4))
   const thisYear = `${y}-06-30`
-  const iso = `${y}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`
-  return iso >= thisYear ? thisYear : `${y - 1}-06-30`
+  return today >= thisYear ? thisYear : `${y - 1}-06-30`
 }

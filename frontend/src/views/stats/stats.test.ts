@@ -182,8 +182,10 @@ describe('report header → table spans', () => {
   it('prints numbers with separators and knows the default dates', () => {
     expect(formatValue(12345)).toBe('12,345')
     expect(formatValue(null)).toBe('')
-    expect(lastYearEnd(new Date(2026, 10, 30))).toBe('2025-12-31')
-    expect(lastHalfYearEnd(new Date(2026, 10, 30))).toBe('2026-06-30')
-    expect(lastHalfYearEnd(new Date(2026, 2, 1))).toBe('2025-06-30')
+    expect(lastYearEnd('2026-11-30')).toBe('2025-12-31')
+    expect(lastYearEnd('2027-01-01')).toBe('2026-12-31')
+    expect(lastHalfYearEnd('2026-11-30')).toBe('2026-06-30')
+    expect(lastHalfYearEnd('2026-06-30')).toBe('2026-06-30')
+    expect(lastHalfYearEnd('2026-03-01')).toBe('2025-06-30')
   })
 })
