@@ -282,6 +282,54 @@ async fn attendance_is_recorded_whole_or_not_at_all() {
     assert_eq!(actions, ["create", "attendance", "update"]);
 }
 
+/// Why someone was absent (病假 …) is theirs and the officers' (docs/domain.md, Confidentiality):
+/// another attendee reads the record without it, the person sees their own, the branch's
+/// officers and workers see all.
+#[actix_web::test]
+async fn absence_reasons_are_shown_to_the_person_and_the_officers_only() {
+    let fx = Fx::new().await;
+    let p = fx.people;
+    let absentee = fx.new_member("缺席者", fx.orgs.b1).await;
+    let br = fx.login(users::BR_B1).await;
+    let m = held_b1(&fx, &br, "branch_general_meeting").await;
+    let id = m["id"].as_i64().unwrap();
+    let items: Vec<Value> = m["attendees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| match a["person_id"].as_i64() == Some(absentee) {
+            true => json!({"person_id": absentee, "attendance": "absent", "absence_reason": "sick", "absence_note": "住院"}),
+            false => json!({"person_id": a["person_id"], "attendance": "present"}),
+        })
+        .collect();
+    assert!(items.iter().any(|i| i["attendance"] == "absent"), "the new member is due");
+    fx.send(Req::new("PUT", format!("/api/v1/meetings/{id}/attendance")).token(&br).json(json!({"version": 1, "items": items}))).await.expect(200);
+
+    let read = async |token: &str| {
+        let r = fx.send(Req::get(format!("/api/v1/meetings/{id}")).token(token)).await;
+        r.expect(200);
+        r
+    };
+    let zs = fx.login(users::MEMBER_ZS).await;
+    let as_zs = read(&zs).await;
+    let theirs = attendee(&as_zs.json, absentee);
+    assert_eq!((theirs["attendance"].as_str(), theirs["absence_reason"].as_str(), theirs["absence_note"].as_str()), (Some("absent"), None, None));
+    assert!(!as_zs.text.contains("住院"), "{}", as_zs.text);
+    let own = read(&fx.login_person(absentee).await).await;
+    assert_eq!((attendee(&own.json, absentee)["absence_reason"].as_str(), attendee(&own.json, absentee)["absence_note"].as_str()), (Some("sick"), Some("住院")));
+    assert_eq!(attendee(&read(&br).await.json, absentee)["absence_note"], "住院");
+    // 张三 made the branch's secretary sees them too.
+    {
+        use dangjian::schema::org_officers as oo;
+        diesel::insert_into(oo::table)
+            .values((oo::org_id.eq(fx.orgs.b1), oo::person_id.eq(p.zhangsan), oo::post.eq("secretary")))
+            .execute(&mut fx.conn().await)
+            .await
+            .unwrap();
+    }
+    assert_eq!(attendee(&read(&zs).await.json, absentee)["absence_reason"], "sick");
+}
+
 #[actix_web::test]
 async fn archived_records_are_read_only_and_corrected_by_addenda() {
     let fx = Fx::new().await;

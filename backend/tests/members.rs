@@ -9,6 +9,18 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 
+/// Whole years from `from` to `today` (党龄, docs/domain.md, Members): the expectation follows
+/// the clock the application runs on, so these tests hold on any date (`make test-dates`).
+fn years_since(from: &str, today: chrono::NaiveDate) -> i64 {
+    use chrono::Datelike;
+    let from = common::d(from);
+    let mut years = today.year() - from.year();
+    if (today.month(), today.day()) < (from.month(), from.day()) {
+        years -= 1;
+    }
+    i64::from(years)
+}
+
 fn names(v: &Value) -> Vec<String> {
     let mut n: Vec<String> = v["items"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_string()).collect();
     n.sort();
@@ -116,7 +128,7 @@ async fn list_is_limited_to_the_scope() {
 async fn personal_data_is_masked_by_role_and_reads_are_audited() {
     let fx = Fx::new().await;
     let id = zs_id_number();
-    let masked_id = format!("{}{}{}", &id[..3], "*".repeat(11), &id[14..]);
+    let masked_id = format!("{}{}", "*".repeat(14), &id[14..]);
     let masked_phone = format!("{}****{}", &ZS_PHONE[..3], &ZS_PHONE[7..]);
 
     // Lists never show personal data, whoever asks.
@@ -124,7 +136,10 @@ async fn personal_data_is_masked_by_role_and_reads_are_audited() {
     let r = fx.send(Req::get("/api/v1/members?q=zs").token(&admin)).await;
     let item = &r.json["items"][0];
     assert_eq!(item["id_number"], masked_id.as_str());
-    assert!(item["id_number"].as_str().unwrap().starts_with("110***********"));
+    // Only the last four are shown (docs/domain.md, Confidentiality): no digit of the region code
+    // or of the birth date, which the same list shows in clear.
+    let masked = item["id_number"].as_str().unwrap();
+    assert!(masked.starts_with("**************") && masked.chars().count() == 18, "{masked}");
     assert_eq!(item["phone"], masked_phone.as_str());
     assert!(!r.text.contains(&id) && !r.text.contains(ZS_PHONE));
 
@@ -135,7 +150,7 @@ async fn personal_data_is_masked_by_role_and_reads_are_audited() {
     r.expect(200);
     assert_eq!(r.json["id_number"], id.as_str());
     assert_eq!(r.json["phone"], ZS_PHONE);
-    assert_eq!(r.json["standing_years"], 15);
+    assert_eq!(r.json["standing_years"], years_since("2011-07-01", fx.today()));
     // A branch worker: the phone, not the ID number.
     let br = fx.login(users::BR_B1).await;
     let r = fx.send(Req::get(&url).token(&br)).await;
@@ -188,7 +203,7 @@ async fn create_then_read_update_delete_with_audit() {
     assert!(r.json["id_number"].as_str().unwrap().contains('*'), "ID number masked for a branch worker");
     assert_eq!(r.json["org_name"], "第一党小组");
     assert_eq!(r.json["status"], "normal");
-    assert_eq!(r.json["standing_years"], 10);
+    assert_eq!(r.json["standing_years"], years_since("2016-06-20", fx.today()), "党龄 from full membership");
 
     let url = format!("/api/v1/members/{id}");
     let got = fx.send(Req::get(&url).token(&br)).await;
@@ -495,4 +510,28 @@ async fn list_filters_of_the_statistics_drill_down() {
     assert_eq!(r.first_error().0, "ethnic_group", "{}", r.text);
     let r = list("?full_to=2020-02-30").await;
     assert_eq!(r.first_error().0, "full_to", "{}", r.text);
+}
+
+/// Migration 2026-12-07-010000_id_number_mask cuts the stored masks of the earlier form
+/// (first 3 and last 4) to the last 4, for every row, as the code now writes them.
+#[actix_web::test]
+async fn stored_masks_of_the_earlier_form_are_cut_to_the_last_four() {
+    use dangjian::schema::people as p;
+    let fx = Fx::new().await;
+    let mut conn = fx.conn().await;
+    diesel::update(p::table.find(fx.people.zhangsan)).set(p::id_number_masked.eq("110***********123X")).execute(&mut conn).await.unwrap();
+    diesel::update(p::table.find(fx.people.lisi)).set(p::id_number_masked.eq("123*5678")).execute(&mut conn).await.unwrap();
+    let current: Option<String> = p::table.find(fx.people.wangwu).select(p::id_number_masked).first(&mut conn).await.unwrap();
+    diesel_async::SimpleAsyncConnection::batch_execute(&mut *conn, include_str!("../migrations/2026-12-07-010000_id_number_mask/up.sql")).await.unwrap();
+    let masks: Vec<(i64, Option<String>)> = p::table
+        .filter(p::id.eq_any([fx.people.zhangsan, fx.people.lisi, fx.people.wangwu]))
+        .select((p::id, p::id_number_masked))
+        .load(&mut conn)
+        .await
+        .unwrap();
+    let masked = |id: i64| masks.iter().find(|m| m.0 == id).and_then(|m| m.1.clone());
+    assert_eq!(masked(fx.people.zhangsan).as_deref(), Some("**************123X"));
+    assert_eq!(masked(fx.people.lisi).as_deref(), Some("********"));
+    // Masks already of the new form stay as they were.
+    assert_eq!(masked(fx.people.wangwu), current);
 }

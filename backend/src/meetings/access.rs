@@ -11,7 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::auth::Actor;
 use crate::error::AppError;
 use crate::orgs::queries as org_queries;
-use crate::schema::{meeting_attendees, meetings};
+use crate::schema::{meeting_attendees, meetings, org_officers};
 
 /// A meeting's row, as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -90,6 +90,24 @@ pub async fn check_read(conn: &mut AsyncPgConnection, actor: &Actor, row: &Meeti
         }
     }
     Err(AppError::out_of_scope())
+}
+
+/// May the actor see why other attendees were absent (病假 and the like are personal)? Those
+/// who manage the meeting's org and its current officers (secretary, committee); everyone else
+/// sees only their own reason (docs/domain.md, Confidentiality).
+pub async fn sees_absence_reasons(conn: &mut AsyncPgConnection, actor: &Actor, row: &MeetingRow) -> Result<bool, AppError> {
+    if org_queries::manageable(conn, &actor.manage_scope(), row.org_id, false).await? {
+        return Ok(true);
+    }
+    let Some(person) = actor.scope().person_id else { return Ok(false) };
+    Ok(diesel::select(exists(
+        org_officers::table
+            .filter(org_officers::org_id.eq(row.org_id))
+            .filter(org_officers::person_id.eq(person))
+            .filter(org_officers::until.is_null()),
+    ))
+    .get_result(conn)
+    .await?)
 }
 
 /// Bumps the version after a write to the meeting or to what hangs off it (attendance, votes,

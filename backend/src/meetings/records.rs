@@ -737,7 +737,13 @@ pub async fn get_meeting(state: web::Data<AppState>, actor: Actor, id: web::Path
     let mut conn = db::conn(&state.pool).await?;
     let row = access::load(&mut conn, id).await?;
     access::check_read(&mut conn, &actor, &row).await?;
-    let d = detail(&mut conn, id).await?;
+    let mut d = detail(&mut conn, id).await?;
+    if !access::sees_absence_reasons(&mut conn, &actor, &row).await? {
+        let me = actor.scope().person_id;
+        for a in d.attendees.iter_mut().filter(|a| Some(a.person_id) != me) {
+            (a.absence_reason, a.absence_note) = (None, None);
+        }
+    }
     Ok(with_etag(HttpResponse::Ok(), d.version, &d))
 }
 

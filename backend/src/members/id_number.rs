@@ -159,20 +159,19 @@ pub fn validate_on(
     })
 }
 
-/// Masks an ID number for display: first 3 and last 4 characters kept, the
-/// rest replaced by `*`, so the length stays the same. Inputs of 7 characters
-/// or fewer are masked entirely, because keeping 3 + 4 would reveal all of it.
+/// Masks an ID number for display: only the last 4 characters kept (the sequence code and the
+/// check character), the rest replaced by `*`, so the length stays the same. The region code
+/// and the birth date stay hidden: the same roles see the birth date in the list, and with the
+/// first three digits, the last four and the check digit a public list of districts left about
+/// one candidate for the whole number (GB 11643). Inputs of 8 characters or fewer are masked
+/// entirely.
 pub fn mask(id: &str) -> String {
     let chars: Vec<char> = id.trim().chars().collect();
     let n = chars.len();
-    if n <= 7 {
+    if n <= 8 {
         return "*".repeat(n);
     }
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| if i < 3 || i >= n - 4 { c } else { '*' })
-        .collect()
+    chars.iter().enumerate().map(|(i, &c)| if i >= n - 4 { c } else { '*' }).collect()
 }
 
 /// Builds a valid ID number for demo and synthetic data.
@@ -415,11 +414,13 @@ mod tests {
     }
 
     #[test]
-    fn mask_keeps_three_and_four() {
-        assert_eq!(mask(STANDARD_EXAMPLE), "110***********002X");
+    fn mask_keeps_only_the_last_four() {
+        assert_eq!(mask(STANDARD_EXAMPLE), "**************002X");
         assert_eq!(mask(STANDARD_EXAMPLE).chars().count(), 18);
-        assert_eq!(mask("12345678"), "123*5678");
-        assert_eq!(mask("1234567"), "*******");
+        // None of the region code or the birth date is left.
+        assert!(mask(STANDARD_EXAMPLE)[..14].chars().all(|c| c == '*'));
+        assert_eq!(mask("123456789"), "*****6789");
+        assert_eq!(mask("12345678"), "********");
         assert_eq!(mask(""), "");
     }
 

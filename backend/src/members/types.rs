@@ -81,7 +81,7 @@ impl Status {
 /// member themself, and for the ID number committee and political_dept roles over the member's org).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": 101, "name": "张三", "gender": "male", "id_number": "110***********123X", "birth_date": "1988-03-12",
+    "id": 101, "name": "张三", "gender": "male", "id_number": "**************123X", "birth_date": "1988-03-12",
     "ethnicity": "汉族", "native_place": "北京", "education": "大学本科", "degree": "学士", "job_category": "专业技术人员",
     "post": "工程师", "title": "高级工程师", "phone": "138****5678", "work_started_on": "2010-07-01",
     "category": "full", "org_id": 12, "org_name": "机关第一党支部", "joined_at": "2012-06-20", "full_member_at": "2013-06-20",

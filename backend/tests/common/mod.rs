@@ -554,6 +554,25 @@ impl Fx {
     }
 
     /// Logs in through the API and answers the access token.
+    /// Logs in as a member account of this person, created for the purpose (grant: member over
+    /// the person's org).
+    pub async fn login_person(&self, person_id: i64) -> String {
+        use dangjian::schema::{members, orgs};
+        let username = format!("person{person_id}");
+        let mut conn = self.conn().await;
+        let code: String = members::table.inner_join(orgs::table).filter(members::person_id.eq(person_id)).select(orgs::code).first(&mut conn).await.unwrap();
+        accounts::create(
+            &mut conn,
+            By::CLI,
+            NewAccount { username: &username, password_hash: password_hash().to_string(), person_id: Some(person_id) },
+            &[(Role::Member, Some(code))],
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        self.login(&username).await
+    }
+
     pub async fn login(&self, username: &str) -> String {
         self.login_tokens(username).await["access_token"].as_str().unwrap().to_string()
     }

@@ -9,7 +9,7 @@ import MemberEditView from './MemberEditView.vue'
 
 const member = {
   id: 101, name: '张三', gender: 'male', category: 'full', org_id: 3, org_name: '机关第一党支部', joined_at: '2012-06-20', full_member_at: '2013-06-20',
-  status: 'normal', is_flowing: false, lost_contact: false, phone: '13800138000', id_number: '110***********123X', post: '干事', version: 3,
+  status: 'normal', is_flowing: false, lost_contact: false, phone: '13800138000', id_number: '**************123X', post: '干事', version: 3,
 }
 
 async function setup(patch: (req: Request) => Response | Promise<Response>) {

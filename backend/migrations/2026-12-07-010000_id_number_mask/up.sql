@@ -1,0 +1,13 @@
+-- ID numbers were masked as the first 3 and last 4 characters (110***********123X). With the
+-- birth date, which the same roles see in the list, and the check digit, the region code left
+-- about one candidate: the mask now keeps only the last 4 (members::id_number::mask), and the
+-- stored masks are cut to match. Derived from the stored mask itself (its last 4 are the
+-- number's), so no decryption is needed.
+UPDATE people
+   SET id_number_masked = repeat('*', char_length(id_number_masked) - 4) || right(id_number_masked, 4)
+ WHERE id_number_masked IS NOT NULL AND char_length(id_number_masked) > 8
+   AND id_number_masked <> repeat('*', char_length(id_number_masked) - 4) || right(id_number_masked, 4);
+
+UPDATE people
+   SET id_number_masked = repeat('*', char_length(id_number_masked))
+ WHERE id_number_masked IS NOT NULL AND char_length(id_number_masked) <= 8 AND id_number_masked ~ '[^*]';
