@@ -19,9 +19,6 @@ pub struct Account {
     pub password_hash: String,
     pub person_id: Option<i64>,
     pub disabled: bool,
-    pub failed_logins: i32,
-    pub next_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub locked_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A grant as shown to its holder, with the org named.

@@ -27,6 +27,9 @@ pub struct Config {
     pub attachment_max_bytes: usize,
     /// The institution's clock and time zone (DANGJIAN_TIME_ZONE, DANGJIAN_NOW): crate::clock.
     pub clock: Clock,
+    /// Proxies whose X-Forwarded-For / Forwarded is believed (DANGJIAN_TRUSTED_PROXIES, addresses
+    /// or CIDRs); from anyone else the peer address is the client's (auth::client_addr).
+    pub trusted_proxies: Vec<crate::auth::client_addr::Net>,
 }
 
 /// 10 MiB: a phone photo or a scanned sign-in sheet.
@@ -119,6 +122,10 @@ impl Config {
                 None => DEFAULT_ATTACHMENT_MAX_BYTES,
             },
             clock: Clock::from_env().map_err(ConfigError::Clock)?,
+            trusted_proxies: match env("DANGJIAN_TRUSTED_PROXIES") {
+                Some(v) => crate::auth::client_addr::Net::parse_list(&v).map_err(|e| ConfigError::Invalid("DANGJIAN_TRUSTED_PROXIES", e))?,
+                None => Vec::new(),
+            },
         })
     }
 
@@ -138,6 +145,7 @@ impl Config {
             storage: crate::storage::Storage::Postgres,
             attachment_max_bytes: DEFAULT_ATTACHMENT_MAX_BYTES,
             clock: Clock::from_env().map_err(ConfigError::Clock)?,
+            trusted_proxies: Vec::new(),
         })
     }
 }

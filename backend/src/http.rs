@@ -130,8 +130,9 @@ pub fn with_etag<T: Serialize>(mut res: actix_web::HttpResponseBuilder, version:
     res.json(body)
 }
 
+/// The client's address: the peer's, or what a trusted proxy forwarded (auth::client_addr).
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.connection_info().realip_remote_addr().map(str::to_string)
+    crate::auth::client_addr::of(req)
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams, ToSchema)]

@@ -115,6 +115,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_throttle_users (username) {
+        username -> Text,
+        failures -> Int4,
+        next_attempt_at -> Nullable<Timestamptz>,
+        locked_until -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    login_throttle_addrs (addr) {
+        addr -> Text,
+        failures -> Int4,
+        next_attempt_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    account_login_addrs (account_id, addr) {
+        account_id -> Int8,
+        addr -> Text,
+        last_login_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     role_grants (id) {
         id -> Int8,
         account_id -> Int8,
@@ -382,6 +409,7 @@ diesel::table! {
 diesel::joinable!(members -> people (person_id));
 diesel::joinable!(members -> orgs (org_id));
 diesel::joinable!(role_grants -> accounts (account_id));
+diesel::joinable!(account_login_addrs -> accounts (account_id));
 diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(member_history -> members (person_id));
 diesel::joinable!(meetings -> orgs (org_id));
@@ -403,6 +431,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_history,
     code_lists,
     accounts,
+    login_throttle_users,
+    login_throttle_addrs,
+    account_login_addrs,
     role_grants,
     refresh_tokens,
     settings,

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Fx, PASSWORD, Req, users};
-use dangjian::schema::accounts as a;
+use dangjian::schema::login_throttle_users as t;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::json;
@@ -15,8 +15,8 @@ async fn login_as(fx: &Fx, username: &str, password: &str) -> common::Resp {
 
 /// Lets the next attempt through at once (instead of waiting out the throttle).
 async fn clear_wait(fx: &Fx, username: &str) {
-    diesel::update(a::table.filter(a::username.eq(username)))
-        .set(a::next_attempt_at.eq(None::<chrono::DateTime<chrono::Utc>>))
+    diesel::update(t::table.filter(t::username.eq(username)))
+        .set(t::next_attempt_at.eq(None::<chrono::DateTime<chrono::Utc>>))
         .execute(&mut fx.conn().await)
         .await
         .unwrap();
@@ -58,7 +58,7 @@ async fn failures_are_throttled_after_three_and_lock_after_ten() {
     for i in 1..=4 {
         login_as(&fx, user, "Wrong-pass-1").await.expect_problem(401, "invalid_credentials");
         let (failed, next): (i32, Option<chrono::DateTime<chrono::Utc>>) =
-            a::table.filter(a::username.eq(user)).select((a::failed_logins, a::next_attempt_at)).first(&mut fx.conn().await).await.unwrap();
+            t::table.filter(t::username.eq(user)).select((t::failures, t::next_attempt_at)).first(&mut fx.conn().await).await.unwrap();
         assert_eq!(failed, i);
         let waits = next.is_some_and(|n| n > chrono::Utc::now());
         assert_eq!(waits, i > 3, "after failure {i} the next attempt should {}wait", if i > 3 { "" } else { "not " });
@@ -89,14 +89,14 @@ async fn failures_are_throttled_after_three_and_lock_after_ten() {
     assert!(retry > 800 && retry <= 900, "locked for 15 minutes, Retry-After {retry}");
 
     // Once the lock has passed, the right password works and resets the count.
-    diesel::update(a::table.filter(a::username.eq(user)))
-        .set(a::locked_until.eq(Some(chrono::Utc::now() - chrono::Duration::seconds(1))))
+    diesel::update(t::table.filter(t::username.eq(user)))
+        .set(t::locked_until.eq(Some(chrono::Utc::now() - chrono::Duration::seconds(1))))
         .execute(&mut fx.conn().await)
         .await
         .unwrap();
     login_as(&fx, user, PASSWORD).await.expect(200);
-    let failed: i32 = a::table.filter(a::username.eq(user)).select(a::failed_logins).first(&mut fx.conn().await).await.unwrap();
-    assert_eq!(failed, 0);
+    let failed: Option<i32> = t::table.filter(t::username.eq(user)).select(t::failures).first(&mut fx.conn().await).await.optional().unwrap();
+    assert_eq!(failed, None, "a login clears the count");
 }
 
 #[actix_web::test]

@@ -5,9 +5,11 @@
 //! scopes) which role kinds may call it; the policy middleware keeps only those grants on the
 //! request's [`Actor`], so the handler's data scope follows from the same declaration.
 
+pub mod client_addr;
 pub mod password;
 pub mod policy;
 pub mod routes;
+pub mod throttle;
 pub mod token;
 
 use std::future::{Ready, ready};

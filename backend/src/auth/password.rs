@@ -70,6 +70,24 @@ mod tests {
         assert!(!verify("anything".into(), None).await.unwrap());
     }
 
+    /// An unknown username costs a full hash check, like a known one (the dummy hash parses and
+    /// has the parameters of the hashes we store).
+    #[tokio::test]
+    async fn the_dummy_hash_costs_what_a_real_one_does() {
+        let real = hash("Secret-123".into()).await.unwrap();
+        let params = |h: &str| argon2::PasswordHash::new(h).map(|p| p.params.to_string()).unwrap();
+        assert_eq!(params(DUMMY_HASH), params(&real));
+        let time = async |stored: Option<String>| {
+            let start = std::time::Instant::now();
+            for _ in 0..3 {
+                assert!(!verify("Wrong-1234".into(), stored.clone()).await.unwrap());
+            }
+            start.elapsed().as_secs_f64()
+        };
+        let (known, unknown) = (time(Some(real)).await, time(None).await);
+        assert!((0.5..2.0).contains(&(known / unknown)), "known {known} s, unknown {unknown} s");
+    }
+
     #[test]
     fn strength() {
         assert!(check_strength("short1").is_err());

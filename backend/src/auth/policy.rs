@@ -165,7 +165,7 @@ pub async fn enforce(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
         username: claims.usr.clone(),
         person_id: claims.pid,
         grants,
-        ip: req.connection_info().realip_remote_addr().map(str::to_string),
+        ip: super::client_addr::of(req.request()),
     };
     req.extensions_mut().insert(actor);
     next.call(req).await

@@ -4,26 +4,19 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::token::{issue_access, new_family, new_refresh, refresh_hash};
-use super::{Actor, password};
+use super::{Actor, password, throttle};
 use crate::accounts::{self, Account, GrantView};
 use crate::audit::{self, By};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{ApiJson, client_ip};
 use crate::schema::{people, refresh_tokens};
 use crate::{AppState, db};
-
-/// Failed logins before the account locks, and for how long.
-const LOCK_AFTER: i32 = 10;
-const LOCK_MINUTES: i64 = 15;
-/// Failures answered at once; after these, each failure doubles the wait (capped at 30 s).
-const FREE_FAILURES: i32 = 3;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(login).service(refresh).service(logout).service(me);
@@ -54,14 +47,11 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-fn invalid_credentials() -> AppError {
-    AppError::unauthorized("invalid_credentials", "wrong username or password", "用户名或密码错误")
-}
-
 /// Log in with a username and password.
 ///
-/// Repeated failures are slowed (429 with Retry-After) and, after ten, lock the account for
-/// fifteen minutes (423).
+/// Repeated failures are slowed (429 with Retry-After) and, after ten, lock the username for
+/// fifteen minutes (423), whether an account has it or not; each client address is slowed after
+/// twenty failures, whatever the usernames. docs/api.md, Authentication.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
@@ -69,99 +59,37 @@ fn invalid_credentials() -> AppError {
     responses(
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Account disabled", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "Account locked after repeated failures", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts: wait Retry-After seconds", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account disabled (answered only to the right password)", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Username locked after repeated failures", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts (for this username or from this address): wait Retry-After seconds", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
 pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<LoginRequest>) -> AppResult<HttpResponse> {
     let body = body.0;
+    let username = body.username.trim();
+    let ip = client_ip(&req);
     let mut conn = db::conn(&state.pool).await?;
-    let account = accounts::by_username(&mut conn, body.username.trim()).await?;
-    let now = Utc::now();
-    if let Some(a) = &account {
-        if let Some(until) = a.locked_until.filter(|u| *u > now) {
-            let mut e = AppError::new(StatusCode::LOCKED, "account_locked", "Account locked", "账号已锁定").with_detail(
-                format!("too many failed logins; the account is locked until {}", until.format("%H:%M UTC")),
-                format!("登录失败次数过多，账号已锁定，请于 {} 后再试", (until + Duration::hours(8)).format("%H:%M")),
-            );
-            e.retry_after = Some((until - now).num_seconds());
-            return Err(e);
-        }
-        if let Some(next) = a.next_attempt_at.filter(|n| *n > now) {
-            let mut e = AppError::new(StatusCode::TOO_MANY_REQUESTS, "login_throttled", "Too many attempts", "尝试过于频繁")
-                .with_detail("wait a moment before trying again", "请稍候再试");
-            e.retry_after = Some((next - now).num_seconds() + 1);
-            return Err(e);
-        }
-    }
+    // Reserved before the password is checked: parallel attempts cannot all pass the same check.
+    let attempt = throttle::reserve(&mut conn, username, ip.as_deref()).await?;
+    let account = accounts::by_username(&mut conn, username).await?;
     let ok = password::verify(body.password, account.as_ref().map(|a| a.password_hash.clone())).await?;
-    let Some(account) = account else { return Err(invalid_credentials()) };
-    if !ok {
-        let failures = record_failure(&mut conn, account.id).await?;
-        let left = LOCK_AFTER - failures;
-        let mut e = invalid_credentials();
-        if left <= 0 {
-            e = AppError::new(StatusCode::LOCKED, "account_locked", "Account locked", "账号已锁定").with_detail(
-                format!("too many failed logins; the account is locked for {LOCK_MINUTES} minutes"),
-                format!("登录失败次数过多，账号已锁定 {LOCK_MINUTES} 分钟"),
-            );
-            e.retry_after = Some(LOCK_MINUTES * 60);
-        } else if left <= 5 {
-            e = e.with_detail(
-                format!("wrong username or password; {left} attempts left before the account locks"),
-                format!("用户名或密码错误，再失败 {left} 次账号将被锁定"),
-            );
-        }
-        audit::record(&mut conn, By { account_id: Some(account.id), ip: client_ip(&req).as_deref() }, "login_failed", "account", Some(account.id), None::<&()>, None::<&()>).await?;
-        return Err(e);
-    }
+    let by = By { account_id: account.as_ref().map(|a| a.id), ip: ip.as_deref() };
+    let Some(account) = account.filter(|_| ok) else {
+        // Unknown usernames are audited too (password spraying shows in the log), so that both
+        // cases do the same work.
+        let after = serde_json::json!({"username": username.chars().take(64).collect::<String>()});
+        audit::record(&mut conn, by, "login_failed", "account", by.account_id, None::<&()>, Some(&after)).await?;
+        return Err(attempt.failed(&mut conn).await?);
+    };
+    attempt.succeeded(&mut conn, account.id).await?;
     if account.disabled {
         return Err(AppError::new(StatusCode::FORBIDDEN, "account_disabled", "Account disabled", "账号已停用")
             .with_detail("this account is disabled; ask your administrator", "该账号已停用，请联系管理员"));
     }
-    diesel::update(crate::schema::accounts::table.find(account.id))
-        .set((
-            crate::schema::accounts::failed_logins.eq(0),
-            crate::schema::accounts::next_attempt_at.eq(None::<chrono::DateTime<Utc>>),
-            crate::schema::accounts::locked_until.eq(None::<chrono::DateTime<Utc>>),
-        ))
-        .execute(&mut conn)
-        .await?;
     let tokens = issue_pair(&state, &mut conn, &account, new_family()).await?;
-    audit::record(&mut conn, By { account_id: Some(account.id), ip: client_ip(&req).as_deref() }, "login", "account", Some(account.id), None::<&()>, None::<&()>).await?;
+    audit::record(&mut conn, by, "login", "account", Some(account.id), None::<&()>, None::<&()>).await?;
     Ok(HttpResponse::Ok().json(tokens))
-}
-
-#[derive(QueryableByName)]
-struct Failures {
-    #[diesel(sql_type = Integer)]
-    failed_logins: i32,
-}
-
-/// Counts a failure atomically (concurrent attempts on several instances all count) and sets
-/// the wait before the next attempt and, past the limit, the lock.
-async fn record_failure(conn: &mut AsyncPgConnection, account_id: i64) -> Result<i32, AppError> {
-    let row: Failures = diesel::sql_query(
-        "UPDATE accounts SET
-            failed_logins = CASE WHEN locked_until <= now() THEN 1 ELSE failed_logins + 1 END,
-            locked_until = CASE WHEN locked_until <= now() THEN NULL
-                                WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3)
-                                ELSE locked_until END,
-            next_attempt_at = now() + make_interval(secs => (CASE
-                                WHEN locked_until <= now() OR failed_logins + 1 <= $4 THEN 0
-                                ELSE least(30, power(2, failed_logins + 1 - $4)) END)::double precision)
-         WHERE id = $1
-         RETURNING failed_logins",
-    )
-    .bind::<BigInt, _>(account_id)
-    .bind::<Integer, _>(LOCK_AFTER)
-    .bind::<Integer, _>(LOCK_MINUTES as i32)
-    .bind::<Integer, _>(FREE_FAILURES)
-    .get_result(conn)
-    .await?;
-    Ok(row.failed_logins)
 }
 
 async fn issue_pair(state: &AppState, conn: &mut AsyncPgConnection, account: &Account, family: String) -> AppResult<TokenResponse> {

@@ -270,11 +270,12 @@ pub struct Req {
     body: Option<Value>,
     raw: Option<(String, Vec<u8>)>,
     headers: Vec<(String, String)>,
+    peer: Option<std::net::SocketAddr>,
 }
 
 impl Req {
     pub fn new(method: &str, path: impl Into<String>) -> Req {
-        Req { method: method.parse().unwrap(), path: path.into(), token: None, body: None, raw: None, headers: Vec::new() }
+        Req { method: method.parse().unwrap(), path: path.into(), token: None, body: None, raw: None, headers: Vec::new(), peer: None }
     }
     pub fn get(path: impl Into<String>) -> Req {
         Self::new("GET", path)
@@ -309,12 +310,20 @@ impl Req {
         self.headers.push((k.to_string(), v.into()));
         self
     }
+    /// The client's address (the connection's peer), e.g. "10.0.0.1".
+    pub fn peer(mut self, ip: &str) -> Req {
+        self.peer = Some(std::net::SocketAddr::new(ip.parse().unwrap(), 40000));
+        self
+    }
     pub fn if_match(self, version: i64) -> Req {
         self.header("If-Match", format!("\"{version}\""))
     }
 
     fn build(self) -> TestRequest {
         let mut r = TestRequest::default().method(self.method).uri(&self.path);
+        if let Some(peer) = self.peer {
+            r = r.peer_addr(peer);
+        }
         if let Some(t) = self.token {
             r = r.insert_header(("Authorization", format!("Bearer {t}")));
         }
