@@ -19,6 +19,8 @@ pub struct Account {
     pub password_hash: String,
     pub person_id: Option<i64>,
     pub disabled: bool,
+    /// Carried in access tokens; bumped (by triggers) on disable, grant and password changes.
+    pub token_version: i32,
 }
 
 /// A grant as shown to its holder, with the org named.

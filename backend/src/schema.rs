@@ -111,6 +111,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        token_version -> Int4,
     }
 }
 

@@ -175,11 +175,12 @@ async fn missing_expired_or_forged_tokens_are_refused() {
 
     let id = fx.accounts[users::ADMIN];
     let grants = vec![dangjian::auth::Grant { id: 1, role: dangjian::auth::Role::PoliticalDept, org_id: None }];
-    let expired = dangjian::auth::token::issue_access(common::JWT_SECRET, id, users::ADMIN, None, grants.clone(), -120).unwrap();
+    let subject = |grants| dangjian::auth::token::Subject { account_id: id, username: users::ADMIN, person_id: None, grants, token_version: 1, family: "f" };
+    let expired = dangjian::auth::token::issue_access(common::JWT_SECRET, subject(grants.clone()), -120).unwrap();
     let r = fx.send(Req::get("/api/v1/me").token(&expired)).await;
     r.expect_problem(401, "token_expired");
     assert_eq!(r.header("www-authenticate"), Some("Bearer"));
-    let forged = dangjian::auth::token::issue_access(b"some-other-secret-0123456789", id, users::ADMIN, None, grants, 600).unwrap();
+    let forged = dangjian::auth::token::issue_access(b"some-other-secret-0123456789", subject(grants), 600).unwrap();
     fx.send(Req::get("/api/v1/me").token(&forged)).await.expect_problem(401, "invalid_token");
 }
 

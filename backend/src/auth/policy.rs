@@ -140,6 +140,8 @@ pub async fn enforce(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
         .ok_or_else(|| AppError::internal("app state missing"))?;
     let token = bearer(&req)?;
     let claims = verify_access(&secret, &token)?;
+    // Logout, disabling, grant and password changes take effect now, not when the token expires.
+    super::token::check_request(req.request(), &claims).await?;
     let mut grants = claims.grants.clone();
     if let Some(acting) = req.headers().get(ACTING_GRANT_HEADER) {
         let id: i64 = acting.to_str().ok().and_then(|s| s.trim().parse().ok()).ok_or_else(|| {

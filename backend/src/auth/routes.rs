@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::token::{issue_access, new_family, new_refresh, refresh_hash};
+use super::token::{Subject, issue_access, new_family, new_refresh, refresh_hash};
 use super::{Actor, password, throttle};
 use crate::accounts::{self, Account, GrantView};
 use crate::audit::{self, By};
@@ -94,7 +94,15 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<L
 
 async fn issue_pair(state: &AppState, conn: &mut AsyncPgConnection, account: &Account, family: String) -> AppResult<TokenResponse> {
     let grants = accounts::grants(conn, account.id).await?;
-    let access = issue_access(&state.config.jwt_secret, account.id, &account.username, account.person_id, grants, state.config.access_ttl_secs)?;
+    let subject = Subject {
+        account_id: account.id,
+        username: &account.username,
+        person_id: account.person_id,
+        grants,
+        token_version: account.token_version,
+        family: &family,
+    };
+    let access = issue_access(&state.config.jwt_secret, subject, state.config.access_ttl_secs)?;
     let (refresh_token, hash) = new_refresh();
     diesel::insert_into(refresh_tokens::table)
         .values((

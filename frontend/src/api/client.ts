@@ -1,6 +1,7 @@
 // The one API client: openapi-fetch over the generated types, with middleware that
 //  - sends the bearer token and the acting grant (X-Acting-Grant, the role switcher),
-//  - on 401 token_expired (or invalid_token) refreshes once (single-flight) and retries the request,
+//  - on 401 token_expired (or invalid_token, or token_revoked: the account's roles changed, or its
+//    login ended) refreshes once (single-flight) and retries the request,
 //  - when the login has ended, asks the app to log in again (a dialog that keeps the page and
 //    its form) and then retries.
 // Callers use `call(api.GET(...))`, which returns the data or throws an ApiError.
@@ -75,7 +76,7 @@ export const authMiddleware: Middleware = {
     const code = await problemCode(response)
     let ok = false
     // An expired (or otherwise refused) access token: a refresh may still get a new one.
-    if (sent && (code === 'token_expired' || code === 'invalid_token' || code === 'unauthenticated')) {
+    if (sent && (code === 'token_expired' || code === 'invalid_token' || code === 'token_revoked' || code === 'unauthenticated')) {
       ok = await refreshOnce(refreshTokens, sent)
     }
     // Only a login that was in use is worth a dialog; a request sent without one just fails.
