@@ -8,6 +8,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Compress, Logger, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, get, web};
 use diesel_async::RunQueryDsl;
+use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, scope};
@@ -95,32 +96,132 @@ where
 /// The OpenAPI document, generated from the route declarations.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = utoipa_app(App::new()).split_for_parts();
-    document_auth_failures(&mut doc);
+    document_standard_responses(&mut doc);
     doc
 }
 
-/// Every operation behind a login can answer 401 and 403 (the policy middleware does, before the
-/// handler runs); say so on each, so clients and the generated types know.
-fn document_auth_failures(doc: &mut utoipa::openapi::OpenApi) {
+/// The problems any operation of a given shape can answer, each a `components/responses` entry
+/// (status, name, description) that operations refer to.
+pub const STANDARD_RESPONSES: &[(&str, &str, &str)] = &[
+    (
+        "400",
+        "BadRequest",
+        "Malformed request: a path or query parameter, a header (`If-Match`, `X-Acting-Grant`) or the body does not parse, \
+         or a path id is out of its bounds; `errors` names the parameter or field",
+    ),
+    ("401", "Unauthorized", "Not logged in, or the token expired"),
+    ("403", "Forbidden", "Your role may not do this, or the record is outside your scope"),
+    ("404", "NotFound", "No such record"),
+    (
+        "409",
+        "Conflict",
+        "Conflicts with the stored data: a duplicate (`duplicate`), a record still referenced (`referenced`), \
+         a stale `version` in the body (`stale_version`), or a concurrent change (`retry`)",
+    ),
+    ("412", "PreconditionFailed", "`stale_version`: the record changed since the version sent in If-Match"),
+    ("413", "PayloadTooLarge", "The body is larger than this operation takes"),
+    ("415", "UnsupportedMediaType", "The body is not of the content type this operation takes"),
+    ("422", "ValidationFailed", "Some fields or parameters are invalid, or out of their bounds (`errors` lists them all)"),
+    ("428", "PreconditionRequired", "`version_required`: send If-Match with the ETag read (or the body's `version`)"),
+];
+
+/// Which standard problems an operation answers, by its shape:
+///
+/// - behind a login: 400 (a malformed `X-Acting-Grant`), 401, 403 (the policy middleware); and a
+///   write (POST, PUT, PATCH, DELETE) 409, which the database's unique and foreign keys answer
+///   through `AppError::from(diesel::result::Error)`;
+/// - path parameters: 400 (not an integer, or out of bounds), and 404 when one names a record
+///   (is not an enum);
+/// - query parameters: 400 (does not parse), 422 (out of bounds: `page`, dates, ...);
+/// - a JSON body: 400 (does not parse), 413, 415, 422; a multipart upload: 400, 413, 415, 422;
+/// - `If-Match`: 400 (malformed), 412; and 428 when a version is required (If-Match required, or
+///   else the body's optional `version`).
+///
+/// A status the handler declares keeps the handler's description; the others refer to
+/// [`STANDARD_RESPONSES`]. Integer path parameters (record ids) are bounded 1..=i64::MAX, which
+/// the policy middleware enforces.
+fn document_standard_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{Schema, SchemaType, Type};
     use utoipa::openapi::{Content, Ref, RefOr, Response};
-    let problem = || {
-        Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem"))))
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (_, name, description) in STANDARD_RESPONSES {
+        let problem = Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem"))));
+        components
+            .responses
+            .insert((*name).to_string(), RefOr::T(Response::builder().description(*description).content("application/problem+json", problem).build()));
+    }
+    let schemas = components.schemas.clone();
+    let resolve = |schema: &RefOr<Schema>| -> Option<Schema> {
+        match schema {
+            RefOr::T(s) => Some(s.clone()),
+            RefOr::Ref(r) => match schemas.get(r.ref_location.trim_start_matches("#/components/schemas/"))? {
+                RefOr::T(s) => Some(s.clone()),
+                RefOr::Ref(_) => None,
+            },
+        }
     };
     for item in doc.paths.paths.values_mut() {
-        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+        let ops = [(false, &mut item.get), (true, &mut item.post), (true, &mut item.put), (true, &mut item.patch), (true, &mut item.delete)];
+        for (writes, op) in ops.into_iter().filter_map(|(w, op)| op.as_mut().map(|op| (w, op))) {
             let public = op.security.as_ref().is_none_or(|reqs| {
                 serde_json::to_value(reqs).ok().and_then(|v| v.as_array().cloned()).is_some_and(|a| a.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())))
             });
-            if public {
-                continue;
+            let mut statuses: Vec<&str> = Vec::new();
+            if !public {
+                statuses.extend(["400", "401", "403"]);
+                if writes {
+                    statuses.push("409");
+                }
+            }
+            let mut if_match_required = None;
+            for p in op.parameters.iter_mut().flatten() {
+                // The declarations give parameters inline (a $ref would hide its shape here).
+                let RefOr::T(p) = p else { continue };
+                match p.parameter_in {
+                    ParameterIn::Path => {
+                        statuses.push("400");
+                        let schema = p.schema.as_ref().and_then(&resolve);
+                        let is_enum = matches!(&schema, Some(Schema::Object(o)) if o.enum_values.is_some());
+                        if !is_enum {
+                            statuses.push("404");
+                        }
+                        // Record ids: 1..=i64::MAX.
+                        if let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut()
+                            && o.schema_type == SchemaType::Type(Type::Integer)
+                        {
+                            o.minimum.get_or_insert(utoipa::Number::Int(1));
+                            o.maximum.get_or_insert(utoipa::Number::Int(i64::MAX as isize));
+                        }
+                    }
+                    ParameterIn::Query => statuses.extend(["400", "422"]),
+                    ParameterIn::Header if p.name.eq_ignore_ascii_case("If-Match") => {
+                        statuses.extend(["400", "412"]);
+                        if_match_required = Some(matches!(p.required, utoipa::openapi::Required::True));
+                    }
+                    _ => {}
+                }
+            }
+            let mut body_version_optional = false;
+            if let Some(RefOr::T(body)) = &op.request_body {
+                for (content_type, content) in &body.content {
+                    if content_type == "application/json" || content_type == "multipart/form-data" {
+                        statuses.extend(["400", "413", "415", "422"]);
+                    }
+                    if let RefOr::T(content) = content
+                        && let Some(Schema::Object(o)) = content.schema.as_ref().and_then(&resolve)
+                    {
+                        body_version_optional |= o.properties.contains_key("version") && !o.required.iter().any(|r| r == "version");
+                    }
+                }
+            }
+            if if_match_required == Some(true) || (if_match_required == Some(false) && body_version_optional) {
+                statuses.push("428");
             }
             let responses = &mut op.responses.responses;
-            responses.entry("401".into()).or_insert_with(|| {
-                RefOr::T(Response::builder().description("Not logged in, or the token expired").content("application/problem+json", problem()).build())
-            });
-            responses.entry("403".into()).or_insert_with(|| {
-                RefOr::T(Response::builder().description("Your role may not do this, or the record is outside your scope").content("application/problem+json", problem()).build())
-            });
+            for status in statuses {
+                let Some((_, name, _)) = STANDARD_RESPONSES.iter().find(|(s, _, _)| *s == status) else { continue };
+                responses.entry(status.to_string()).or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+            }
         }
     }
 }

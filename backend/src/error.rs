@@ -296,8 +296,15 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::H
     deserialize_problem(&err.to_string()).into()
 }
 
-pub fn path_error(err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
-    AppError::bad_request(format!("bad path parameter: {err}"), "路径参数格式错误").into()
+/// A path segment that does not deserialize (integer ids are already checked against their
+/// documented bounds by the route policy; this catches any other typed segment): 400 naming it.
+pub fn path_error(err: actix_web::error::PathError, req: &actix_web::HttpRequest) -> actix_web::Error {
+    let msg = err.to_string();
+    // serde's message quotes the value ("can not parse \"abc\" to a i64"): name its segment.
+    let field = req.match_info().iter().find(|(_, v)| msg.contains(&format!("\"{v}\""))).map_or("path", |(k, _)| k).to_string();
+    let mut e = AppError::validation(vec![FieldError::new(field, "invalid_format", format!("bad path parameter: {msg}"), "路径参数格式错误")]);
+    e.status = StatusCode::BAD_REQUEST;
+    e.into()
 }
 
 /// serde's messages name the field ("unknown field `foo`", "invalid type ... for field `bar`",

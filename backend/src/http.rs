@@ -24,36 +24,101 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
-        let bytes = web::Bytes::from_request(req, payload);
+        let is_json = is_json(req);
+        let mut payload = payload.take();
         Box::pin(async move {
             if !is_json {
-                return Err(AppError::new(
-                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "Send JSON",
-                    "请发送 JSON",
-                )
-                .with_detail("the body must be application/json", "请求体必须是 application/json")
-                .into());
+                return Err(unsupported_media_type("the body must be application/json", "请求体必须是 application/json").into());
             }
-            let bytes = bytes.await?;
-            if bytes.len() > JSON_LIMIT {
-                return Err(AppError::bad_request("the body is too large", "请求体过大").into());
+            // Read here rather than through web::Bytes, whose own limit answers actix's plain text.
+            let mut bytes = web::BytesMut::new();
+            while let Some(chunk) = futures_util::StreamExt::next(&mut payload).await {
+                let chunk = chunk.map_err(|e| AppError::bad_request(format!("reading the body: {e}"), "读取请求体失败"))?;
+                if bytes.len() + chunk.len() > JSON_LIMIT {
+                    return Err(payload_too_large(format!("JSON bodies up to {} KB are accepted", JSON_LIMIT / 1024), format!("请求体不能超过 {} KB", JSON_LIMIT / 1024)).into());
+                }
+                bytes.extend_from_slice(&chunk);
             }
             let de = &mut serde_json::Deserializer::from_slice(&bytes);
             match serde_path_to_error::deserialize::<_, T>(de) {
-                Ok(v) => Ok(ApiJson(v)),
+                Ok(v) => {
+                    reject_nul_in_json(&bytes)?;
+                    Ok(ApiJson(v))
+                }
                 Err(e) => {
                     let path = e.path().to_string();
                     Err(deserialize_problem_at(&path, &e.inner().to_string()).into())
                 }
             }
         })
+    }
+}
+
+/// Text may not hold NUL characters (`\u0000`): PostgreSQL stores none, in text or jsonb. A 400
+/// naming the first field (or key) that has one, like any other value that does not parse.
+pub fn reject_nul_in_json(bytes: &[u8]) -> Result<(), AppError> {
+    // Only an escape can put a NUL in JSON text (a raw one is refused by the parser).
+    if !bytes.windows(5).any(|w| w == b"u0000") {
+        return Ok(());
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(value) => reject_nul_in_value(&value, ""),
+        Err(_) => Ok(()),
+    }
+}
+
+/// As [`reject_nul_in_json`], over a parsed value; `at` is the path of `value` (empty at the top).
+pub fn reject_nul_in_value(value: &serde_json::Value, at: &str) -> Result<(), AppError> {
+    use serde_json::Value;
+    let join = |k: &str| if at.is_empty() { k.to_string() } else { format!("{at}.{k}") };
+    match value {
+        Value::String(s) if s.contains('\0') => Err(nul_problem(if at.is_empty() { "body" } else { at })),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| reject_nul_in_value(v, &format!("{at}[{i}]"))),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            if k.contains('\0') {
+                return Err(nul_problem(&join(&k.replace('\0', ""))));
+            }
+            reject_nul_in_value(v, &join(k))
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn nul_problem(field: &str) -> AppError {
+    deserialize_problem_at(field, "text may not contain NUL characters (\\u0000)")
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"))
+}
+
+/// 415: the body is not of the type the operation takes.
+pub fn unsupported_media_type(en: &str, zh: &str) -> AppError {
+    AppError::new(actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported content type", "请求体类型不受支持").with_detail(en, zh)
+}
+
+/// 413: the body is larger than the operation takes.
+pub fn payload_too_large(en: impl Into<String>, zh: impl Into<String>) -> AppError {
+    AppError::new(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request too large", "请求体过大").with_detail(en, zh)
+}
+
+/// An upload's form must be `multipart/form-data` (415 otherwise), before anything is read.
+pub fn require_multipart(req: &HttpRequest) -> Result<(), AppError> {
+    let ok = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    if ok {
+        Ok(())
+    } else {
+        Err(unsupported_media_type(
+            "send the file as multipart/form-data, field `file`",
+            "请以 multipart/form-data 上传文件（字段名 file）",
+        ))
     }
 }
 
@@ -66,6 +131,10 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // A NUL in a parameter (`%00`) would reach PostgreSQL, which stores none: 400 naming it.
+        if let Some((name, _)) = form_urlencoded_parse(req.query_string()).find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+            return std::future::ready(Err(nul_problem(&name.replace('\0', "")).into()));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(req.query_string()));
         std::future::ready(match serde_path_to_error::deserialize::<_, T>(de) {
             Ok(v) => Ok(ApiQuery(v)),
@@ -138,8 +207,8 @@ pub fn client_ip(req: &HttpRequest) -> Option<String> {
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams, ToSchema)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// 1-based page number.
-    #[param(minimum = 1, example = 1)]
+    /// 1-based page number, at most 100000.
+    #[param(minimum = 1, maximum = 100_000, example = 1)]
     pub page: Option<i64>,
     /// Rows per page, at most 200.
     #[param(minimum = 1, maximum = 200, example = 20)]
@@ -148,15 +217,35 @@ pub struct PageParams {
 
 impl PageParams {
     pub const MAX_SIZE: i64 = 200;
+    /// The last page anyone may ask for: (page - 1) × page_size stays far inside i64 (and
+    /// PostgreSQL's OFFSET) for every page size of the API, and no list is that long.
+    pub const MAX_PAGE: i64 = 100_000;
 
+    /// The page and page size of a list (page size 20 by default, at most [`Self::MAX_SIZE`]);
+    /// out of bounds: 422 naming `page` or `page_size`.
     pub fn resolve(page: Option<i64>, page_size: Option<i64>) -> Result<(i64, i64), AppError> {
+        Self::resolve_sized(page, page_size, 20, Self::MAX_SIZE)
+    }
+
+    /// As [`Self::resolve`], with a list's own default and largest page size.
+    pub fn resolve_sized(page: Option<i64>, page_size: Option<i64>, default_size: i64, max_size: i64) -> Result<(i64, i64), AppError> {
         let page = page.unwrap_or(1);
-        let size = page_size.unwrap_or(20);
-        if page < 1 {
-            return Err(AppError::field("page", "out_of_range", "page starts at 1", "页码从 1 开始"));
+        let size = page_size.unwrap_or(default_size);
+        if !(1..=Self::MAX_PAGE).contains(&page) {
+            return Err(AppError::field(
+                "page",
+                "out_of_range",
+                format!("page must be 1 to {}", Self::MAX_PAGE),
+                format!("页码须在 1 到 {} 之间", Self::MAX_PAGE),
+            ));
         }
-        if !(1..=Self::MAX_SIZE).contains(&size) {
-            return Err(AppError::field("page_size", "out_of_range", "page_size must be 1 to 200", "每页条数须在 1 到 200 之间"));
+        if !(1..=max_size).contains(&size) {
+            return Err(AppError::field(
+                "page_size",
+                "out_of_range",
+                format!("page_size must be 1 to {max_size}"),
+                format!("每页条数须在 1 到 {max_size} 之间"),
+            ));
         }
         Ok((page, size))
     }
@@ -172,4 +261,71 @@ pub struct Page<T: ToSchema> {
     pub page: i64,
     #[schema(example = 20)]
     pub page_size: i64,
+}
+
+/// Checks the integer path parameters (record ids) of a request against their documented bounds
+/// (see `auth::policy`, which reads them from the OpenAPI document): a segment that is not an
+/// integer, or lies outside them, is a 400 naming the parameter, before any handler runs.
+pub fn check_path_params(pattern: &str, path: &str, params: &[crate::auth::policy::IntPathParam]) -> Result<(), AppError> {
+    let segments: Vec<&str> = path.split('/').collect();
+    // Text parameters (`{code}`): no NUL, which PostgreSQL stores none of.
+    for (i, seg) in pattern.split('/').enumerate() {
+        if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}'))
+            && segments.get(i).is_some_and(|raw| percent_decode(raw).contains('\0'))
+        {
+            return Err(problem_at(name, "invalid_format", "text may not contain NUL characters".into(), "不能包含 NUL 字符".into()));
+        }
+    }
+    for p in params {
+        let raw = segments.get(p.segment).copied().unwrap_or_default();
+        let text = percent_decode(raw);
+        let problem = |code: &'static str, en: String, zh: String| problem_at(&p.name, code, en, zh);
+        match text.parse::<i64>() {
+            Ok(v) if (p.minimum..=p.maximum).contains(&v) => {}
+            Ok(_) => {
+                return Err(problem(
+                    "out_of_range",
+                    format!("{} must be {} to {}", p.name, p.minimum, p.maximum),
+                    format!("{} 须在 {} 到 {} 之间", p.name, p.minimum, p.maximum),
+                ));
+            }
+            Err(_) => {
+                return Err(problem(
+                    "invalid_format",
+                    format!("{} must be an integer from {} to {}; got {text:?}", p.name, p.minimum, p.maximum),
+                    format!("{} 须为 {} 到 {} 之间的整数", p.name, p.minimum, p.maximum),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A 400 naming a path parameter.
+fn problem_at(name: &str, code: &'static str, en: String, zh: String) -> AppError {
+    let mut e = AppError::validation(vec![crate::error::FieldError::new(name, code, en, zh)]);
+    e.status = actix_web::http::StatusCode::BAD_REQUEST;
+    e
+}
+
+/// `%xx` escapes of a path segment decoded (as actix decodes them for the handlers).
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

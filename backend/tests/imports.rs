@@ -584,3 +584,54 @@ async fn an_invalid_row_after_the_first_steps_rolls_back_what_they_wrote() {
     assert_eq!(problems(&again.json), ["6202:公民身份号码:duplicate_in_file"], "{}", brief(&again));
     assert_eq!(counts(&fx).await[4], before[4] + 6_200, "nothing audited the second time");
 }
+
+/// Every import that has a row reads back, whatever became of it: a background upload while it
+/// waits, one whose job failed (no header row: the report says why, as row 0), and rows stored
+/// before the report was written with the upload (`{}`, as production databases hold for failed
+/// and unfinished jobs) — `GET /imports/{id}` and `/annotated` answered 500 "missing field
+/// `import_id`" for those.
+#[actix_web::test]
+async fn failed_and_unfinished_imports_read_back() {
+    use dangjian::jobs::{Registry, Worker};
+    let fx = Fx::new().await;
+    let token = fx.login(users::ADMIN).await;
+    let notes = "just some notes\nnothing else\n";
+    let r = fx.send(upload_req("members", "dry_run=false&background=true", "notes.csv", notes.as_bytes()).token(&token)).await;
+    r.expect(202);
+    let (job_id, import_id) = (r.json["job_id"].as_i64().unwrap(), r.json["import_id"].as_i64().unwrap());
+    let read_back = async |id: i64| {
+        let detail = fx.send(Req::get(format!("/api/v1/imports/{id}")).token(&token)).await;
+        detail.expect(200);
+        let annotated = fx.send(Req::get(format!("/api/v1/imports/{id}/annotated")).token(&token)).await;
+        annotated.expect(200);
+        assert!(annotated.bytes.starts_with(b"PK"), "an XLSX for import {id}");
+        detail.json
+    };
+    // Queued: the report is there, empty.
+    let queued = read_back(import_id).await;
+    assert_eq!((queued["report"]["import_id"].as_i64(), queued["report"]["kind"].as_str()), (Some(import_id), Some("members")), "{queued}");
+    assert_eq!((queued["committed"].as_bool(), queued["report"]["dry_run"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(counts_of(&queued["report"]), (0, 0, 0, 0, 0));
+
+    // The job fails (no header row): the import's report says why.
+    let worker = Worker::new(fx.shared.state.pool.clone(), fx.shared.state.config.clone(), Registry::standard());
+    assert_eq!(worker.drain().await.unwrap(), 1);
+    let job = fx.send(Req::get(format!("/api/v1/jobs/{job_id}")).token(&token)).await;
+    assert_eq!(job.json["status"], "failed", "{}", job.text);
+    let failed = read_back(import_id).await;
+    assert_eq!(problems(&failed["report"]), ["0:-:no_header_row"], "{failed}");
+    assert_eq!(failed["report"]["import_id"].as_i64(), Some(import_id));
+
+    // A row as earlier versions left it: report `{}`.
+    {
+        use dangjian::schema::imports as i;
+        diesel::update(i::table.find(import_id)).set(i::report.eq(serde_json::json!({}))).execute(&mut fx.conn().await).await.unwrap();
+    }
+    let legacy = read_back(import_id).await;
+    assert_eq!((legacy["report"]["import_id"].as_i64(), legacy["report"]["kind"].as_str()), (Some(import_id), Some("members")), "{legacy}");
+    assert_eq!(legacy["report"]["problems"], serde_json::json!([]));
+    // And the list shows it as ever.
+    let list = fx.send(Req::get("/api/v1/imports").token(&token)).await;
+    list.expect(200);
+    assert!(list.json["items"].as_array().unwrap().iter().any(|i| i["id"].as_i64() == Some(import_id)), "{}", list.text);
+}

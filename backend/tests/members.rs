@@ -431,7 +431,10 @@ async fn reads_outside_the_scope_are_refused() {
     fx.send(Req::get(format!("/api/v1/members/{}", fx.people.qianqi)).token(&br)).await.expect_problem(403, "out_of_scope");
     fx.send(Req::get(format!("/api/v1/members/{}", fx.people.zhaoliu)).token(&br)).await.expect_problem(403, "out_of_scope");
     fx.send(Req::get("/api/v1/members/999999").token(&br)).await.expect_problem(404, "not_found");
-    fx.send(Req::get("/api/v1/members/abc").token(&br)).await.expect_problem(400, "bad_request");
+    // A malformed path id is a 400 naming it, as a malformed query parameter is.
+    let r = fx.send(Req::get("/api/v1/members/abc").token(&br)).await;
+    r.expect_problem(400, "validation_failed");
+    assert_eq!(r.first_error(), ("id".to_string(), "invalid_format".to_string()));
     fx.send(Req::post("/api/v1/members").token(&br).json(new_member(fx.orgs.b3))).await.expect_problem(403, "out_of_scope");
     fx.send(Req::delete(format!("/api/v1/members/{}", fx.people.qianqi)).token(&br)).await.expect_problem(403, "out_of_scope");
     // Sending something other than JSON.

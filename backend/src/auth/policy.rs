@@ -30,9 +30,26 @@ pub enum Access {
     Roles(Vec<Role>),
 }
 
+/// An integer path parameter (a record id) and its documented bounds, checked before the
+/// handler runs so that `/members/abc` or `/members/0` is a 400 naming the parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntPathParam {
+    /// Its segment's index in the route pattern split at `/`.
+    pub segment: usize,
+    pub name: String,
+    pub minimum: i64,
+    pub maximum: i64,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    access: Access,
+    int_params: Vec<IntPathParam>,
+}
+
 #[derive(Debug, Default)]
 pub struct RoutePolicy {
-    rules: HashMap<(String, String), Access>,
+    rules: HashMap<(String, String), Rule>,
 }
 
 impl RoutePolicy {
@@ -48,25 +65,57 @@ impl RoutePolicy {
                     continue;
                 }
                 let access = access_of(op).map_err(|e| format!("{} {path}: {e}", method.to_uppercase()))?;
-                rules.insert((method.to_uppercase(), path.clone()), access);
+                let int_params = int_path_params(&path, op);
+                rules.insert((method.to_uppercase(), path.clone()), Rule { access, int_params });
             }
         }
         Ok(RoutePolicy { rules })
     }
 
     pub fn get(&self, method: &Method, pattern: &str) -> Option<&Access> {
-        self.rules.get(&(method.as_str().to_string(), pattern.to_string())).or_else(|| {
+        self.rule(method, pattern).map(|(_, r)| &r.access)
+    }
+
+    /// The operation's own path pattern (with its parameter names) and its integer path
+    /// parameters with their bounds.
+    pub fn path_params(&self, method: &Method, pattern: &str) -> Option<(&str, &[IntPathParam])> {
+        self.rule(method, pattern).map(|(path, r)| (path, r.int_params.as_slice()))
+    }
+
+    fn rule(&self, method: &Method, pattern: &str) -> Option<(&str, &Rule)> {
+        self.rules.get_key_value(&(method.as_str().to_string(), pattern.to_string())).or_else(|| {
             // Two routes of one shape with other parameter names (`POST /imports/{kind}`,
             // `GET /imports/{id}`): actix names the first registered pattern matching the path,
             // whatever the method, so look for this method's operation of the same shape.
             let shape = shape_of(pattern);
-            self.rules.iter().find(|((m, p), _)| m == method.as_str() && shape_of(p) == shape).map(|(_, a)| a)
-        })
+            self.rules.iter().find(|((m, p), _)| m == method.as_str() && shape_of(p) == shape)
+        }).map(|((_, path), r)| (path.as_str(), r))
     }
 
     pub fn operations(&self) -> impl Iterator<Item = (&(String, String), &Access)> {
-        self.rules.iter()
+        self.rules.iter().map(|(k, r)| (k, &r.access))
     }
+}
+
+/// The operation's integer path parameters and their `minimum`/`maximum` (default: any i64).
+fn int_path_params(path: &str, op: &serde_json::Value) -> Vec<IntPathParam> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut out = Vec::new();
+    for p in op.get("parameters").and_then(|p| p.as_array()).into_iter().flatten() {
+        let schema = &p["schema"];
+        if p["in"] != "path" || schema["type"] != "integer" {
+            continue;
+        }
+        let Some(name) = p["name"].as_str() else { continue };
+        let Some(segment) = segments.iter().position(|s| *s == format!("{{{name}}}")) else { continue };
+        out.push(IntPathParam {
+            segment,
+            name: name.to_string(),
+            minimum: schema["minimum"].as_i64().unwrap_or(i64::MIN),
+            maximum: schema["maximum"].as_i64().unwrap_or(i64::MAX),
+        });
+    }
+    out
 }
 
 /// A route pattern with its parameter names blanked: `/a/{id}/b` → `/a/{}/b`.
@@ -131,7 +180,9 @@ pub async fn enforce(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
             return Err(AppError::internal(format!("no policy for {} {pattern}", req.method())).into());
         }
     };
+    let (op_path, int_params) = policy.path_params(req.method(), &pattern).map(|(p, i)| (p.to_string(), i.to_vec())).unwrap_or_default();
     let Access::Roles(allowed) = access else {
+        crate::http::check_path_params(&op_path, req.path(), &int_params)?;
         return next.call(req).await;
     };
     let secret = req
@@ -170,6 +221,8 @@ pub async fn enforce(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
         ip: super::client_addr::of(req.request()),
     };
     req.extensions_mut().insert(actor);
+    // After authentication: a caller who may not call the operation learns nothing from it.
+    crate::http::check_path_params(&op_path, req.path(), &int_params)?;
     next.call(req).await
 }
 

@@ -20,18 +20,25 @@ pub fn build(bytes: &[u8], file_name: &str, kind: ImportKind, report: &ImportRep
     let (sheet_index, header_row) = {
         let headers_only: Vec<read::Sheet> =
             sheets.iter().map(|s| read::Sheet { name: s.name.clone(), rows: s.rows.iter().take(10).cloned().collect() }).collect();
-        let l = locate(headers_only, known)?;
-        (l.sheet, l.header_row)
+        // No header row (an import refused for that): the first sheet as it is, with the
+        // whole-file problems beside its first row.
+        locate(headers_only, known).map_or((0, 0), |l| (l.sheet, l.header_row))
     };
     let sheet = sheets.into_iter().nth(sheet_index).unwrap_or_default();
     let mut notes: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     for p in &report.problems {
-        if p.row == header_row {
+        if p.row == header_row && header_row != 0 {
             // Unknown or repeated columns: the header row holds the 错误说明 heading itself.
             continue;
         }
+        // Row 0: a problem of the whole file, shown beside the first row when no header was found.
+        let row = match (p.row, header_row) {
+            (0, 0) => 1,
+            (0, _) => continue,
+            (r, _) => r,
+        };
         let where_ = p.column.as_deref().map(|c| format!("【{c}】")).unwrap_or_default();
-        notes.entry(p.row).or_default().push(format!("{where_}{}", p.message));
+        notes.entry(row).or_default().push(format!("{where_}{}", p.message));
     }
     write(&sheet, header_row, &notes).map_err(|e| AppError::internal(format!("writing the annotated workbook: {e}")))
 }

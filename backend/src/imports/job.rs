@@ -93,6 +93,17 @@ pub async fn run(ctx: JobContext, payload: Value) -> Result<Value, AppError> {
     .await;
     drop(tx);
     let _ = forward.await;
-    let report = result?;
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            // The import's row keeps its report, which now says why nothing was imported.
+            if !e.status.is_server_error()
+                && let Err(write) = super::record_failure(&mut conn, p.import_id, &e).await
+            {
+                log::warn!("import {}: recording the failure: {write}", p.import_id);
+            }
+            return Err(e);
+        }
+    };
     serde_json::to_value(report).map_err(|e| AppError::internal(format!("import report: {e}")))
 }

@@ -78,7 +78,7 @@ impl ImportKind {
 /// One problem of one row (or, for `unknown_column`, of the header row).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ImportProblem {
-    /// The row number the spreadsheet program shows.
+    /// The row number the spreadsheet program shows (0: the whole file, for an import that failed).
     #[schema(example = 5)]
     pub row: u32,
     /// The column's header text (none for a problem of the whole row).
@@ -94,6 +94,10 @@ pub struct ImportProblem {
 }
 
 /// What an import did (or, in a dry run, would do).
+///
+/// Stored on the import's row. Rows written before the report was stored with the upload (an
+/// upload that ran as a job and failed, or had not finished) hold `{}`: [`stored_report`] reads
+/// those too.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "import_id": 12, "kind": "members", "dry_run": true, "committed": false, "rows_read": 3,
@@ -287,7 +291,45 @@ pub async fn store_upload(conn: &mut AsyncPgConnection, by: &Importer, kind: Imp
         .get_result(conn)
         .await?;
     diesel::insert_into(import_files::table).values((import_files::import_id.eq(id), import_files::content.eq(bytes))).execute(conn).await?;
+    // A complete (empty) report from the start: an upload that runs as a job has one while it
+    // waits, and keeps it if the job fails.
+    let report = ImportReport { import_id: id, kind: kind.as_str().into(), dry_run, ..Default::default() };
+    let report = serde_json::to_value(&report).map_err(|e| AppError::internal(format!("import report: {e}")))?;
+    diesel::update(imports::table.find(id)).set(imports::report.eq(report)).execute(conn).await?;
     Ok(id)
+}
+
+/// A whole-file problem (row 0) on a stored import whose run failed (a background job that could
+/// not read its file): its report says why, as the job's `error` does.
+pub async fn record_failure(conn: &mut AsyncPgConnection, import_id: i64, e: &AppError) -> Result<(), AppError> {
+    let stored: serde_json::Value = imports::table.find(import_id).select(imports::report).first(conn).await?;
+    let mut report = report_with_defaults(stored)?;
+    let message = e.detail.as_ref().map_or_else(|| e.title_zh.to_string(), |(_, zh)| zh.clone());
+    report.problems.push(ImportProblem { row: 0, column: None, code: e.code.to_string(), message });
+    let report = serde_json::to_value(&report).map_err(|e| AppError::internal(format!("import report: {e}")))?;
+    diesel::update(imports::table.find(import_id)).set(imports::report.eq(report)).execute(conn).await?;
+    Ok(())
+}
+
+/// The report stored on an import's row, completed from the row's columns (which the same
+/// statement writes, and which rows holding `{}` have too).
+fn stored_report(row: &SummaryRow, stored: serde_json::Value) -> Result<ImportReport, AppError> {
+    let mut report = report_with_defaults(stored)?;
+    report.import_id = row.0;
+    report.kind = row.1.clone();
+    report.dry_run = row.5;
+    report.committed = row.6;
+    (report.rows_read, report.created, report.updated, report.unchanged, report.invalid) = (row.7, row.8, row.9, row.10, row.11);
+    Ok(report)
+}
+
+/// A stored report, its missing fields (all of them in a `{}`) taken from an empty report.
+fn report_with_defaults(stored: serde_json::Value) -> Result<ImportReport, AppError> {
+    let mut full = serde_json::to_value(ImportReport::default()).map_err(|e| AppError::internal(format!("import report: {e}")))?;
+    if let (Some(full), serde_json::Value::Object(stored)) = (full.as_object_mut(), stored) {
+        full.extend(stored);
+    }
+    serde_json::from_value(full).map_err(|e| AppError::internal(format!("stored import report: {e}")))
 }
 
 /// Reads a whole upload on a blocking thread (parsing a workbook takes CPU seconds).
@@ -399,7 +441,7 @@ pub struct ImportUpload {
     responses(
         (status = 200, description = "The report", body = ImportReport),
         (status = 202, description = "Queued as a background job: poll `GET /jobs/{job_id}`", body = job::ImportQueued),
-        (status = 400, description = "No file in the form", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A malformed multipart form, or a malformed query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file (or what it unpacks to) is too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a spreadsheet, encrypted, no header row, or too many rows", body = Problem, content_type = "application/problem+json"),
     )
@@ -430,13 +472,15 @@ pub async fn upload(
 
 /// The `file` field of a multipart form, refused past [`MAX_FILE_BYTES`] while it streams in.
 async fn read_upload(req: &HttpRequest, payload: web::Payload) -> Result<(String, Vec<u8>), AppError> {
+    crate::http::require_multipart(req)?;
     let bad = |en: &str, zh: &str| AppError::bad_request(en.to_string(), zh.to_string());
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     while let Some(mut field) = form.try_next().await.map_err(|_| bad("send the file as multipart/form-data, field `file`", "请以 multipart/form-data 上传文件（字段名 file）"))? {
         if field.name() != Some("file") {
             continue;
         }
-        let name = field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or("upload").to_string();
+        // The name is only a label; PostgreSQL stores no NUL.
+        let name = field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or("upload").replace('\0', "");
         let mut bytes = Vec::new();
         while let Some(chunk) = field.try_next().await.map_err(|_| bad("the upload was interrupted", "上传中断"))? {
             if bytes.len() + chunk.len() > MAX_FILE_BYTES {
@@ -547,9 +591,11 @@ macro_rules! visible_filter {
 #[into_params(parameter_in = Query)]
 pub struct ImportListQuery {
     pub kind: Option<ImportKind>,
-    #[param(example = 1)]
+    /// 1-based page number, at most 100000.
+    #[param(minimum = 1, maximum = 100_000, example = 1)]
     pub page: Option<i64>,
-    #[param(example = 20)]
+    /// Rows per page, at most 200.
+    #[param(minimum = 1, maximum = 200, example = 20)]
     pub page_size: Option<i64>,
 }
 
@@ -611,7 +657,7 @@ async fn visible_import(conn: &mut AsyncPgConnection, actor: &Actor, id: i64) ->
 pub async fn get_import(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>) -> AppResult<HttpResponse> {
     let mut conn = db::conn(&state.pool).await?;
     let (row, report) = visible_import(&mut conn, &actor, id.into_inner()).await?;
-    let report: ImportReport = serde_json::from_value(report).map_err(|e| AppError::internal(format!("stored import report: {e}")))?;
+    let report = stored_report(&row, report)?;
     Ok(HttpResponse::Ok().json(ImportDetail { summary: summary_of(row), report }))
 }
 
@@ -624,6 +670,7 @@ pub async fn get_import(state: web::Data<AppState>, actor: Actor, id: web::Path<
     responses(
         (status = 200, description = "The annotated workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
         (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The stored file cannot be read back as a sheet (an import refused for that, e.g. `too_many_rows`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/imports/{id}/annotated")]
@@ -631,7 +678,7 @@ pub async fn get_annotated(state: web::Data<AppState>, actor: Actor, id: web::Pa
     let id = id.into_inner();
     let mut conn = db::conn(&state.pool).await?;
     let (row, report) = visible_import(&mut conn, &actor, id).await?;
-    let report: ImportReport = serde_json::from_value(report).map_err(|e| AppError::internal(format!("stored import report: {e}")))?;
+    let report = stored_report(&row, report)?;
     let content: Vec<u8> = import_files::table.find(id).select(import_files::content).first(&mut conn).await?;
     let file_name = row.2.clone();
     let kind = ImportKind::parse(&row.1).unwrap_or(ImportKind::Members);

@@ -87,6 +87,7 @@ fn file_too_large(max: usize) -> AppError {
 
 /// The `file` field of a multipart form, refused past `max` bytes while it streams in.
 async fn read_file(req: &HttpRequest, payload: web::Payload, max: usize) -> Result<(String, Vec<u8>), AppError> {
+    crate::http::require_multipart(req)?;
     let bad = |en: &str, zh: &str| AppError::bad_request(en.to_string(), zh.to_string());
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     while let Some(mut field) =
@@ -95,7 +96,8 @@ async fn read_file(req: &HttpRequest, payload: web::Payload, max: usize) -> Resu
         if field.name() != Some("file") {
             continue;
         }
-        let name = field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or_default().to_string();
+        // The name is only a label; PostgreSQL stores no NUL.
+        let name = field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or_default().replace('\0', "");
         let mut bytes = Vec::new();
         while let Some(chunk) = field.try_next().await.map_err(|_| bad("the upload was interrupted", "上传中断"))? {
             if bytes.len() + chunk.len() > max {
@@ -136,7 +138,7 @@ pub struct AttachmentUpload {
     security(("bearer" = ["branch", "committee", "political_dept"])),
     responses(
         (status = 201, description = "Stored", body = Attachment),
-        (status = 400, description = "Not a multipart form", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A malformed multipart form", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Outside your scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such meeting", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`meeting_archived`: the record is archived and no addendum of it is named", body = Problem, content_type = "application/problem+json"),
@@ -254,7 +256,9 @@ async fn attachment_of(conn: &mut diesel_async::AsyncPgConnection, meeting_id: i
     params(("id" = i64, Path, description = "Meeting id", example = 12), ("att_id" = i64, Path, description = "Attachment id", example = 5)),
     security(("bearer" = ["member", "branch", "committee", "political_dept"])),
     responses(
-        (status = 200, description = "The file (image/jpeg, image/png, image/webp or application/pdf)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file, with the type found at upload", content(
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"), (Vec<u8> = "application/pdf"),
+        )),
         (status = 403, description = "Outside your scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such meeting or attachment", body = Problem, content_type = "application/problem+json"),
     )

@@ -483,14 +483,7 @@ pub async fn meetings_compliance(state: web::Data<AppState>, actor: Actor, query
     {
         return Err(AppError::field("state", "invalid", "state must be ok, missing, due or due_soon", "状态须为 ok、missing、due 或 due_soon"));
     }
-    let page = query.page.unwrap_or(1);
-    let page_size = query.page_size.unwrap_or(500);
-    if page < 1 {
-        return Err(AppError::field("page", "out_of_range", "page starts at 1", "页码从 1 开始"));
-    }
-    if !(1..=5000).contains(&page_size) {
-        return Err(AppError::field("page_size", "out_of_range", "page_size must be 1 to 5000", "每页条数须在 1 到 5000 之间"));
-    }
+    let (page, page_size) = crate::http::PageParams::resolve_sized(query.page, query.page_size, 500, 5000)?;
     let (mut conn, org) = crate::stats::queries::target(&state.pool, &actor, query.org_id).await?;
     let a = Analysis::load(&state.pool, &mut conn, org.id, from, to, &state.config.clock).await?;
     if let Some(k) = query.kind.as_deref()

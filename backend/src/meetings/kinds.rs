@@ -442,7 +442,7 @@ pub struct OwnRule {
 /// The org's own settings, replacing what it had: kinds not listed inherit.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"has_committee": null, "rules": [{"kind": "party_lecture", "frequency": "month", "per_period": 1}], "version": 0}))]
+#[schema(example = json!({"has_committee": null, "rules": [{"kind": "party_lecture", "frequency": "month", "per_period": 1}], "version": 1}))]
 pub struct PutMeetingRules {
     /// true/false overrides the count of full members (7 or more: a committee); null uses it.
     pub has_committee: Option<bool>,
@@ -518,7 +518,7 @@ pub async fn get_meeting_rules(state: web::Data<AppState>, actor: Actor, id: web
 /// version read (`version`, 0 before any were saved, or If-Match).
 #[utoipa::path(
     tag = "meetings",
-    params(("id" = i64, Path, description = "Org id", example = 3), ("If-Match" = Option<String>, Header, description = "The ETag read", example = "\"0\"")),
+    params(("id" = i64, Path, description = "Org id", example = 3), ("If-Match" = Option<String>, Header, description = "The ETag read", example = "\"1\"")),
     request_body = PutMeetingRules,
     security(("bearer" = ["committee", "political_dept"])),
     responses(
@@ -656,7 +656,7 @@ pub struct OfficerInput {
 /// The org's officers from now on (replaces the current set).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"officers": [{"person_id": 101, "post": "secretary"}, {"person_id": 102, "post": "committee_member", "since": "2026-01-05"}], "read_ids": [31, 32]}))]
+#[schema(example = json!({"officers": [{"person_id": 1, "post": "secretary"}, {"person_id": 2, "post": "committee_member", "since": "2026-01-05"}], "read_ids": [1, 2, 3]}))]
 pub struct PutOfficers {
     pub officers: Vec<OfficerInput>,
     /// The `id`s of the officers as you read them (GET): when someone changed the set since, the

@@ -228,7 +228,7 @@ pub struct Counts {
 pub struct Addendum {
     pub id: i64,
     pub body: String,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = changes_schema)]
     pub changes: Option<serde_json::Value>,
     /// The account that added it.
     pub created_by_name: Option<String>,
@@ -313,7 +313,7 @@ pub fn hours(minutes: i64) -> f64 {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"org_id": 3, "kind": "party_lecture", "topic": "学习贯彻党的二十届四中全会精神",
     "starts_at": "2026-12-10T14:30:00+08:00", "ends_at": "2026-12-10T16:30:00+08:00", "place": "三楼会议室",
-    "host_person_id": 101, "recorder_person_id": 102, "status": "planned"}))]
+    "host_person_id": 1, "recorder_person_id": 2, "status": "planned"}))]
 pub struct CreateMeeting {
     pub org_id: i64,
     /// A meeting kind's code (`GET /meeting-kinds`) that the org's kind owes.
@@ -416,8 +416,18 @@ pub struct VersionOnly {
 pub struct NewAddendum {
     /// What is corrected and why, 1 to 10,000 characters.
     pub body: String,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = changes_schema)]
     pub changes: Option<serde_json::Value>,
+}
+
+/// An addendum's `changes`: what the correction changes, as the client describes it — a JSON
+/// object or array (anything else is 422 `changes`).
+fn changes_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Array(vec![Type::Object, Type::Array, Type::Null]))
+        .description(Some("What the correction changes: a JSON object or array"))
+        .build()
 }
 
 /// One of a member's meetings (`GET /meetings/mine`).

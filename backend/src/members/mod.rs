@@ -273,7 +273,7 @@ pub async fn get_member(state: web::Data<AppState>, actor: Actor, id: web::Path<
 #[utoipa::path(
     tag = "members",
     params(("id" = i64, Path, description = "Member (person) id", example = 101), ("If-Match" = Option<String>, Header, description = "The ETag read", example = "\"3\"")),
-    request_body(content = MemberInput, example = json!({"phone": "13912345678", "version": 3})),
+    request_body(content = MemberInput, example = json!({"phone": "13912345678", "version": 1})),
     security(("bearer" = ["member", "branch", "committee", "political_dept"])),
     responses(
         (status = 200, description = "Updated", body = Member, headers(("ETag" = String))),

@@ -127,7 +127,7 @@ pub struct Member {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "name": "张三", "gender": "male", "id_number": "11010519491231002X", "birth_date": "1949-12-31",
+    "name": "张丽", "gender": "female", "id_number": "11010519491231002X", "birth_date": "1949-12-31",
     "ethnicity": "汉族", "education": "大学本科", "job_category": "专业技术人员", "phone": "13800138000",
     "category": "probationary", "org_id": 12, "joined_at": "2026-06-20"
 }))]

@@ -255,7 +255,7 @@ async fn lock_for_write(conn: &mut AsyncPgConnection, actor: &Actor, id: i64, ex
 /// Edit an organization below your own org. Send the version read (If-Match or `version`); a stale one answers 412/409.
 #[utoipa::path(
     tag = "orgs",
-    params(("id" = i64, Path, description = "Org id", example = 12), ("If-Match" = Option<String>, Header, description = "The ETag read", example = "\"4\"")),
+    params(("id" = i64, Path, description = "Org id", example = 3), ("If-Match" = Option<String>, Header, description = "The ETag read", example = "\"1\"")),
     request_body = UpdateOrg,
     security(("bearer" = ["branch", "committee", "political_dept"])),
     responses(
@@ -376,7 +376,11 @@ pub struct SubtreeQuery {
     /// Levels below the org to include (0 = the org alone).
     #[param(example = 2)]
     pub max_depth: Option<i32>,
+    /// 1-based page number, at most 100000.
+    #[param(minimum = 1, maximum = 100_000, example = 1)]
     pub page: Option<i64>,
+    /// Rows per page, at most 200.
+    #[param(minimum = 1, maximum = 200, example = 20)]
     pub page_size: Option<i64>,
 }
 

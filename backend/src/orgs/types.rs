@@ -151,7 +151,7 @@ pub struct SubtreeOrg {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"code": "D0105", "name": "机关第五党支部", "kind": "branch", "parent_id": 3, "founded_on": "2026-07-01"}))]
+#[schema(example = json!({"code": "D01-01-05", "name": "计算机学院教工第三党支部", "kind": "branch", "parent_id": 2, "founded_on": "2026-07-01"}))]
 pub struct CreateOrg {
     /// 外部编号: the master-data system's key (unique).
     pub external_id: Option<String>,
@@ -173,7 +173,7 @@ pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Re
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "机关第一党支部（新）", "term_start": "2027-06-01", "term_end": "2030-05-31", "version": 4}))]
+#[schema(example = json!({"name": "计算机学院教工第一党支部", "term_start": "2024-12-24", "term_end": "2027-12-24", "version": 1}))]
 pub struct UpdateOrg {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -199,7 +199,7 @@ pub struct UpdateOrg {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"parent_id": 5, "version": 4}))]
+#[schema(example = json!({"parent_id": 7, "version": 1}))]
 pub struct MoveOrg {
     pub parent_id: i64,
     pub version: Option<i32>,

@@ -42,9 +42,9 @@ pub struct MemberSyncQuery {
 /// One member as the master-data system sends it (documentation of an item of `items`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
-    "external_id": "HR-004211", "name": "张三", "gender": "male", "id_number": "11010519491231002X",
+    "external_id": "HR-004211", "name": "张丽", "gender": "female", "id_number": "11010519491231002X",
     "ethnicity": "汉族", "education": "大学本科", "job_category": "专业技术人员", "phone": "13800138000",
-    "category": "full", "org_code": "D0101", "joined_at": "2012-06-20", "full_member_at": "2013-06-20"
+    "category": "full", "org_code": "D01-01-01", "joined_at": "2012-06-20", "full_member_at": "2013-06-20"
 }))]
 pub struct SyncMember {
     /// 外部编号: the master-data system's key (required).
@@ -77,8 +77,8 @@ pub struct SyncMember {
 /// A batch of members.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"items": [{
-    "external_id": "HR-004211", "name": "张三", "gender": "male", "id_number": "11010519491231002X",
-    "ethnicity": "汉族", "education": "大学本科", "category": "full", "org_code": "D0101",
+    "external_id": "HR-004211", "name": "张丽", "gender": "female", "id_number": "11010519491231002X",
+    "ethnicity": "汉族", "education": "大学本科", "category": "full", "org_code": "D01-01-01",
     "joined_at": "2012-06-20", "full_member_at": "2013-06-20"
 }]}))]
 pub struct MemberBatch {

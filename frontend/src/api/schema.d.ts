@@ -67,8 +67,9 @@ export interface paths {
         put?: never;
         /**
          * Log in with a username and password.
-         * @description Repeated failures are slowed (429 with Retry-After) and, after ten, lock the account for
-         *     fifteen minutes (423).
+         * @description Repeated failures are slowed (429 with Retry-After) and, after ten, lock the username for
+         *     fifteen minutes (423), whether an account has it or not; each client address is slowed after
+         *     twenty failures, whatever the usernames. docs/api.md, Authentication.
          */
         post: operations["login"];
         delete?: never;
@@ -1220,7 +1221,8 @@ export interface components {
             /** Format: int64 */
             id: number;
             body: string;
-            changes?: Record<string, never> | null;
+            /** @description What the correction changes: a JSON object or array */
+            changes?: Record<string, never> | unknown[] | null;
             /** @description The account that added it. */
             created_by_name?: string | null;
             /** Format: date-time */
@@ -1726,11 +1728,11 @@ export interface components {
          * @description `POST /meetings`.
          * @example {
          *       "ends_at": "2026-12-10T16:30:00+08:00",
-         *       "host_person_id": 101,
+         *       "host_person_id": 1,
          *       "kind": "party_lecture",
          *       "org_id": 3,
          *       "place": "三楼会议室",
-         *       "recorder_person_id": 102,
+         *       "recorder_person_id": 2,
          *       "starts_at": "2026-12-10T14:30:00+08:00",
          *       "status": "planned",
          *       "topic": "学习贯彻党的二十届四中全会精神"
@@ -1769,11 +1771,11 @@ export interface components {
         };
         /**
          * @example {
-         *       "code": "D0105",
+         *       "code": "D01-01-05",
          *       "founded_on": "2026-07-01",
          *       "kind": "branch",
-         *       "name": "机关第五党支部",
-         *       "parent_id": 3
+         *       "name": "计算机学院教工第三党支部",
+         *       "parent_id": 2
          *     }
          */
         CreateOrg: {
@@ -2020,7 +2022,7 @@ export interface components {
         ImportProblem: {
             /**
              * Format: int32
-             * @description The row number the spreadsheet program shows.
+             * @description The row number the spreadsheet program shows (0: the whole file, for an import that failed).
              * @example 5
              */
             row: number;
@@ -2060,6 +2062,10 @@ export interface components {
         };
         /**
          * @description What an import did (or, in a dry run, would do).
+         *
+         *     Stored on the import's row. Rows written before the report was stored with the upload (an
+         *     upload that ran as a job and failed, or had not finished) hold `{}`: [`stored_report`] reads
+         *     those too.
          * @example {
          *       "committed": false,
          *       "created": 1,
@@ -2501,7 +2507,7 @@ export interface components {
          *       "full_member_at": "2013-06-20",
          *       "gender": "male",
          *       "id": 101,
-         *       "id_number": "110***********123X",
+         *       "id_number": "**************123X",
          *       "is_flowing": false,
          *       "job_category": "专业技术人员",
          *       "joined_at": "2012-06-20",
@@ -2610,11 +2616,11 @@ export interface components {
          *           "ethnicity": "汉族",
          *           "external_id": "HR-004211",
          *           "full_member_at": "2013-06-20",
-         *           "gender": "male",
+         *           "gender": "female",
          *           "id_number": "11010519491231002X",
          *           "joined_at": "2012-06-20",
-         *           "name": "张三",
-         *           "org_code": "D0101"
+         *           "name": "张丽",
+         *           "org_code": "D01-01-01"
          *         }
          *       ]
          *     }
@@ -2631,11 +2637,11 @@ export interface components {
          *       "category": "probationary",
          *       "education": "大学本科",
          *       "ethnicity": "汉族",
-         *       "gender": "male",
+         *       "gender": "female",
          *       "id_number": "11010519491231002X",
          *       "job_category": "专业技术人员",
          *       "joined_at": "2026-06-20",
-         *       "name": "张三",
+         *       "name": "张丽",
          *       "org_id": 12,
          *       "phone": "13800138000"
          *     }
@@ -2685,8 +2691,8 @@ export interface components {
         };
         /**
          * @example {
-         *       "parent_id": 5,
-         *       "version": 4
+         *       "parent_id": 7,
+         *       "version": 1
          *     }
          */
         MoveOrg: {
@@ -2776,7 +2782,8 @@ export interface components {
         NewAddendum: {
             /** @description What is corrected and why, 1 to 10,000 characters. */
             body: string;
-            changes?: Record<string, never> | null;
+            /** @description What the correction changes: a JSON object or array */
+            changes?: Record<string, never> | unknown[] | null;
         };
         /**
          * @description A notification as the person it is for sees it.
@@ -3447,7 +3454,7 @@ export interface components {
          *           "per_period": 1
          *         }
          *       ],
-         *       "version": 0
+         *       "version": 1
          *     }
          */
         PutMeetingRules: {
@@ -3462,18 +3469,19 @@ export interface components {
          * @example {
          *       "officers": [
          *         {
-         *           "person_id": 101,
+         *           "person_id": 1,
          *           "post": "secretary"
          *         },
          *         {
-         *           "person_id": 102,
+         *           "person_id": 2,
          *           "post": "committee_member",
          *           "since": "2026-01-05"
          *         }
          *       ],
          *       "read_ids": [
-         *         31,
-         *         32
+         *         1,
+         *         2,
+         *         3
          *       ]
          *     }
          */
@@ -3962,12 +3970,12 @@ export interface components {
          *       "ethnicity": "汉族",
          *       "external_id": "HR-004211",
          *       "full_member_at": "2013-06-20",
-         *       "gender": "male",
+         *       "gender": "female",
          *       "id_number": "11010519491231002X",
          *       "job_category": "专业技术人员",
          *       "joined_at": "2012-06-20",
-         *       "name": "张三",
-         *       "org_code": "D0101",
+         *       "name": "张丽",
+         *       "org_code": "D01-01-01",
          *       "phone": "13800138000"
          *     }
          */
@@ -4276,10 +4284,10 @@ export interface components {
         };
         /**
          * @example {
-         *       "name": "机关第一党支部（新）",
-         *       "term_end": "2030-05-31",
-         *       "term_start": "2027-06-01",
-         *       "version": 4
+         *       "name": "计算机学院教工第一党支部",
+         *       "term_end": "2027-12-24",
+         *       "term_start": "2024-12-24",
+         *       "version": 1
          *     }
          */
         UpdateOrg: {
@@ -4369,7 +4377,98 @@ export interface components {
          */
         VoteSubject: "admission" | "full_membership" | "election" | "other";
     };
-    responses: never;
+    responses: {
+        /** @description Malformed request: a path or query parameter, a header (`If-Match`, `X-Acting-Grant`) or the body does not parse, or a path id is out of its bounds; `errors` names the parameter or field */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Conflicts with the stored data: a duplicate (`duplicate`), a record still referenced (`referenced`), a stale `version` in the body (`stale_version`), or a concurrent change (`retry`) */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Your role may not do this, or the record is outside your scope */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No such record */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The body is larger than this operation takes */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `stale_version`: the record changed since the version sent in If-Match */
+        PreconditionFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `version_required`: send If-Match with the ETag read (or the body's `version`) */
+        PreconditionRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Not logged in, or the token expired */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The body is not of the content type this operation takes */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Some fields or parameters are invalid, or out of their bounds (`errors` lists them all) */
+        ValidationFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -4470,6 +4569,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             /** @description Wrong username or password */
             401: {
                 headers: {
@@ -4479,7 +4579,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Account disabled */
+            /** @description Account disabled (answered only to the right password) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4488,7 +4588,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Account locked after repeated failures */
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            /** @description Username locked after repeated failures */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -4497,7 +4600,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many attempts: wait Retry-After seconds */
+            /** @description Too many attempts (for this username or from this address): wait Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4530,6 +4633,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             /** @description Unknown, expired, revoked or reused refresh token */
             401: {
                 headers: {
@@ -4539,6 +4643,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     logout: {
@@ -4561,6 +4668,10 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     me: {
@@ -4581,6 +4692,7 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponse"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             /** @description Not logged in */
             401: {
                 headers: {
@@ -4590,15 +4702,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["Forbidden"];
         };
     };
     list_orgs: {
@@ -4623,7 +4727,7 @@ export interface operations {
                  */
                 term_end_before?: string;
                 /**
-                 * @description 1-based page number.
+                 * @description 1-based page number, at most 100000.
                  * @example 1
                  */
                 page?: number;
@@ -4648,15 +4752,8 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Org"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description parent_id is outside your scope */
             403: {
                 headers: {
@@ -4666,6 +4763,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            422: components["responses"]["ValidationFailed"];
         };
     };
     create_org: {
@@ -4692,15 +4790,8 @@ export interface operations {
                     "application/json": components["schemas"]["Org"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description The parent is outside your scope */
             403: {
                 headers: {
@@ -4719,6 +4810,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Invalid fields */
             422: {
                 headers: {
@@ -4780,15 +4873,8 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description org_id or parent_id is outside your scope */
             403: {
                 headers: {
@@ -4827,24 +4913,9 @@ export interface operations {
                     "application/json": components["schemas"]["ExportColumn"][];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     get_org: {
@@ -4872,15 +4943,8 @@ export interface operations {
                     "application/json": components["schemas"]["Org"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -4929,15 +4993,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -4982,14 +5039,14 @@ export interface operations {
             header?: {
                 /**
                  * @description The ETag read
-                 * @example "4"
+                 * @example "1"
                  */
                 "If-Match"?: string | null;
             };
             path: {
                 /**
                  * @description Org id
-                 * @example 12
+                 * @example 3
                  */
                 id: number;
             };
@@ -5011,15 +5068,8 @@ export interface operations {
                     "application/json": components["schemas"]["Org"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -5056,6 +5106,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Invalid fields */
             422: {
                 headers: {
@@ -5084,7 +5136,15 @@ export interface operations {
                  * @example 2
                  */
                 max_depth?: number;
+                /**
+                 * @description 1-based page number, at most 100000.
+                 * @example 1
+                 */
                 page?: number;
+                /**
+                 * @description Rows per page, at most 200.
+                 * @example 20
+                 */
                 page_size?: number;
             };
             header?: never;
@@ -5108,15 +5168,8 @@ export interface operations {
                     "application/json": components["schemas"]["Page_SubtreeOrg"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -5135,6 +5188,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            422: components["responses"]["ValidationFailed"];
         };
     };
     org_path: {
@@ -5161,15 +5215,8 @@ export interface operations {
                     "application/json": components["schemas"]["PathItem"][];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -5225,15 +5272,8 @@ export interface operations {
                     "application/json": components["schemas"]["Org"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description The org or the new parent is outside your scope */
             403: {
                 headers: {
@@ -5270,6 +5310,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description A cycle, or a parent of the wrong kind */
             422: {
                 headers: {
@@ -5279,6 +5321,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            428: components["responses"]["PreconditionRequired"];
         };
     };
     list_members: {
@@ -5347,7 +5390,7 @@ export interface operations {
                 /** @description Members whose record lacks this field (data completeness). */
                 missing?: "id_number" | "birth_date" | "ethnicity" | "education" | "job_category" | "phone";
                 /**
-                 * @description 1-based page number.
+                 * @description 1-based page number, at most 100000.
                  * @example 1
                  */
                 page?: number;
@@ -5372,15 +5415,8 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Member"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description org_id is outside your scope */
             403: {
                 headers: {
@@ -5425,15 +5461,8 @@ export interface operations {
                     "application/json": components["schemas"]["Member"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description The org is outside your scope */
             403: {
                 headers: {
@@ -5452,6 +5481,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Invalid fields, each named */
             422: {
                 headers: {
@@ -5552,15 +5583,8 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description org_id is outside your scope */
             403: {
                 headers: {
@@ -5599,24 +5623,9 @@ export interface operations {
                     "application/json": components["schemas"]["ExportColumn"][];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     get_member: {
@@ -5644,15 +5653,8 @@ export interface operations {
                     "application/json": components["schemas"]["Member"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -5701,15 +5703,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -5728,6 +5723,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            409: components["responses"]["Conflict"];
             /** @description Stale If-Match */
             412: {
                 headers: {
@@ -5763,7 +5759,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "phone": "13912345678",
-                 *       "version": 3
+                 *       "version": 1
                  *     }
                  */
                 "application/json": components["schemas"]["MemberInput"];
@@ -5780,15 +5776,8 @@ export interface operations {
                     "application/json": components["schemas"]["Member"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope, or a field you may not change */
             403: {
                 headers: {
@@ -5825,6 +5814,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Invalid fields, each named */
             422: {
                 headers: {
@@ -5899,24 +5890,9 @@ export interface operations {
                     "application/json": components["schemas"]["CodeLists"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     get_template: {
@@ -5943,24 +5919,9 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Unknown kind */
             422: {
                 headers: {
@@ -5976,9 +5937,15 @@ export interface operations {
         parameters: {
             query?: {
                 kind?: components["schemas"]["ImportKind"];
-                /** @example 1 */
+                /**
+                 * @description 1-based page number, at most 100000.
+                 * @example 1
+                 */
                 page?: number;
-                /** @example 20 */
+                /**
+                 * @description Rows per page, at most 200.
+                 * @example 20
+                 */
                 page_size?: number;
             };
             header?: never;
@@ -5996,24 +5963,10 @@ export interface operations {
                     "application/json": components["schemas"]["Page_ImportSummary"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     upload: {
@@ -6071,7 +6024,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImportQueued"];
                 };
             };
-            /** @description No file in the form */
+            /** @description A malformed multipart form, or a malformed query parameter */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6080,24 +6033,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             /** @description The file (or what it unpacks to) is too large */
             413: {
                 headers: {
@@ -6107,6 +6045,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Not a spreadsheet, encrypted, no header row, or too many rows */
             422: {
                 headers: {
@@ -6142,24 +6081,9 @@ export interface operations {
                     "application/json": components["schemas"]["ImportDetail"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No such import */
             404: {
                 headers: {
@@ -6195,26 +6119,20 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No such import */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The stored file cannot be read back as a sheet (an import refused for that, e.g. `too_many_rows`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6248,15 +6166,8 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Someone else's job */
             403: {
                 headers: {
@@ -6319,15 +6230,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description An item is outside your scope; nothing written */
             403: {
                 headers: {
@@ -6337,6 +6240,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            409: components["responses"]["Conflict"];
             /** @description Over 5,000 items */
             413: {
                 headers: {
@@ -6346,6 +6250,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Invalid items, each with its index and fields (nothing written); or the Idempotency-Key was used for another request */
             422: {
                 headers: {
@@ -6397,15 +6302,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description An item is outside your scope; nothing written */
             403: {
                 headers: {
@@ -6415,6 +6312,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            409: components["responses"]["Conflict"];
             /** @description Over 5,000 items */
             413: {
                 headers: {
@@ -6424,6 +6322,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Invalid items, each with its index and fields (nothing written); or the Idempotency-Key was used for another request */
             422: {
                 headers: {
@@ -6473,15 +6372,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description org_id is outside your scope */
             403: {
                 headers: {
@@ -6540,15 +6431,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description org_id is outside your scope */
             403: {
                 headers: {
@@ -6612,15 +6495,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description org_id is outside your scope */
             403: {
                 headers: {
@@ -6674,15 +6549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description org_id is outside your scope */
             403: {
                 headers: {
@@ -6950,15 +6817,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description org_id is outside your scope */
             403: {
                 headers: {
@@ -6977,6 +6836,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Invalid fields, each named (as_of in the future, an unknown org_id, no org_id when your scope has several roots) */
             422: {
                 headers: {
@@ -7006,24 +6868,9 @@ export interface operations {
                     "application/json": components["schemas"]["MeetingKind"][];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     create_kind: {
@@ -7049,15 +6896,8 @@ export interface operations {
                     "application/json": components["schemas"]["MeetingKind"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Not political_dept over the whole institution */
             403: {
                 headers: {
@@ -7076,6 +6916,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Invalid fields */
             422: {
                 headers: {
@@ -7122,15 +6964,8 @@ export interface operations {
                     "application/json": components["schemas"]["MeetingKind"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Not political_dept over the whole institution */
             403: {
                 headers: {
@@ -7167,6 +7002,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Invalid fields */
             422: {
                 headers: {
@@ -7212,15 +7049,8 @@ export interface operations {
                     "application/json": components["schemas"]["MeetingRules"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -7247,7 +7077,7 @@ export interface operations {
             header?: {
                 /**
                  * @description The ETag read
-                 * @example "0"
+                 * @example "1"
                  */
                 "If-Match"?: string | null;
             };
@@ -7276,15 +7106,8 @@ export interface operations {
                     "application/json": components["schemas"]["MeetingRules"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -7321,6 +7144,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Unknown or repeated kind, per_period out of range */
             422: {
                 headers: {
@@ -7365,15 +7190,8 @@ export interface operations {
                     "application/json": components["schemas"]["Officer"][];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -7422,15 +7240,8 @@ export interface operations {
                     "application/json": components["schemas"]["Officer"][];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -7458,6 +7269,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Not a member of the org, listed twice, or two secretaries */
             422: {
                 headers: {
@@ -7532,15 +7345,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description org_id is outside your scope */
             403: {
                 headers: {
@@ -7599,15 +7404,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description org_id is outside your scope */
             403: {
                 headers: {
@@ -7671,15 +7468,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description org_id is outside your scope */
             403: {
                 headers: {
@@ -7724,24 +7513,9 @@ export interface operations {
                     "application/json": components["schemas"]["MyMeetings"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Invalid year */
             422: {
                 headers: {
@@ -7776,15 +7550,8 @@ export interface operations {
                     "application/json": components["schemas"]["Candidate"][];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description The org is outside your scope */
             403: {
                 headers: {
@@ -7834,7 +7601,7 @@ export interface operations {
                  */
                 q?: string;
                 /**
-                 * @description 1-based page number.
+                 * @description 1-based page number, at most 100000.
                  * @example 1
                  */
                 page?: number;
@@ -7859,15 +7626,8 @@ export interface operations {
                     "application/json": components["schemas"]["Page_MeetingSummary"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description org_id is outside your scope */
             403: {
                 headers: {
@@ -7912,15 +7672,8 @@ export interface operations {
                     "application/json": components["schemas"]["MeetingDetail"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description The org is outside your scope */
             403: {
                 headers: {
@@ -7930,6 +7683,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Invalid fields, each named (kind, topic, starts_at, ends_at, attendee_ids[i], ...) */
             422: {
                 headers: {
@@ -7966,15 +7722,8 @@ export interface operations {
                     "application/json": components["schemas"]["MeetingDetail"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -8023,15 +7772,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -8114,15 +7856,8 @@ export interface operations {
                     "application/json": components["schemas"]["MeetingDetail"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -8159,6 +7894,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Invalid fields, each named */
             422: {
                 headers: {
@@ -8214,15 +7951,8 @@ export interface operations {
                     "application/json": components["schemas"]["MeetingDetail"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -8259,6 +7989,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Not ready: status planned, attendance pending, or no minutes */
             422: {
                 headers: {
@@ -8307,15 +8039,8 @@ export interface operations {
                     "application/json": components["schemas"]["Addendum"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -8343,6 +8068,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Invalid body */
             422: {
                 headers: {
@@ -8389,15 +8116,8 @@ export interface operations {
                     "application/json": components["schemas"]["MeetingDetail"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -8434,6 +8154,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Someone outside the org (person_ids[i]) */
             422: {
                 headers: {
@@ -8489,15 +8211,8 @@ export interface operations {
                     "application/json": components["schemas"]["MeetingDetail"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -8534,6 +8249,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Bad lines, each named; nothing was recorded */
             422: {
                 headers: {
@@ -8578,15 +8295,8 @@ export interface operations {
                     "application/json": components["schemas"]["CheckinCode"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -8644,15 +8354,8 @@ export interface operations {
                     "application/json": components["schemas"]["CheckinResult"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Not your meeting (`out_of_scope`), or not due at it (`not_an_attendee`) */
             403: {
                 headers: {
@@ -8680,6 +8383,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `code`: `checkin_code_invalid` or `checkin_code_expired` */
             422: {
                 headers: {
@@ -8725,15 +8430,8 @@ export interface operations {
                     "application/json": components["schemas"]["Vote"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -8770,6 +8468,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Invalid fields (`yes`: more votes than voters present) */
             422: {
                 headers: {
@@ -8823,15 +8523,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -8905,7 +8598,7 @@ export interface operations {
                     "application/json": components["schemas"]["Attachment"];
                 };
             };
-            /** @description Not a multipart form */
+            /** @description A malformed multipart form */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8914,15 +8607,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -8959,6 +8644,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `file`: `unsupported_type` or missing; `addendum_id` not of this meeting */
             422: {
                 headers: {
@@ -8990,24 +8676,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The file (image/jpeg, image/png, image/webp or application/pdf) */
+            /** @description The file, with the type found at upload */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": number[];
+                    "image/jpeg": number[];
+                    "image/png": number[];
+                    "image/webp": number[];
+                    "application/pdf": number[];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -9055,15 +8737,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             /** @description Outside your scope */
             403: {
                 headers: {
@@ -9137,15 +8812,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description The org is outside your scope */
             403: {
                 headers: {
@@ -9193,7 +8860,7 @@ export interface operations {
                  */
                 unread?: boolean;
                 /**
-                 * @description 1-based page number.
+                 * @description 1-based page number, at most 100000.
                  * @example 1
                  */
                 page?: number;
@@ -9218,24 +8885,9 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Notification"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Invalid paging */
             422: {
                 headers: {
@@ -9265,24 +8917,9 @@ export interface operations {
                     "application/json": components["schemas"]["UnreadCount"];
                 };
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     mark_read: {
@@ -9307,24 +8944,9 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not logged in, or the token expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role may not do this, or the record is outside your scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No such notification of yours */
             404: {
                 headers: {
@@ -9334,6 +8956,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            409: components["responses"]["Conflict"];
         };
     };
 }
