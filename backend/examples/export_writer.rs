@@ -26,7 +26,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     let roster_csv::Roster { header, rows } = roster_csv::read(csv_path, kinds)?;
     // The spec's labels must live as long as the program: leaked once, a few bytes.
     let columns: Vec<Column> = header.into_iter().map(|h| Column { key: "c", label: Box::leak(h.into_boxed_str()), width: 12.0 }).collect();
-    let spec = SheetSpec { sheet_name: "花名册".into(), title: "花名册".into(), columns, exported_by: "bench".into(), exported_at: chrono::Local::now().fixed_offset() };
+    let spec = SheetSpec {
+        sheet_name: "花名册".into(),
+        title: "花名册".into(),
+        columns,
+        exported_by: "bench".into(),
+        exported_at: chrono::Local::now().fixed_offset(),
+    };
 
     let start = Instant::now();
     let out = write_workbook(&spec, BufWriter::new(File::create(out_path)?), level, |sheet| {

@@ -38,12 +38,7 @@ pub struct GrantView {
 }
 
 pub async fn by_username(conn: &mut AsyncPgConnection, username: &str) -> Result<Option<Account>, AppError> {
-    Ok(accounts::table
-        .filter(accounts::username.eq(username))
-        .select(Account::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+    Ok(accounts::table.filter(accounts::username.eq(username)).select(Account::as_select()).first(conn).await.optional()?)
 }
 
 pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<Account>, AppError> {
@@ -57,10 +52,7 @@ pub async fn grants(conn: &mut AsyncPgConnection, account_id: i64) -> Result<Vec
         .select((role_grants::id, role_grants::role, role_grants::org_id))
         .load(conn)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, role, org_id)| Role::parse(&role).map(|role| Grant { id, role, org_id }))
-        .collect())
+    Ok(rows.into_iter().filter_map(|(id, role, org_id)| Role::parse(&role).map(|role| Grant { id, role, org_id })).collect())
 }
 
 pub async fn grant_views(conn: &mut AsyncPgConnection, account_id: i64) -> Result<Vec<GrantView>, AppError> {
@@ -74,9 +66,7 @@ pub async fn grant_views(conn: &mut AsyncPgConnection, account_id: i64) -> Resul
         .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, role, org_id, org_name, org_code)| {
-            Role::parse(&role).map(|role| GrantView { id, role, org_id, org_name, org_code })
-        })
+        .filter_map(|(id, role, org_id, org_name, org_code)| Role::parse(&role).map(|role| GrantView { id, role, org_id, org_name, org_code }))
         .collect())
 }
 
@@ -87,18 +77,9 @@ pub struct NewAccount<'a> {
 }
 
 /// Creates an account with its grants, each given as (role, org code or none).
-pub async fn create(
-    conn: &mut AsyncPgConnection,
-    by: By<'_>,
-    new: NewAccount<'_>,
-    grants: &[(Role, Option<String>)],
-) -> Result<i64, AppError> {
+pub async fn create(conn: &mut AsyncPgConnection, by: By<'_>, new: NewAccount<'_>, grants: &[(Role, Option<String>)]) -> Result<i64, AppError> {
     let id: i64 = diesel::insert_into(accounts::table)
-        .values((
-            accounts::username.eq(new.username),
-            accounts::password_hash.eq(&new.password_hash),
-            accounts::person_id.eq(new.person_id),
-        ))
+        .values((accounts::username.eq(new.username), accounts::password_hash.eq(&new.password_hash), accounts::person_id.eq(new.person_id)))
         .returning(accounts::id)
         .get_result(conn)
         .await?;
@@ -111,9 +92,7 @@ pub async fn create(
                     .first::<i64>(conn)
                     .await
                     .optional()?
-                    .ok_or_else(|| {
-                        AppError::field("grant", "unknown_org", format!("no org has code {code}"), format!("不存在编码为 {code} 的组织"))
-                    })?,
+                    .ok_or_else(|| AppError::field("grant", "unknown_org", format!("no org has code {code}"), format!("不存在编码为 {code} 的组织")))?,
             ),
             None if matches!(role, Role::PoliticalDept | Role::Masses) => None,
             None => {

@@ -86,11 +86,22 @@ fn utoipa_app<T>(app: App<T>) -> utoipa_actix_web::UtoipaApp<T>
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
-    app.into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .service(healthz)
-        .service(readyz)
-        .service(scope::scope("/api/v1").configure(clock::routes).configure(auth::routes::routes).configure(orgs::routes).configure(members::routes).configure(code_lists::routes).configure(imports::routes).configure(jobs::routes).configure(sync::routes).configure(stats::routes).configure(reports::routes).configure(meetings::routes).configure(ledger::routes).configure(notifications::routes))
+    app.into_utoipa_app().openapi(ApiDoc::openapi()).service(healthz).service(readyz).service(
+        scope::scope("/api/v1")
+            .configure(clock::routes)
+            .configure(auth::routes::routes)
+            .configure(orgs::routes)
+            .configure(members::routes)
+            .configure(code_lists::routes)
+            .configure(imports::routes)
+            .configure(jobs::routes)
+            .configure(sync::routes)
+            .configure(stats::routes)
+            .configure(reports::routes)
+            .configure(meetings::routes)
+            .configure(ledger::routes)
+            .configure(notifications::routes),
+    )
 }
 
 /// The OpenAPI document, generated from the route declarations.
@@ -164,7 +175,10 @@ fn document_standard_responses(doc: &mut utoipa::openapi::OpenApi) {
         let ops = [(false, &mut item.get), (true, &mut item.post), (true, &mut item.put), (true, &mut item.patch), (true, &mut item.delete)];
         for (writes, op) in ops.into_iter().filter_map(|(w, op)| op.as_mut().map(|op| (w, op))) {
             let public = op.security.as_ref().is_none_or(|reqs| {
-                serde_json::to_value(reqs).ok().and_then(|v| v.as_array().cloned()).is_some_and(|a| a.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())))
+                serde_json::to_value(reqs)
+                    .ok()
+                    .and_then(|v| v.as_array().cloned())
+                    .is_some_and(|a| a.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())))
             });
             let mut statuses: Vec<&str> = Vec::new();
             if !public {
@@ -285,10 +299,8 @@ async fn spa_or_404(req: HttpRequest, static_dir: PathBuf) -> actix_web::Result<
         let mut res = file.into_response(&req);
         // Vite puts a content hash in every asset name, so they never change.
         if relative.starts_with("assets/") {
-            res.headers_mut().insert(
-                actix_web::http::header::CACHE_CONTROL,
-                actix_web::http::header::HeaderValue::from_static("public, max-age=31536000, immutable"),
-            );
+            res.headers_mut()
+                .insert(actix_web::http::header::CACHE_CONTROL, actix_web::http::header::HeaderValue::from_static("public, max-age=31536000, immutable"));
         }
         return Ok(res);
     }

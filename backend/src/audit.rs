@@ -48,15 +48,7 @@ pub async fn record<B: Serialize, A: Serialize>(
     after: Option<&A>,
 ) -> Result<(), AppError> {
     diesel::insert_into(audit_log::table)
-        .values(NewEntry {
-            account_id: by.account_id,
-            ip: by.ip,
-            action,
-            entity,
-            entity_id,
-            before: before.map(to_json),
-            after: after.map(to_json),
-        })
+        .values(NewEntry { account_id: by.account_id, ip: by.ip, action, entity, entity_id, before: before.map(to_json), after: after.map(to_json) })
         .execute(conn)
         .await?;
     Ok(())

@@ -157,12 +157,12 @@ async fn run(command: Command) -> CliResult {
             let key = config.data_key.clone();
             let id = conn
                 .transaction::<_, AppError, _>(async move |conn| {
-                        let person_id = match id_number {
-                            Some(n) => Some(person_by_id_number(conn, &key, &n).await?),
-                            None => None,
-                        };
-                        accounts::create(conn, By::CLI, accounts::NewAccount { username: &username, password_hash: hash, person_id }, &parsed).await
-                    })
+                    let person_id = match id_number {
+                        Some(n) => Some(person_by_id_number(conn, &key, &n).await?),
+                        None => None,
+                    };
+                    accounts::create(conn, By::CLI, accounts::NewAccount { username: &username, password_hash: hash, person_id }, &parsed).await
+                })
                 .await
                 .map_err(|e| e.detail.map(|d| d.0).unwrap_or_else(|| e.code.to_string()))?;
             println!("created account {id}");

@@ -59,8 +59,7 @@ impl Clock {
         };
         match var("DANGJIAN_NOW") {
             Some(at) => {
-                let at = DateTime::parse_from_rfc3339(&at)
-                    .map_err(|e| format!("DANGJIAN_NOW: {e} (an RFC 3339 instant such as 2024-02-29T17:30:00Z)"))?;
+                let at = DateTime::parse_from_rfc3339(&at).map_err(|e| format!("DANGJIAN_NOW: {e} (an RFC 3339 instant such as 2024-02-29T17:30:00Z)"))?;
                 Ok(Clock::starting_at(tz, at.with_timezone(&Utc)))
             }
             None => Ok(Clock::system(tz)),

@@ -98,8 +98,7 @@ impl Config {
             Some(s) => s,
             None => kept_secret(&dir, "data_key")?,
         };
-        let data_key = DataKey::from_base64(&key_text)
-            .map_err(|e| ConfigError::Invalid("DANGJIAN_DATA_KEY", format!("{e} (32 bytes in base64)")))?;
+        let data_key = DataKey::from_base64(&key_text).map_err(|e| ConfigError::Invalid("DANGJIAN_DATA_KEY", format!("{e} (32 bytes in base64)")))?;
         Ok(Config {
             database_url: Self::database_url()?,
             bind: env("BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),

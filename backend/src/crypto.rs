@@ -80,22 +80,15 @@ impl DataKey {
     /// Parses the standard (padded) base64 form used in configuration;
     /// surrounding whitespace, as left by `echo` or editors, is ignored.
     pub fn from_base64(encoded: &str) -> Result<Self, CryptoError> {
-        let decoded = BASE64
-            .decode(encoded.trim())
-            .map_err(|_| CryptoError::KeyEncoding)?;
-        let bytes: [u8; KEY_LEN] = decoded
-            .as_slice()
-            .try_into()
-            .map_err(|_| CryptoError::KeyLength(decoded.len()))?;
+        let decoded = BASE64.decode(encoded.trim()).map_err(|_| CryptoError::KeyEncoding)?;
+        let bytes: [u8; KEY_LEN] = decoded.as_slice().try_into().map_err(|_| CryptoError::KeyLength(decoded.len()))?;
         Ok(Self::from_bytes(bytes))
     }
 
     /// A fresh random key from the operating system's generator.
     pub fn generate() -> Result<Self, CryptoError> {
         let mut bytes = [0u8; KEY_LEN];
-        OsRng
-            .try_fill_bytes(&mut bytes)
-            .map_err(|_| CryptoError::Random)?;
+        OsRng.try_fill_bytes(&mut bytes).map_err(|_| CryptoError::Random)?;
         Ok(Self::from_bytes(bytes))
     }
 
@@ -108,20 +101,9 @@ impl DataKey {
     /// random generator fails.
     pub fn encrypt(&self, plaintext: &str) -> Result<Vec<u8>, CryptoError> {
         let mut nonce = [0u8; NONCE_LEN];
-        OsRng
-            .try_fill_bytes(&mut nonce)
-            .map_err(|_| CryptoError::Random)?;
+        OsRng.try_fill_bytes(&mut nonce).map_err(|_| CryptoError::Random)?;
         let version = [VERSION_1];
-        let sealed = self
-            .cipher
-            .encrypt(
-                &nonce.into(),
-                Payload {
-                    msg: plaintext.as_bytes(),
-                    aad: &version,
-                },
-            )
-            .map_err(|_| CryptoError::Encrypt)?;
+        let sealed = self.cipher.encrypt(&nonce.into(), Payload { msg: plaintext.as_bytes(), aad: &version }).map_err(|_| CryptoError::Encrypt)?;
         let mut blob = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
         blob.push(VERSION_1);
         blob.extend_from_slice(&nonce);
@@ -139,16 +121,7 @@ impl DataKey {
         }
         let (nonce, sealed) = rest.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| CryptoError::Truncated)?;
-        let plaintext = self
-            .cipher
-            .decrypt(
-                &nonce.into(),
-                Payload {
-                    msg: sealed,
-                    aad: &[version],
-                },
-            )
-            .map_err(|_| CryptoError::Decrypt)?;
+        let plaintext = self.cipher.decrypt(&nonce.into(), Payload { msg: sealed, aad: &[version] }).map_err(|_| CryptoError::Decrypt)?;
         String::from_utf8(plaintext).map_err(|_| CryptoError::NotUtf8)
     }
 
@@ -201,10 +174,7 @@ mod tests {
     #[test]
     fn same_plaintext_gives_different_ciphertexts() {
         let k = key(7);
-        assert_ne!(
-            k.encrypt("13800138000").unwrap(),
-            k.encrypt("13800138000").unwrap()
-        );
+        assert_ne!(k.encrypt("13800138000").unwrap(), k.encrypt("13800138000").unwrap());
     }
 
     #[test]
@@ -234,14 +204,8 @@ mod tests {
         let k = key(7);
         let blob = k.encrypt("secret").unwrap();
         assert_eq!(k.decrypt(&[]), Err(CryptoError::Truncated));
-        assert_eq!(
-            k.decrypt(&blob[..1 + NONCE_LEN + TAG_LEN - 1]),
-            Err(CryptoError::Truncated)
-        );
-        assert_eq!(
-            k.decrypt(&blob[..blob.len() - 1]),
-            Err(CryptoError::Decrypt)
-        );
+        assert_eq!(k.decrypt(&blob[..1 + NONCE_LEN + TAG_LEN - 1]), Err(CryptoError::Truncated));
+        assert_eq!(k.decrypt(&blob[..blob.len() - 1]), Err(CryptoError::Decrypt));
         let mut v2 = blob.clone();
         v2[0] = 2;
         assert_eq!(k.decrypt(&v2), Err(CryptoError::UnsupportedVersion(2)));
@@ -256,14 +220,8 @@ mod tests {
         let blob = k.encrypt("x").unwrap();
         assert_eq!(again.decrypt(&blob).unwrap(), "x");
 
-        assert_eq!(
-            DataKey::from_base64("not base64!").unwrap_err(),
-            CryptoError::KeyEncoding
-        );
-        assert_eq!(
-            DataKey::from_base64(&BASE64.encode([1u8; 16])).unwrap_err(),
-            CryptoError::KeyLength(16)
-        );
+        assert_eq!(DataKey::from_base64("not base64!").unwrap_err(), CryptoError::KeyEncoding);
+        assert_eq!(DataKey::from_base64(&BASE64.encode([1u8; 16])).unwrap_err(), CryptoError::KeyLength(16));
     }
 
     #[test]
@@ -289,10 +247,7 @@ mod tests {
         assert_eq!(a, k.blind_index("member.id_number", "11010519491231002X"));
         assert_ne!(a, k.blind_index("member.id_number", "110105194912310021"));
         assert_ne!(a, k.blind_index("member.phone", "11010519491231002X"));
-        assert_ne!(
-            a,
-            key(8).blind_index("member.id_number", "11010519491231002X")
-        );
+        assert_ne!(a, key(8).blind_index("member.id_number", "11010519491231002X"));
     }
 
     // RFC 4231 test case 2 uses the 4-byte key "Jefe"; zero-padded to 32
@@ -303,10 +258,7 @@ mod tests {
         let mut k = [0u8; KEY_LEN];
         k[..4].copy_from_slice(b"Jefe");
         let out = hmac_sha256(&k, &[b"what do ya want ", b"for nothing?"]);
-        assert_eq!(
-            hex::encode(out),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
+        assert_eq!(hex::encode(out), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 
     // Both vectors were produced outside this code (Python `hmac` and
@@ -316,10 +268,7 @@ mod tests {
     // or breaking unique indexes.
     #[test]
     fn decrypts_a_fixed_blob() {
-        let blob = hex::decode(
-            "01000102030405060708090a0b5122f0d7651a934324a00196430fc226a702804b281598fa01e349",
-        )
-        .unwrap();
+        let blob = hex::decode("01000102030405060708090a0b5122f0d7651a934324a00196430fc226a702804b281598fa01e349").unwrap();
         assert_eq!(key(7).decrypt(&blob).unwrap(), "13800138000");
     }
 

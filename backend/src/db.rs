@@ -2,10 +2,10 @@
 
 use diesel::migration::MigrationVersion;
 use diesel_async::AsyncPgConnection;
-use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::SimpleAsyncConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
 
@@ -24,10 +24,7 @@ pub fn pool(database_url: &str, max_size: usize, clock: Clock) -> Result<DbPool,
     config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |url| connect(url.to_string(), clock).boxed());
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
-    Pool::builder(manager)
-        .max_size(max_size)
-        .build()
-        .map_err(|e| AppError::internal(format!("building the database pool: {e}")))
+    Pool::builder(manager).max_size(max_size).build().map_err(|e| AppError::internal(format!("building the database pool: {e}")))
 }
 
 /// The session settings that make the database read dates as the institution does: its time
@@ -36,11 +33,7 @@ pub fn pool(database_url: &str, max_size: usize, clock: Clock) -> Result<DbPool,
 /// connection: neither changes while the process runs.
 pub fn session_sql(clock: &Clock) -> String {
     // A chrono-tz name is [A-Za-z0-9/_+-] only, so quoting it is enough.
-    format!(
-        "SET TIME ZONE '{}'; SET dangjian.clock_offset = '{} seconds'",
-        clock.time_zone().name(),
-        clock.offset_secs()
-    )
+    format!("SET TIME ZONE '{}'; SET dangjian.clock_offset = '{} seconds'", clock.time_zone().name(), clock.offset_secs())
 }
 
 /// One connection with the institution's session settings (the pool's, and the CLI's).

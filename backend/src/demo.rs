@@ -40,65 +40,184 @@ const LOGINS_KEY: &str = "demo_logins";
 /// Surnames with rough frequencies (per mille of the population, 2020 census order), so that
 /// 王李张刘陈 dominate as they do on any real roster.
 const SURNAMES: &[(&str, u32)] = &[
-    ("王", 71), ("李", 70), ("张", 67), ("刘", 54), ("陈", 45), ("杨", 31), ("黄", 22), ("赵", 20),
-    ("吴", 20), ("周", 19), ("徐", 15), ("孙", 15), ("马", 14), ("朱", 13), ("胡", 12), ("郭", 11),
-    ("何", 10), ("林", 10), ("高", 10), ("罗", 9), ("郑", 9), ("梁", 8), ("谢", 7), ("宋", 7),
-    ("唐", 7), ("许", 6), ("韩", 6), ("冯", 6), ("邓", 6), ("曹", 6), ("彭", 5), ("曾", 5),
-    ("肖", 5), ("田", 5), ("董", 5), ("袁", 5), ("潘", 5), ("于", 5), ("蒋", 5), ("蔡", 5),
-    ("余", 4), ("杜", 4), ("叶", 4), ("程", 4), ("苏", 4), ("魏", 4), ("吕", 4), ("丁", 4),
-    ("任", 4), ("沈", 4), ("姚", 3), ("卢", 3), ("姜", 3), ("崔", 3), ("钟", 3), ("谭", 3),
-    ("陆", 3), ("汪", 3), ("范", 3), ("金", 3), ("石", 3), ("廖", 3), ("贾", 3), ("夏", 3),
-    ("韦", 3), ("付", 3), ("方", 3), ("白", 3), ("邹", 3), ("孟", 3), ("熊", 2), ("秦", 2),
-    ("邱", 2), ("江", 2), ("尹", 2), ("薛", 2), ("段", 2), ("雷", 2), ("侯", 2), ("龙", 2),
-    ("史", 2), ("陶", 2), ("黎", 2), ("贺", 2), ("顾", 2), ("毛", 2), ("郝", 2), ("龚", 2),
-    ("邵", 2), ("万", 2), ("钱", 2), ("严", 2), ("覃", 1), ("武", 2), ("戴", 2), ("莫", 1),
-    ("孔", 1), ("向", 1), ("汤", 1), ("单", 1), ("翟", 1), ("欧阳", 1), ("司马", 1), ("上官", 1),
+    ("王", 71),
+    ("李", 70),
+    ("张", 67),
+    ("刘", 54),
+    ("陈", 45),
+    ("杨", 31),
+    ("黄", 22),
+    ("赵", 20),
+    ("吴", 20),
+    ("周", 19),
+    ("徐", 15),
+    ("孙", 15),
+    ("马", 14),
+    ("朱", 13),
+    ("胡", 12),
+    ("郭", 11),
+    ("何", 10),
+    ("林", 10),
+    ("高", 10),
+    ("罗", 9),
+    ("郑", 9),
+    ("梁", 8),
+    ("谢", 7),
+    ("宋", 7),
+    ("唐", 7),
+    ("许", 6),
+    ("韩", 6),
+    ("冯", 6),
+    ("邓", 6),
+    ("曹", 6),
+    ("彭", 5),
+    ("曾", 5),
+    ("肖", 5),
+    ("田", 5),
+    ("董", 5),
+    ("袁", 5),
+    ("潘", 5),
+    ("于", 5),
+    ("蒋", 5),
+    ("蔡", 5),
+    ("余", 4),
+    ("杜", 4),
+    ("叶", 4),
+    ("程", 4),
+    ("苏", 4),
+    ("魏", 4),
+    ("吕", 4),
+    ("丁", 4),
+    ("任", 4),
+    ("沈", 4),
+    ("姚", 3),
+    ("卢", 3),
+    ("姜", 3),
+    ("崔", 3),
+    ("钟", 3),
+    ("谭", 3),
+    ("陆", 3),
+    ("汪", 3),
+    ("范", 3),
+    ("金", 3),
+    ("石", 3),
+    ("廖", 3),
+    ("贾", 3),
+    ("夏", 3),
+    ("韦", 3),
+    ("付", 3),
+    ("方", 3),
+    ("白", 3),
+    ("邹", 3),
+    ("孟", 3),
+    ("熊", 2),
+    ("秦", 2),
+    ("邱", 2),
+    ("江", 2),
+    ("尹", 2),
+    ("薛", 2),
+    ("段", 2),
+    ("雷", 2),
+    ("侯", 2),
+    ("龙", 2),
+    ("史", 2),
+    ("陶", 2),
+    ("黎", 2),
+    ("贺", 2),
+    ("顾", 2),
+    ("毛", 2),
+    ("郝", 2),
+    ("龚", 2),
+    ("邵", 2),
+    ("万", 2),
+    ("钱", 2),
+    ("严", 2),
+    ("覃", 1),
+    ("武", 2),
+    ("戴", 2),
+    ("莫", 1),
+    ("孔", 1),
+    ("向", 1),
+    ("汤", 1),
+    ("单", 1),
+    ("翟", 1),
+    ("欧阳", 1),
+    ("司马", 1),
+    ("上官", 1),
 ];
 
 /// Given names by generation: people born before 1965 mostly carry whole names of their era.
 const MALE_OLD: &[&str] = &[
-    "建国", "建华", "国强", "国庆", "卫东", "志刚", "振华", "德明", "文华", "永康", "保国", "学军",
-    "长林", "福生", "春生", "玉林", "立新", "红旗", "跃进", "广平", "树林", "宝山", "明", "华", "军", "平",
+    "建国", "建华", "国强", "国庆", "卫东", "志刚", "振华", "德明", "文华", "永康", "保国", "学军", "长林", "福生", "春生", "玉林", "立新", "红旗", "跃进",
+    "广平", "树林", "宝山", "明", "华", "军", "平",
 ];
 const FEMALE_OLD: &[&str] = &[
-    "秀英", "桂英", "玉兰", "淑珍", "凤英", "秀兰", "桂兰", "玉梅", "淑华", "秀珍", "丽华", "美兰",
-    "玉珍", "素芬", "金凤", "桂芳", "翠花", "秀云", "红", "英", "兰", "芳",
+    "秀英", "桂英", "玉兰", "淑珍", "凤英", "秀兰", "桂兰", "玉梅", "淑华", "秀珍", "丽华", "美兰", "玉珍", "素芬", "金凤", "桂芳", "翠花", "秀云", "红", "英",
+    "兰", "芳",
 ];
 const MALE_MID: &[char] = &[
-    '伟', '强', '磊', '军', '勇', '杰', '涛', '明', '超', '刚', '平', '辉', '鹏', '华', '飞', '斌',
-    '波', '宇', '浩', '凯', '健', '俊', '峰', '亮', '成', '东', '文', '博', '志', '晨', '阳', '龙',
-    '林', '旭', '宁', '海', '鑫', '帅', '松', '爽',
+    '伟', '强', '磊', '军', '勇', '杰', '涛', '明', '超', '刚', '平', '辉', '鹏', '华', '飞', '斌', '波', '宇', '浩', '凯', '健', '俊', '峰', '亮', '成', '东',
+    '文', '博', '志', '晨', '阳', '龙', '林', '旭', '宁', '海', '鑫', '帅', '松', '爽',
 ];
 const FEMALE_MID: &[char] = &[
-    '芳', '娜', '敏', '静', '丽', '艳', '娟', '霞', '秀', '玲', '燕', '婷', '雪', '琳', '慧', '颖',
-    '倩', '洁', '晶', '莉', '萍', '红', '丹', '梅', '琴', '蕾', '璐', '佳', '欣', '爽', '莎', '薇',
+    '芳', '娜', '敏', '静', '丽', '艳', '娟', '霞', '秀', '玲', '燕', '婷', '雪', '琳', '慧', '颖', '倩', '洁', '晶', '莉', '萍', '红', '丹', '梅', '琴', '蕾',
+    '璐', '佳', '欣', '爽', '莎', '薇',
 ];
 const MALE_YOUNG: &[char] = &[
-    '子', '轩', '浩', '然', '宇', '航', '博', '文', '一', '鸣', '梓', '睿', '泽', '铭', '俊', '杰',
-    '皓', '天', '佑', '思', '远', '嘉', '煜', '晨', '凯', '宸', '逸', '辰', '昊', '森',
+    '子', '轩', '浩', '然', '宇', '航', '博', '文', '一', '鸣', '梓', '睿', '泽', '铭', '俊', '杰', '皓', '天', '佑', '思', '远', '嘉', '煜', '晨', '凯', '宸',
+    '逸', '辰', '昊', '森',
 ];
 const FEMALE_YOUNG: &[char] = &[
-    '梓', '涵', '欣', '怡', '思', '雨', '桐', '佳', '诗', '可', '馨', '语', '嫣', '若', '雅', '琪',
-    '婉', '清', '依', '诺', '萱', '芷', '晴', '悦', '瑶', '彤', '静', '媛', '子', '一',
+    '梓', '涵', '欣', '怡', '思', '雨', '桐', '佳', '诗', '可', '馨', '语', '嫣', '若', '雅', '琪', '婉', '清', '依', '诺', '萱', '芷', '晴', '悦', '瑶', '彤',
+    '静', '媛', '子', '一',
 ];
 
 /// Birthplaces as written on member forms, with the county-level code the ID number starts with.
 /// The province weights lean towards the institution's own region (江苏), as real rosters do.
 pub(crate) const PLACES: &[(&str, &str, u32)] = &[
-    ("320102", "江苏南京", 14), ("320106", "江苏南京", 8), ("320205", "江苏无锡", 5),
-    ("320311", "江苏徐州", 5), ("320508", "江苏苏州", 6), ("320602", "江苏南通", 5),
-    ("320703", "江苏连云港", 3), ("320803", "江苏淮安", 3), ("320902", "江苏盐城", 4),
-    ("321002", "江苏扬州", 4), ("321102", "江苏镇江", 3), ("321202", "江苏泰州", 3),
-    ("110105", "北京", 3), ("120101", "天津", 2), ("310101", "上海", 3), ("500103", "重庆", 2),
-    ("130102", "河北石家庄", 3), ("140105", "山西太原", 2), ("150102", "内蒙古呼和浩特", 1),
-    ("210102", "辽宁沈阳", 2), ("220102", "吉林长春", 1), ("230102", "黑龙江哈尔滨", 2),
-    ("330102", "浙江杭州", 4), ("340102", "安徽合肥", 5), ("350102", "福建福州", 2),
-    ("360102", "江西南昌", 2), ("370102", "山东济南", 5), ("370202", "山东青岛", 2),
-    ("410102", "河南郑州", 5), ("420102", "湖北武汉", 3), ("430102", "湖南长沙", 3),
-    ("440103", "广东广州", 2), ("450102", "广西南宁", 1), ("460105", "海南海口", 1),
-    ("510104", "四川成都", 3), ("520102", "贵州贵阳", 1), ("530102", "云南昆明", 1),
-    ("540102", "西藏拉萨", 1), ("610102", "陕西西安", 2), ("620102", "甘肃兰州", 1),
-    ("630102", "青海西宁", 1), ("640104", "宁夏银川", 1), ("650102", "新疆乌鲁木齐", 1),
+    ("320102", "江苏南京", 14),
+    ("320106", "江苏南京", 8),
+    ("320205", "江苏无锡", 5),
+    ("320311", "江苏徐州", 5),
+    ("320508", "江苏苏州", 6),
+    ("320602", "江苏南通", 5),
+    ("320703", "江苏连云港", 3),
+    ("320803", "江苏淮安", 3),
+    ("320902", "江苏盐城", 4),
+    ("321002", "江苏扬州", 4),
+    ("321102", "江苏镇江", 3),
+    ("321202", "江苏泰州", 3),
+    ("110105", "北京", 3),
+    ("120101", "天津", 2),
+    ("310101", "上海", 3),
+    ("500103", "重庆", 2),
+    ("130102", "河北石家庄", 3),
+    ("140105", "山西太原", 2),
+    ("150102", "内蒙古呼和浩特", 1),
+    ("210102", "辽宁沈阳", 2),
+    ("220102", "吉林长春", 1),
+    ("230102", "黑龙江哈尔滨", 2),
+    ("330102", "浙江杭州", 4),
+    ("340102", "安徽合肥", 5),
+    ("350102", "福建福州", 2),
+    ("360102", "江西南昌", 2),
+    ("370102", "山东济南", 5),
+    ("370202", "山东青岛", 2),
+    ("410102", "河南郑州", 5),
+    ("420102", "湖北武汉", 3),
+    ("430102", "湖南长沙", 3),
+    ("440103", "广东广州", 2),
+    ("450102", "广西南宁", 1),
+    ("460105", "海南海口", 1),
+    ("510104", "四川成都", 3),
+    ("520102", "贵州贵阳", 1),
+    ("530102", "云南昆明", 1),
+    ("540102", "西藏拉萨", 1),
+    ("610102", "陕西西安", 2),
+    ("620102", "甘肃兰州", 1),
+    ("630102", "青海西宁", 1),
+    ("640104", "宁夏银川", 1),
+    ("650102", "新疆乌鲁木齐", 1),
 ];
 
 /// Ethnic groups (the code list's names) with shares in per ten thousand, and the province
@@ -122,9 +241,8 @@ const ETHNICITIES: &[(&str, u32, &str)] = &[
 ];
 
 const PHONE_PREFIXES: &[&str] = &[
-    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152", "153",
-    "155", "156", "157", "158", "159", "166", "173", "177", "180", "181", "182", "183", "186", "187",
-    "188", "189", "191", "198", "199",
+    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155", "156", "157", "158", "159", "166", "173", "177",
+    "180", "181", "182", "183", "186", "187", "188", "189", "191", "198", "199",
 ];
 
 fn weighted<'a, T>(rng: &mut impl Rng, items: &'a [T], weight: impl Fn(&T) -> u32) -> &'a T {
@@ -170,11 +288,7 @@ pub(crate) fn person_name(rng: &mut impl Rng, gender: Gender, birth_year: i32) -
 pub(crate) fn origin(rng: &mut impl Rng) -> (&'static str, &'static str, &'static str) {
     let (ethnicity, _, province) = *weighted(rng, ETHNICITIES, |e| e.1);
     let from_home = !province.is_empty() && rng.random_bool(0.7);
-    let (code, place, _) = *if from_home {
-        PLACES.iter().find(|p| p.0.starts_with(province)).unwrap_or(&PLACES[0])
-    } else {
-        weighted(rng, PLACES, |p| p.2)
-    };
+    let (code, place, _) = *if from_home { PLACES.iter().find(|p| p.0.starts_with(province)).unwrap_or(&PLACES[0]) } else { weighted(rng, PLACES, |p| p.2) };
     (ethnicity, code, place)
 }
 
@@ -324,8 +438,16 @@ pub(crate) fn draw_details(rng: &mut impl Rng, profile: Profile, core: &Drawn, t
                 a if a < 50.0 => pick(rng, &[("科长", 50), ("副处长", 35), ("处长", 15)]),
                 _ => pick(rng, &[("科长", 30), ("副处长", 35), ("处长", 35)]),
             };
-            let job = if profile == Profile::Official { "党政机关工作人员" } else { pick(rng, &[("企事业单位管理人员", 80), ("专业技术人员", 20)]) };
-            let title = if profile == Profile::Staff && rng.random_bool(0.35) { Some(pick(rng, &[("助理研究员", 50), ("副研究员", 40), ("研究员", 10)])) } else { None };
+            let job = if profile == Profile::Official {
+                "党政机关工作人员"
+            } else {
+                pick(rng, &[("企事业单位管理人员", 80), ("专业技术人员", 20)])
+            };
+            let title = if profile == Profile::Staff && rng.random_bool(0.35) {
+                Some(pick(rng, &[("助理研究员", 50), ("副研究员", 40), ("研究员", 10)]))
+            } else {
+                None
+            };
             (job, Some(post), title, 23.0)
         }
         Profile::Worker => {
@@ -339,22 +461,8 @@ pub(crate) fn draw_details(rng: &mut impl Rng, profile: Profile, core: &Drawn, t
         }
         Profile::Farmer => ("农牧渔民", None, None, 18.0),
     };
-    let work_started_on = (work_age > 0.0)
-        .then(|| plus_years(core.birth, work_age + rng.random_range(0.0..3.0)))
-        .filter(|d| *d <= today);
-    Details {
-        name,
-        region,
-        ethnicity,
-        native_place,
-        education,
-        degree,
-        job_category,
-        post,
-        title,
-        phone: phone(rng),
-        work_started_on,
-    }
+    let work_started_on = (work_age > 0.0).then(|| plus_years(core.birth, work_age + rng.random_range(0.0..3.0))).filter(|d| *d <= today);
+    Details { name, region, ethnicity, native_place, education, degree, job_category, post, title, phone: phone(rng), work_started_on }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -531,7 +639,14 @@ struct Counts {
 }
 
 /// The member records of one branch: (org id, record), committee members first.
-fn branch_members(rng: &mut StdRng, ids: &mut IdNumbers, spec: &BranchSpec, branch_id: i64, groups: &[i64], today: NaiveDate) -> Result<Vec<MemberRecord>, AppError> {
+fn branch_members(
+    rng: &mut StdRng,
+    ids: &mut IdNumbers,
+    spec: &BranchSpec,
+    branch_id: i64,
+    groups: &[i64],
+    today: NaiveDate,
+) -> Result<Vec<MemberRecord>, AppError> {
     let mut out = Vec::with_capacity(spec.members);
     for i in 0..spec.members {
         // The branch committee (first three) belongs to the branch itself; the others to groups.
@@ -605,14 +720,17 @@ async fn fill(conn: &mut AsyncPgConnection, key: &DataKey, hash: String, today: 
     let mut counts = Counts { generals: 0, branches: 0, groups: 0, members: 0 };
 
     let root_code = "D01".to_string();
-    let root = insert_org(conn, NewOrg {
-        code: root_code.clone(),
-        name: ROOT_NAME,
-        kind: "committee",
-        parent_id: None,
-        founded_on: founded(&mut rng, 1953),
-        term: Some(term_dates(&mut rng, Term::Current, 5, today)),
-    })
+    let root = insert_org(
+        conn,
+        NewOrg {
+            code: root_code.clone(),
+            name: ROOT_NAME,
+            kind: "committee",
+            parent_id: None,
+            founded_on: founded(&mut rng, 1953),
+            term: Some(term_dates(&mut rng, Term::Current, 5, today)),
+        },
+    )
     .await?;
 
     // (code, name, member ids) of every branch, in order: branch 1 and 2 get the demo logins.
@@ -626,14 +744,17 @@ async fn fill(conn: &mut AsyncPgConnection, key: &DataKey, hash: String, today: 
             Some(g) => {
                 counts.generals += 1;
                 let code = format!("{root_code}-{:02}", counts.generals);
-                let id = insert_org(conn, NewOrg {
-                    code: code.clone(),
-                    name: g.name,
-                    kind: "general_branch",
-                    parent_id: Some(root),
-                    founded_on: founded(&mut rng, g.founded),
-                    term: Some(term_dates(&mut rng, Term::Current, 3, today)),
-                })
+                let id = insert_org(
+                    conn,
+                    NewOrg {
+                        code: code.clone(),
+                        name: g.name,
+                        kind: "general_branch",
+                        parent_id: Some(root),
+                        founded_on: founded(&mut rng, g.founded),
+                        term: Some(term_dates(&mut rng, Term::Current, 3, today)),
+                    },
+                )
                 .await?;
                 first_general.get_or_insert((code.clone(), g.name));
                 (id, Some(code))
@@ -649,14 +770,17 @@ async fn fill(conn: &mut AsyncPgConnection, key: &DataKey, hash: String, today: 
                 }
             };
             let founded_on = founded(&mut rng, spec.founded);
-            let branch_id = insert_org(conn, NewOrg {
-                code: code.clone(),
-                name: spec.name,
-                kind: "branch",
-                parent_id: Some(parent_id),
-                founded_on,
-                term: Some(term_dates(&mut rng, spec.term, 3, today)),
-            })
+            let branch_id = insert_org(
+                conn,
+                NewOrg {
+                    code: code.clone(),
+                    name: spec.name,
+                    kind: "branch",
+                    parent_id: Some(parent_id),
+                    founded_on,
+                    term: Some(term_dates(&mut rng, spec.term, 3, today)),
+                },
+            )
             .await?;
             counts.branches += 1;
             // Larger branches split into party groups of about a dozen members.
@@ -664,14 +788,10 @@ async fn fill(conn: &mut AsyncPgConnection, key: &DataKey, hash: String, today: 
             let mut groups = Vec::with_capacity(n_groups);
             for g in 0..n_groups {
                 let name = format!("第{}党小组", CHINESE_ORDINALS[g % CHINESE_ORDINALS.len()]);
-                let id = insert_org(conn, NewOrg {
-                    code: format!("{code}-{:02}", g + 1),
-                    name: &name,
-                    kind: "group",
-                    parent_id: Some(branch_id),
-                    founded_on,
-                    term: None,
-                })
+                let id = insert_org(
+                    conn,
+                    NewOrg { code: format!("{code}-{:02}", g + 1), name: &name, kind: "group", parent_id: Some(branch_id), founded_on, term: None },
+                )
                 .await?;
                 groups.push(id);
             }
@@ -776,8 +896,7 @@ async fn fill(conn: &mut AsyncPgConnection, key: &DataKey, hash: String, today: 
 
 /// The demo logins recorded by [`load`], as (username, description); empty without demo data.
 pub async fn logins(conn: &mut AsyncPgConnection) -> Result<Vec<(String, String)>, AppError> {
-    let value: Option<serde_json::Value> =
-        settings::table.filter(settings::key.eq(LOGINS_KEY)).select(settings::value).first(conn).await.optional()?;
+    let value: Option<serde_json::Value> = settings::table.filter(settings::key.eq(LOGINS_KEY)).select(settings::value).first(conn).await.optional()?;
     let Some(value) = value else { return Ok(Vec::new()) };
     let list: Vec<Login> = serde_json::from_value(value).map_err(|e| AppError::internal(format!("setting {LOGINS_KEY}: {e}")))?;
     Ok(list.into_iter().map(|l| (l.username, l.description)).collect())

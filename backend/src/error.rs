@@ -115,15 +115,11 @@ impl AppError {
 
     pub fn out_of_scope() -> Self {
         Self::new(StatusCode::FORBIDDEN, "out_of_scope", "Outside your organization scope", "超出您的组织管理范围")
-            .with_detail(
-                "this record belongs to an organization outside the scope of your role",
-                "该记录属于您当前角色管理范围之外的组织",
-            )
+            .with_detail("this record belongs to an organization outside the scope of your role", "该记录属于您当前角色管理范围之外的组织")
     }
 
     pub fn not_found(entity_en: &str, entity_zh: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", "未找到")
-            .with_detail(format!("no such {entity_en}"), format!("{entity_zh}不存在"))
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", "未找到").with_detail(format!("no such {entity_en}"), format!("{entity_zh}不存在"))
     }
 
     pub fn conflict(code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> Self {
@@ -142,8 +138,7 @@ impl AppError {
     pub fn validation(fields: Vec<FieldError>) -> Self {
         let en = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
         let zh = fields.iter().map(|f| format!("{}：{}", f.field, f.message_zh)).collect::<Vec<_>>().join("；");
-        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Some fields are invalid", "部分字段填写有误")
-            .with_detail(en, zh);
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Some fields are invalid", "部分字段填写有误").with_detail(en, zh);
         e.fields = fields;
         e
     }
@@ -231,11 +226,7 @@ impl From<DieselError> for AppError {
                         format!("the change breaks a rule of the data ({constraint})"),
                         format!("该修改违反数据规则（{constraint}）"),
                     ),
-                    DatabaseErrorKind::SerializationFailure => AppError::conflict(
-                        "retry",
-                        "a concurrent change interfered; try again",
-                        "并发修改冲突，请重试",
-                    ),
+                    DatabaseErrorKind::SerializationFailure => AppError::conflict("retry", "a concurrent change interfered; try again", "并发修改冲突，请重试"),
                     _ => AppError::internal(e.to_string()),
                 }
             }

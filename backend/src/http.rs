@@ -35,7 +35,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             while let Some(chunk) = futures_util::StreamExt::next(&mut payload).await {
                 let chunk = chunk.map_err(|e| AppError::bad_request(format!("reading the body: {e}"), "读取请求体失败"))?;
                 if bytes.len() + chunk.len() > JSON_LIMIT {
-                    return Err(payload_too_large(format!("JSON bodies up to {} KB are accepted", JSON_LIMIT / 1024), format!("请求体不能超过 {} KB", JSON_LIMIT / 1024)).into());
+                    return Err(payload_too_large(
+                        format!("JSON bodies up to {} KB are accepted", JSON_LIMIT / 1024),
+                        format!("请求体不能超过 {} KB", JSON_LIMIT / 1024),
+                    )
+                    .into());
                 }
                 bytes.extend_from_slice(&chunk);
             }
@@ -89,15 +93,13 @@ fn nul_problem(field: &str) -> AppError {
 }
 
 fn is_json(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"))
+    req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"))
 }
 
 /// 415: the body is not of the type the operation takes.
 pub fn unsupported_media_type(en: &str, zh: &str) -> AppError {
-    AppError::new(actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported content type", "请求体类型不受支持").with_detail(en, zh)
+    AppError::new(actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported content type", "请求体类型不受支持")
+        .with_detail(en, zh)
 }
 
 /// 413: the body is larger than the operation takes.
@@ -115,10 +117,7 @@ pub fn require_multipart(req: &HttpRequest) -> Result<(), AppError> {
     if ok {
         Ok(())
     } else {
-        Err(unsupported_media_type(
-            "send the file as multipart/form-data, field `file`",
-            "请以 multipart/form-data 上传文件（字段名 file）",
-        ))
+        Err(unsupported_media_type("send the file as multipart/form-data, field `file`", "请以 multipart/form-data 上传文件（字段名 file）"))
     }
 }
 
@@ -163,10 +162,7 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i32>, AppError> {
     let text = v.to_str().unwrap_or_default().trim();
     let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
     text.parse::<i32>().map(Some).map_err(|_| {
-        AppError::bad_request(
-            format!("If-Match must be an ETag this API gave out, like \"3\"; got {text:?}"),
-            "If-Match 必须是本接口返回的 ETag，例如 \"3\"",
-        )
+        AppError::bad_request(format!("If-Match must be an ETag this API gave out, like \"3\"; got {text:?}"), "If-Match 必须是本接口返回的 ETag，例如 \"3\"")
     })
 }
 

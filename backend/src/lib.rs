@@ -15,7 +15,6 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod exports;
-pub mod synthetic;
 pub mod http;
 pub mod imports;
 pub mod jobs;
@@ -29,6 +28,7 @@ pub mod schema;
 pub mod stats;
 pub mod storage;
 pub mod sync;
+pub mod synthetic;
 
 /// What every request handler shares: the pool and the configuration. Nothing else lives in the
 /// process, so any number of processes can serve behind a load balancer.

@@ -160,9 +160,8 @@ fn plan(size: &Size, rng: &mut StdRng, today: NaiveDate) -> Result<Vec<PlanOrg>,
         term: Some(term(rng, 5, today)),
     });
     let n_committees = ((size.orgs as f64 / 1000.0).round() as u64).clamp(1, 60).min((size.orgs - 1) / 2) as usize;
-    let mut weights: Vec<f64> = (0..n_committees)
-        .map(|k| if n_committees == 1 { 1.0 } else { (-2.2 + 4.4 * k as f64 / (n_committees - 1) as f64).exp() })
-        .collect();
+    let mut weights: Vec<f64> =
+        (0..n_committees).map(|k| if n_committees == 1 { 1.0 } else { (-2.2 + 4.4 * k as f64 / (n_committees - 1) as f64).exp() }).collect();
     for i in (1..weights.len()).rev() {
         weights.swap(i, rng.random_range(0..=i));
     }
@@ -210,7 +209,17 @@ fn plan(size: &Size, rng: &mut StdRng, today: NaiveDate) -> Result<Vec<PlanOrg>,
             let (profile, _, female) = BRANCH_PROFILES[{
                 let total: u32 = BRANCH_PROFILES.iter().map(|p| p.1).sum();
                 let mut n = rng.random_range(0..total);
-                BRANCH_PROFILES.iter().position(|p| if n < p.1 { true } else { n -= p.1; false }).unwrap_or(0)
+                BRANCH_PROFILES
+                    .iter()
+                    .position(|p| {
+                        if n < p.1 {
+                            true
+                        } else {
+                            n -= p.1;
+                            false
+                        }
+                    })
+                    .unwrap_or(0)
             }];
             orgs.push(PlanOrg {
                 parent: Some(parent),
@@ -449,32 +458,26 @@ pub async fn run(url: &str, key: &DataKey, size: Size, today: NaiveDate) -> Resu
     // Orgs in plan order (parents first), so the closure trigger finds each parent's ancestors.
     let plan_orgs = orgs.clone();
     let n_orgs = orgs.len() as u64;
-    copy_stream(
-        tx,
-        "COPY orgs (id, code, name, kind, parent_id, founded_on, term_start, term_end) FROM STDIN",
-        "orgs",
-        n_orgs,
-        move |send| {
-            let mut out = Chunker::new(send);
-            for (i, o) in plan_orgs.iter().enumerate() {
-                let id = org_base + 1 + i as i64;
-                let parent = o.parent.map(|p| (org_base + 1 + p as i64).to_string());
-                let _ = write!(Line(&mut out.buf), "{id}\tG{i:06}\t{}\t{}\t", o.name, o.kind.as_str());
-                push_opt(&mut out.buf, parent.as_deref());
-                out.buf.push(b'\t');
-                push_date(&mut out.buf, Some(o.founded));
-                out.buf.push(b'\t');
-                push_date(&mut out.buf, o.term.map(|t| t.0));
-                out.buf.push(b'\t');
-                push_date(&mut out.buf, o.term.map(|t| t.1));
-                out.buf.push(b'\n');
-                if !out.row_done() {
-                    return Ok(());
-                }
+    copy_stream(tx, "COPY orgs (id, code, name, kind, parent_id, founded_on, term_start, term_end) FROM STDIN", "orgs", n_orgs, move |send| {
+        let mut out = Chunker::new(send);
+        for (i, o) in plan_orgs.iter().enumerate() {
+            let id = org_base + 1 + i as i64;
+            let parent = o.parent.map(|p| (org_base + 1 + p as i64).to_string());
+            let _ = write!(Line(&mut out.buf), "{id}\tG{i:06}\t{}\t{}\t", o.name, o.kind.as_str());
+            push_opt(&mut out.buf, parent.as_deref());
+            out.buf.push(b'\t');
+            push_date(&mut out.buf, Some(o.founded));
+            out.buf.push(b'\t');
+            push_date(&mut out.buf, o.term.map(|t| t.0));
+            out.buf.push(b'\t');
+            push_date(&mut out.buf, o.term.map(|t| t.1));
+            out.buf.push(b'\n');
+            if !out.row_done() {
+                return Ok(());
             }
-            out.finish()
-        },
-    )
+        }
+        out.finish()
+    })
     .await?;
     tx.batch_execute("SELECT setval(pg_get_serial_sequence('orgs', 'id'), (SELECT max(id) FROM orgs))").await?;
 
@@ -520,7 +523,8 @@ pub async fn run(url: &str, key: &DataKey, size: Size, today: NaiveDate) -> Resu
                     push_hex(&mut out.buf, &key2.encrypt(&id_number)?);
                     out.buf.push(b'\t');
                     push_hex(&mut out.buf, &key2.blind_index(ID_NUMBER_INDEX, &id_number));
-                    let _ = write!(Line(&mut out.buf), "\t{}\t{}\t{}\t{}\t{}\t", id_number::mask(&id_number), core.birth, d.ethnicity, d.native_place, d.education);
+                    let _ =
+                        write!(Line(&mut out.buf), "\t{}\t{}\t{}\t{}\t{}\t", id_number::mask(&id_number), core.birth, d.ethnicity, d.native_place, d.education);
                     push_opt(&mut out.buf, d.degree);
                     let _ = write!(Line(&mut out.buf), "\t{}\t", d.job_category);
                     push_opt(&mut out.buf, d.post);
@@ -596,11 +600,8 @@ pub async fn run(url: &str, key: &DataKey, size: Size, today: NaiveDate) -> Resu
     }
     eprintln!("  indexes  {} rebuilt in {:.1} s (load and rebuild {:.1} s)", indexes.len(), t_idx.elapsed().as_secs_f64(), t.elapsed().as_secs_f64());
 
-    let meeting_counts = if size.meetings.years > 0 {
-        Some(meetings::generate(tx, orgs.clone(), size.seed, today, org_base, person_base, size.meetings).await?)
-    } else {
-        None
-    };
+    let meeting_counts =
+        if size.meetings.years > 0 { Some(meetings::generate(tx, orgs.clone(), size.seed, today, org_base, person_base, size.meetings).await?) } else { None };
 
     // The benchmark committee: the second-level committee whose subtree is closest to 2,000
     // members, a mid-size unit as a committee clerk sees it.
@@ -681,7 +682,9 @@ pub async fn roster(url: &str, out: &std::path::Path, rows: u64, branches: u64, 
     drop(client);
     conn_task.abort();
     if (codes.len() as u64) < branches.max(1) {
-        return Err(format!("the database holds {} branches, fewer than the {branches} asked for (run `dangjian gen --orgs` with more orgs)", codes.len()).into());
+        return Err(
+            format!("the database holds {} branches, fewer than the {branches} asked for (run `dangjian gen --orgs` with more orgs)", codes.len()).into()
+        );
     }
     let out = out.to_path_buf();
     tokio::task::spawn_blocking(move || -> Result<(), BoxError> {
@@ -691,7 +694,20 @@ pub async fn roster(url: &str, out: &std::path::Path, rows: u64, branches: u64, 
         sheet.set_name("党员名册")?;
         let date = Format::new().set_num_format("yyyy-mm-dd");
         let header = [
-            "外部编号", "姓名", "性别", "公民身份号码", "民族", "出生日期", "学历", "工作岗位", "人员类别", "党组织编码", "入党日期", "转正日期", "手机号码", "党籍状态",
+            "外部编号",
+            "姓名",
+            "性别",
+            "公民身份号码",
+            "民族",
+            "出生日期",
+            "学历",
+            "工作岗位",
+            "人员类别",
+            "党组织编码",
+            "入党日期",
+            "转正日期",
+            "手机号码",
+            "党籍状态",
         ];
         for (c, h) in header.iter().enumerate() {
             sheet.write_string(0, c as u16, *h)?;
@@ -730,7 +746,6 @@ pub async fn roster(url: &str, out: &std::path::Path, rows: u64, branches: u64, 
     })
     .await?
 }
-
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

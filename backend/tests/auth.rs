@@ -197,9 +197,7 @@ async fn acting_grant_narrows_a_request_to_one_role() {
     fx.send(Req::get(&zs).token(&token)).await.expect(200);
     fx.send(Req::get(&zs).token(&token).header("X-Acting-Grant", branch_grant.to_string())).await.expect(200);
     fx.send(Req::get(&zs).token(&token).header("X-Acting-Grant", member_grant.to_string())).await.expect_problem(403, "out_of_scope");
-    fx.send(Req::get(format!("/api/v1/members/{}", fx.people.lisi)).token(&token).header("X-Acting-Grant", member_grant.to_string()))
-        .await
-        .expect(200);
+    fx.send(Req::get(format!("/api/v1/members/{}", fx.people.lisi)).token(&token).header("X-Acting-Grant", member_grant.to_string())).await.expect(200);
     let list = fx.send(Req::get("/api/v1/members").token(&token).header("X-Acting-Grant", member_grant.to_string())).await;
     list.expect(200);
     assert_eq!(list.json["total"], 1);

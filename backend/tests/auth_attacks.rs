@@ -19,12 +19,7 @@ fn serve(fx: &Fx) -> SocketAddr {
     let shared = fx.shared.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = actix_web::HttpServer::new(move || dangjian::app::build(shared.clone()))
-        .workers(2)
-        .listen(listener)
-        .unwrap()
-        .disable_signals()
-        .run();
+    let server = actix_web::HttpServer::new(move || dangjian::app::build(shared.clone())).workers(2).listen(listener).unwrap().disable_signals().run();
     actix_web::rt::spawn(server);
     addr
 }
@@ -58,7 +53,13 @@ fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, String)], 
 
 /// `n` login attempts sent at the same instant (threads released by a barrier), each with the
 /// password `passwords(i)`: the statuses and problem codes in the order of `i`.
-fn burst(addr: SocketAddr, username: &str, n: usize, headers: impl Fn(usize) -> Vec<(&'static str, String)>, password: impl Fn(usize) -> String) -> Vec<(u16, String)> {
+fn burst(
+    addr: SocketAddr,
+    username: &str,
+    n: usize,
+    headers: impl Fn(usize) -> Vec<(&'static str, String)>,
+    password: impl Fn(usize) -> String,
+) -> Vec<(u16, String)> {
     let barrier = Arc::new(Barrier::new(n));
     let handles: Vec<_> = (0..n)
         .map(|i| {
@@ -108,7 +109,8 @@ async fn no_login_succeeds_in_the_burst_that_locks_the_account() {
     let addr = serve(&fx);
     for _ in 0..9 {
         clear_wait(&fx, users::BR_B1).await;
-        let (status, _, _) = off(move || http(addr, "POST", "/api/v1/auth/login", &[], Some(&json!({"username": users::BR_B1, "password": "Wrong-pass-1"})))).await;
+        let (status, _, _) =
+            off(move || http(addr, "POST", "/api/v1/auth/login", &[], Some(&json!({"username": users::BR_B1, "password": "Wrong-pass-1"})))).await;
         assert_eq!(status, 401);
     }
     clear_wait(&fx, users::BR_B1).await;

@@ -19,13 +19,8 @@ use serde_json::json;
 /// Role kinds in the order of the table's columns, and the fixture account playing each:
 /// member = 张三 (B1); branch over B1; committee over C1; political_dept over C1 (so it has an
 /// outside too: C2 and B3).
-const ROLES: [(&str, &str); 5] = [
-    ("masses", users::MASSES),
-    ("member", users::MEMBER_ZS),
-    ("branch", users::BR_B1),
-    ("committee", users::COM_C1),
-    ("political_dept", users::PD_C1),
-];
+const ROLES: [(&str, &str); 5] =
+    [("masses", users::MASSES), ("member", users::MEMBER_ZS), ("branch", users::BR_B1), ("committee", users::COM_C1), ("political_dept", users::PD_C1)];
 
 enum Expect {
     /// No login needed; the status of a valid anonymous call.
@@ -443,7 +438,8 @@ async fn meeting_row(fx: &Fx, org: i64, kind: &str, status: &str) -> i64 {
         .get_result(&mut conn)
         .await
         .unwrap();
-    let (person, attendance) = if org == fx.orgs.b1 { (fx.people.zhangsan, if status == "held" { "present" } else { "pending" }) } else { (fx.people.qianqi, "present") };
+    let (person, attendance) =
+        if org == fx.orgs.b1 { (fx.people.zhangsan, if status == "held" { "present" } else { "pending" }) } else { (fx.people.qianqi, "present") };
     diesel::insert_into(ma::table).values((ma::meeting_id.eq(id), ma::person_id.eq(person), ma::attendance.eq(attendance))).execute(&mut conn).await.unwrap();
     id
 }

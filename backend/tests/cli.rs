@@ -41,12 +41,8 @@ async fn user_create_takes_the_password_from_stdin_and_repeatable_grants() {
     assert_eq!(login.status, 200, "{}", login.text);
     let token = login.json["access_token"].as_str().unwrap().to_string();
     let me = fx.send(Req::get("/api/v1/me").token(&token)).await;
-    let grants: Vec<(String, String)> = me.json["grants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| (g["role"].as_str().unwrap().to_string(), g["org_code"].as_str().unwrap().to_string()))
-        .collect();
+    let grants: Vec<(String, String)> =
+        me.json["grants"].as_array().unwrap().iter().map(|g| (g["role"].as_str().unwrap().to_string(), g["org_code"].as_str().unwrap().to_string())).collect();
     assert_eq!(grants, [("branch".to_string(), "B1".to_string()), ("committee".to_string(), "C1".to_string())]);
 
     // The account creation is audited as done from the command line.
@@ -106,16 +102,19 @@ async fn gen_writes_meetings_officers_and_attendance() {
     // 支委会 only where there is a committee: at least 3 officers (7 or more full members).
     assert_eq!(
         one("SELECT count(*) FROM meetings m WHERE m.kind = 'branch_committee_meeting'
-              AND (SELECT count(*) FROM org_officers f WHERE f.org_id = m.org_id AND f.until IS NULL) < 3").await,
+              AND (SELECT count(*) FROM org_officers f WHERE f.org_id = m.org_id AND f.until IS NULL) < 3")
+        .await,
         0
     );
     assert!(one("SELECT count(DISTINCT org_id) FROM meetings WHERE kind = 'branch_committee_meeting'").await > 100);
     // Most branches hold most monthly 主题党日 of the last full 12 months; some miss some.
     let per_branch: Vec<i64> = client
         .query(
-            &format!("SELECT count(m.id) FROM orgs o LEFT JOIN meetings m ON m.org_id = o.id AND m.kind = 'theme_party_day' AND m.status = 'held'
+            &format!(
+                "SELECT count(m.id) FROM orgs o LEFT JOIN meetings m ON m.org_id = o.id AND m.kind = 'theme_party_day' AND m.status = 'held'
                 AND m.starts_at >= date_trunc('month', {now}) - interval '12 months' AND m.starts_at < date_trunc('month', {now})
-              WHERE o.kind = 'branch' GROUP BY o.id ORDER BY 1"),
+              WHERE o.kind = 'branch' GROUP BY o.id ORDER BY 1"
+            ),
             &[],
         )
         .await
@@ -128,7 +127,10 @@ async fn gen_writes_meetings_officers_and_attendance() {
     assert!(per_branch[per_branch.len() / 10] < 12, "the lowest tenth misses none");
     assert!(per_branch.iter().all(|&n| n <= 12), "at most one per month");
     // Two years: nothing before the periods that end after today less two years.
-    assert_eq!(one(&format!("SELECT count(*) FROM meetings WHERE kind = 'theme_party_day' AND starts_at < date_trunc('month', {now} - interval '2 years')")).await, 0);
+    assert_eq!(
+        one(&format!("SELECT count(*) FROM meetings WHERE kind = 'theme_party_day' AND starts_at < date_trunc('month', {now} - interval '2 years')")).await,
+        0
+    );
     assert_eq!(one(&format!("SELECT count(*) FROM meetings WHERE starts_at > {now} + interval '31 days'")).await, 0);
     assert_eq!(one(&format!("SELECT count(*) FROM meetings WHERE status = 'held' AND starts_at > {now}")).await, 0);
     assert_eq!(one("SELECT count(*) FROM meetings WHERE status <> 'held' AND archived_at IS NOT NULL").await, 0);
@@ -137,7 +139,8 @@ async fn gen_writes_meetings_officers_and_attendance() {
     assert_eq!(one("SELECT count(*) FROM (SELECT org_id FROM org_officers WHERE post = 'secretary' GROUP BY org_id HAVING count(*) > 1) x").await, 0);
     assert_eq!(
         one("SELECT count(*) FROM org_officers f WHERE NOT EXISTS (SELECT 1 FROM org_closure c JOIN members m ON m.org_id = c.descendant_id
-              WHERE c.ancestor_id = f.org_id AND m.person_id = f.person_id AND m.category = 'full')").await,
+              WHERE c.ancestor_id = f.org_id AND m.person_id = f.person_id AND m.category = 'full')")
+        .await,
         0
     );
     // The committee setting where the members of the branch itself would say otherwise.
@@ -147,7 +150,8 @@ async fn gen_writes_meetings_officers_and_attendance() {
     assert!(
         one("SELECT count(*) FROM (SELECT m.org_id FROM meetings m JOIN org_closure c ON c.descendant_id = m.org_id
               JOIN org_meeting_rules r ON r.org_id = c.ancestor_id AND r.kind = 'party_lecture' AND r.per_period = 2
-              WHERE m.kind = 'party_lecture' GROUP BY m.org_id, date_trunc('quarter', m.starts_at AT TIME ZONE 'Asia/Shanghai') HAVING count(*) = 2) x").await
+              WHERE m.kind = 'party_lecture' GROUP BY m.org_id, date_trunc('quarter', m.starts_at AT TIME ZONE 'Asia/Shanghai') HAVING count(*) = 2) x")
+        .await
             > 0
     );
 
@@ -159,17 +163,22 @@ async fn gen_writes_meetings_officers_and_attendance() {
         one("SELECT count(*) FROM meeting_attendees a JOIN meetings t ON t.id = a.meeting_id WHERE NOT EXISTS (
               SELECT 1 FROM org_closure c JOIN members m ON m.org_id = c.descendant_id
                WHERE c.ancestor_id = t.org_id AND m.person_id = a.person_id AND m.joined_at <= (t.starts_at AT TIME ZONE 'Asia/Shanghai')::date
-                 AND a.has_vote = (m.category = 'full'))").await,
+                 AND a.has_vote = (m.category = 'full'))")
+        .await,
         0
     );
-    assert_eq!(one("SELECT count(*) FROM meeting_attendees a JOIN meetings t ON t.id = a.meeting_id WHERE (t.status = 'planned') <> (a.attendance = 'pending')").await, 0);
+    assert_eq!(
+        one("SELECT count(*) FROM meeting_attendees a JOIN meetings t ON t.id = a.meeting_id WHERE (t.status = 'planned') <> (a.attendance = 'pending')").await,
+        0
+    );
     assert_eq!(one("SELECT count(*) FROM meeting_attendees WHERE attendance = 'absent' AND absence_reason IS NULL").await, 0);
     let absent = one("SELECT count(*) FROM meeting_attendees WHERE attendance = 'absent'").await;
     assert!(absent * 20 > rows && absent * 5 < rows, "{absent} absences of {rows}");
     // 支委会 lists are the officers.
     assert_eq!(
         one("SELECT count(*) FROM meeting_attendees a JOIN meetings t ON t.id = a.meeting_id WHERE t.kind = 'branch_committee_meeting'
-              AND NOT EXISTS (SELECT 1 FROM org_officers f WHERE f.org_id = t.org_id AND f.person_id = a.person_id)").await,
+              AND NOT EXISTS (SELECT 1 FROM org_officers f WHERE f.org_id = t.org_id AND f.person_id = a.person_id)")
+        .await,
         0
     );
     // The archive guard is back on: an archived meeting's list refuses changes.
@@ -219,7 +228,12 @@ async fn demo_data_has_a_year_of_meetings() {
     let last_year_start = format!("'{}'::timestamptz", clock.midnight(NaiveDate::from_ymd_opt(local_now.year() - 1, 1, 1).unwrap()).to_rfc3339());
     let this_year = format!("starts_at >= {year_start} AND starts_at < {now}");
     let months: Vec<String> = client
-        .query(&format!("SELECT {local_month} FROM meetings WHERE org_id = {b1} AND kind = 'branch_committee_meeting' AND status = 'held' AND {this_year} ORDER BY 1"), &[])
+        .query(
+            &format!(
+                "SELECT {local_month} FROM meetings WHERE org_id = {b1} AND kind = 'branch_committee_meeting' AND status = 'held' AND {this_year} ORDER BY 1"
+            ),
+            &[],
+        )
         .await
         .unwrap()
         .iter()
@@ -232,16 +246,22 @@ async fn demo_data_has_a_year_of_meetings() {
     // Some branches missed some: fewer than last year's twelve monthly 主题党日 (a whole year
     // behind us on any date, where this year's could still be January's one).
     assert!(
-        one(&format!("SELECT count(*) FROM (SELECT o.id FROM orgs o LEFT JOIN meetings m ON m.org_id = o.id AND m.kind = 'theme_party_day' AND m.status = 'held'
+        one(&format!(
+            "SELECT count(*) FROM (SELECT o.id FROM orgs o LEFT JOIN meetings m ON m.org_id = o.id AND m.kind = 'theme_party_day' AND m.status = 'held'
               AND m.starts_at >= {last_year_start} AND m.starts_at < {year_start}
-              WHERE o.kind = 'branch' GROUP BY o.id HAVING count(m.id) < 12) x")).await
+              WHERE o.kind = 'branch' GROUP BY o.id HAVING count(m.id) < 12) x"
+        ))
+        .await
             >= 1
     );
     // Planned in the coming days, with dangyuan due (pending) and notified.
     let dangyuan = "(SELECT person_id FROM accounts WHERE username = 'dangyuan')";
     assert!(
-        one(&format!("SELECT count(*) FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id AND a.person_id = {dangyuan}
-              WHERE m.org_id = {b1} AND m.status = 'planned' AND m.starts_at > {now} AND m.starts_at < {now} + interval '8 days' AND a.attendance = 'pending'")).await
+        one(&format!(
+            "SELECT count(*) FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id AND a.person_id = {dangyuan}
+              WHERE m.org_id = {b1} AND m.status = 'planned' AND m.starts_at > {now} AND m.starts_at < {now} + interval '8 days' AND a.attendance = 'pending'"
+        ))
+        .await
             >= 2
     );
     assert!(one(&format!("SELECT count(*) FROM notifications WHERE person_id = {dangyuan} AND kind = 'meeting_planned'")).await >= 2);
@@ -263,14 +283,18 @@ async fn demo_data_has_a_year_of_meetings() {
     // Study hours: dangyuan attended 党课 over the last year (120 minutes each; on 1 January
     // this year may not have had one yet).
     assert!(
-        one(&format!("SELECT coalesce(sum(m.study_minutes), 0) FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id AND a.person_id = {dangyuan}
-              WHERE m.kind = 'party_lecture' AND m.status = 'held' AND a.attendance = 'present' AND m.starts_at >= {now} - interval '1 year'")).await
+        one(&format!(
+            "SELECT coalesce(sum(m.study_minutes), 0) FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id AND a.person_id = {dangyuan}
+              WHERE m.kind = 'party_lecture' AND m.status = 'held' AND a.attendance = 'present' AND m.starts_at >= {now} - interval '1 year'"
+        ))
+        .await
             >= 120
     );
     // No two held meetings of one person start at the same time.
     assert_eq!(
         one("SELECT count(*) FROM (SELECT a.person_id, m.starts_at FROM meeting_attendees a JOIN meetings m ON m.id = a.meeting_id
-              WHERE m.status = 'held' GROUP BY 1, 2 HAVING count(*) > 1) x").await,
+              WHERE m.status = 'held' GROUP BY 1, 2 HAVING count(*) > 1) x")
+        .await,
         0
     );
     // The first branch's secretary is the person of the 一人多岗 login.

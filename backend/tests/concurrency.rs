@@ -83,9 +83,7 @@ async fn concurrent_org_edits_with_if_match_and_body_version() {
 async fn concurrent_moves_of_one_org() {
     let fx = Fx::new().await;
     let token = fx.login(users::ADMIN).await;
-    let mv = |parent: i64| {
-        fx.send(Req::post(format!("/api/v1/orgs/{}/move", fx.orgs.b2)).token(&token).if_match(1).json(json!({"parent_id": parent})))
-    };
+    let mv = |parent: i64| fx.send(Req::post(format!("/api/v1/orgs/{}/move", fx.orgs.b2)).token(&token).if_match(1).json(json!({"parent_id": parent})));
     let (a, b) = tokio::join!(mv(fx.orgs.c1), mv(fx.orgs.c2));
     let winner = one_winner(&a, &b, 412);
     let parent = [fx.orgs.c1, fx.orgs.c2][winner];

@@ -95,8 +95,28 @@ async fn member_export_reads_back_with_header_dates_and_masking_by_role() {
     assert_eq!(
         header,
         [
-            "姓名", "性别", "公民身份号码", "民族", "出生日期", "籍贯", "学历", "学位", "工作岗位", "职务", "职称", "手机号码", "参加工作日期", "人员类别", "所在党组织",
-            "入党日期", "转正日期", "党龄", "党籍状态", "流动党员", "失联党员", "外部编号"
+            "姓名",
+            "性别",
+            "公民身份号码",
+            "民族",
+            "出生日期",
+            "籍贯",
+            "学历",
+            "学位",
+            "工作岗位",
+            "职务",
+            "职称",
+            "手机号码",
+            "参加工作日期",
+            "人员类别",
+            "所在党组织",
+            "入党日期",
+            "转正日期",
+            "党龄",
+            "党籍状态",
+            "流动党员",
+            "失联党员",
+            "外部编号"
         ]
     );
     assert_eq!(rows.len(), 6, "header and the five fixture members");
@@ -161,7 +181,12 @@ async fn member_export_takes_the_list_filters_and_the_chosen_columns() {
     wait_for_exports(&fx, 1).await;
     // The same filters as the list, the drill-down ones among them.
     let list = fx.send(Req::get(format!("/api/v1/members?org_id={}&category=full&ethnic_group=han", fx.orgs.c1)).token(&admin)).await;
-    let rows = sheet(&fx.send(Req::get(format!("/api/v1/members/export.xlsx?org_id={}&category=full&ethnic_group=han&columns=name", fx.orgs.c1)).token(&admin)).await.expect(200).bytes);
+    let rows = sheet(
+        &fx.send(Req::get(format!("/api/v1/members/export.xlsx?org_id={}&category=full&ethnic_group=han&columns=name", fx.orgs.c1)).token(&admin))
+            .await
+            .expect(200)
+            .bytes,
+    );
     let listed: Vec<String> = list.json["items"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_string()).collect();
     assert_eq!(column(&rows, "姓名"), listed);
     assert_eq!(listed, ["张三", "王五", "赵六"]);
@@ -183,11 +208,7 @@ async fn member_export_takes_the_list_filters_and_the_chosen_columns() {
     // Text that is markup, a character XML 1.0 forbids, Excel's own escape pattern and edge spaces.
     {
         use dangjian::schema::people as p;
-        diesel::update(p::table.filter(p::name.eq("张三")))
-            .set(p::post.eq(" 书记 & <委员>\u{1}_x0041_ "))
-            .execute(&mut fx.conn().await)
-            .await
-            .unwrap();
+        diesel::update(p::table.filter(p::name.eq("张三"))).set(p::post.eq(" 书记 & <委员>\u{1}_x0041_ ")).execute(&mut fx.conn().await).await.unwrap();
     }
     let r = fx.send(Req::get("/api/v1/members/export.xlsx?q=%E5%BC%A0%E4%B8%89&columns=name,post,joined_at").token(&admin)).await;
     let rows = sheet(&r.expect(200).bytes);
@@ -345,10 +366,7 @@ async fn an_aborted_download_is_audited_as_such() {
     .unwrap();
     let token = fx.login(users::ADMIN).await;
     let svc = actix_web::test::init_service(dangjian::app::build(fx.shared.clone())).await;
-    let req = actix_web::test::TestRequest::get()
-        .uri("/api/v1/members/export.xlsx")
-        .insert_header(("Authorization", format!("Bearer {token}")))
-        .to_request();
+    let req = actix_web::test::TestRequest::get().uri("/api/v1/members/export.xlsx").insert_header(("Authorization", format!("Bearer {token}"))).to_request();
     let res = svc.call(req).await.unwrap();
     {
         let mut body = std::pin::pin!(res.into_body());

@@ -91,25 +91,18 @@ async fn history_attributes_follow_every_writer() {
     let body = json!({"education": "研究生", "birth_date": "1979-02-03", "joined_at": "2011-05-06", "job_category": "专业技术人员"});
     fx.send(Req::patch(&url).token(&com).if_match(2).json(body)).await.expect(200);
     assert_eq!(mismatches(&fx).await, 0, "after PATCH");
-    let corrected = scalar(
-        &fx,
-        &format!("SELECT count(*) AS n FROM member_history WHERE person_id = {id} AND birth_date = '1979-02-03' AND joined_at = '2011-05-06'"),
-    )
-    .await;
+    let corrected =
+        scalar(&fx, &format!("SELECT count(*) AS n FROM member_history WHERE person_id = {id} AND birth_date = '1979-02-03' AND joined_at = '2011-05-06'"))
+            .await;
     assert_eq!(corrected, 2, "facts: both history rows of the moved member");
     // Education and job category are dated: the move opened a row today, which takes the new
     // values in place (same day); the closed row keeps those of its time.
     let today = common::clock().today();
-    assert_eq!(
-        rows_of(&fx, id).await,
-        [format!("2012-01-01|{today}|大学本科|专业技术人员"), format!("{today}|open|研究生|专业技术人员")]
-    );
+    assert_eq!(rows_of(&fx, id).await, [format!("2012-01-01|{today}|大学本科|专业技术人员"), format!("{today}|open|研究生|专业技术人员")]);
 
     // A change dated in the past (`dangjian.effective_on`, as for a move) splits the open row
     // there; the same change again writes nothing.
-    let dated = format!(
-        "BEGIN; SET LOCAL dangjian.effective_on = '2020-03-01'; UPDATE people SET job_category = '工人' WHERE id = {id}; COMMIT;"
-    );
+    let dated = format!("BEGIN; SET LOCAL dangjian.effective_on = '2020-03-01'; UPDATE people SET job_category = '工人' WHERE id = {id}; COMMIT;");
     let solo = fx.new_member("学历", fx.orgs.b1).await;
     fx.conn().await.batch_execute(&dated.replace(&format!("id = {id}"), &format!("id = {solo}"))).await.unwrap();
     assert_eq!(rows_of(&fx, solo).await, ["2012-01-01|2020-03-01|大学本科|专业技术人员", "2020-03-01|open|大学本科|工人"]);

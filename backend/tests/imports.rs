@@ -23,10 +23,9 @@ const BOUNDARY: &str = "----dangjian-test-boundary";
 
 /// A multipart/form-data body with one file field.
 fn multipart(field: &str, file_name: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
+    let mut body =
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            .into_bytes();
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     body
@@ -72,12 +71,7 @@ fn counts_of(r: &Value) -> (i64, i64, i64, i64, i64) {
 
 /// The report's problems as "row:column:code".
 fn problems(r: &Value) -> Vec<String> {
-    r["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| format!("{}:{}:{}", p["row"], p["column"].as_str().unwrap_or("-"), p["code"].as_str().unwrap()))
-        .collect()
+    r["problems"].as_array().unwrap().iter().map(|p| format!("{}:{}:{}", p["row"], p["column"].as_str().unwrap_or("-"), p["code"].as_str().unwrap())).collect()
 }
 
 #[actix_web::test]
@@ -108,17 +102,29 @@ async fn a_messy_file_is_read_as_a_patient_clerk_would_and_a_second_run_changes_
     let get = |id: i64| fx.send(Req::get(format!("/api/v1/members/{id}")).token(&admin));
     let sun1 = get(person(&fx, "孙一").await).await.json; // trailing space in the name trimmed
     assert_eq!(sun1["id_number"].as_str().unwrap().chars().last(), Some('X'), "lower-case x upper-cased: {sun1}");
-    assert_eq!((sun1["birth_date"].as_str(), sun1["joined_at"].as_str(), sun1["full_member_at"].as_str()), (Some("1980-05-06"), Some("2010-07-01"), Some("2011-07-01")));
+    assert_eq!(
+        (sun1["birth_date"].as_str(), sun1["joined_at"].as_str(), sun1["full_member_at"].as_str()),
+        (Some("1980-05-06"), Some("2010-07-01"), Some("2011-07-01"))
+    );
     assert_eq!(sun1["phone"], "13912345678", "full-width digits converted");
     assert_eq!((sun1["external_id"].as_str(), sun1["org_id"].as_i64(), sun1["gender"].as_str()), (Some("E001"), Some(fx.orgs.b1), Some("male")));
     let sun2 = get(person(&fx, "孙二").await).await.json;
     assert_eq!(sun2["org_id"], fx.orgs.b2, "所在党组织 by its full name");
-    assert_eq!((sun2["joined_at"].as_str(), sun2["full_member_at"].as_str(), sun2["birth_date"].as_str()), (Some("2012-07-01"), Some("2013-07-01"), Some("1985-09-10")));
+    assert_eq!(
+        (sun2["joined_at"].as_str(), sun2["full_member_at"].as_str(), sun2["birth_date"].as_str()),
+        (Some("2012-07-01"), Some("2013-07-01"), Some("1985-09-10"))
+    );
     assert_eq!((sun2["ethnicity"].as_str(), sun2["education"].as_str()), (Some("回族"), Some("研究生")));
     let sun3 = get(person(&fx, "孙三").await).await.json;
-    assert_eq!((sun3["org_id"].as_i64(), sun3["category"].as_str(), sun3["joined_at"].as_str()), (Some(fx.orgs.b1_1), Some("probationary"), Some("2026-01-15")));
+    assert_eq!(
+        (sun3["org_id"].as_i64(), sun3["category"].as_str(), sun3["joined_at"].as_str()),
+        (Some(fx.orgs.b1_1), Some("probationary"), Some("2026-01-15"))
+    );
     let sun5 = get(person(&fx, "孙五").await).await.json;
-    assert_eq!((sun5["birth_date"].as_str(), sun5["joined_at"].as_str(), sun5["full_member_at"].as_str()), (Some("1975-03-04"), Some("2000-07-01"), Some("2001-07-01")));
+    assert_eq!(
+        (sun5["birth_date"].as_str(), sun5["joined_at"].as_str(), sun5["full_member_at"].as_str()),
+        (Some("1975-03-04"), Some("2000-07-01"), Some("2001-07-01"))
+    );
 
     // Every created member is audited with the import as its cause.
     let audit = fx.audit("member", sun1["id"].as_i64().unwrap()).await;
@@ -262,7 +268,8 @@ async fn bad_files_are_refused_and_leave_nothing_behind() {
     // (A file this size would run as a job, which would fail the same way: kept in the request.)
     check(fx.send(upload_req("members", "dry_run=false&background=false", "many.csv", many.as_bytes()).token(&admin)).await, 422, "too_many_rows").await;
     check(fx.send(upload_req("members", "dry_run=false", "x.csv", "a,b\n1,2\n".as_bytes()).token(&admin)).await, 422, "no_header_row").await;
-    let no_file = Req::post("/api/v1/imports/members?dry_run=false").raw(&format!("multipart/form-data; boundary={BOUNDARY}"), multipart("other", "a.csv", b"x"));
+    let no_file =
+        Req::post("/api/v1/imports/members?dry_run=false").raw(&format!("multipart/form-data; boundary={BOUNDARY}"), multipart("other", "a.csv", b"x"));
     check(fx.send(no_file.token(&admin)).await, 422, "validation_failed").await;
     check(fx.send(upload_req("people", "dry_run=false", "a.csv", b"x").token(&admin)).await, 422, "validation_failed").await;
 }
@@ -287,7 +294,10 @@ async fn orgs_are_imported_with_parents_from_earlier_rows_and_scope_checked() {
     let codes: Vec<&str> = path.as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["C1", "G1", "B4", "B4-1"]);
     let b4j = fx.send(Req::get(format!("/api/v1/orgs/{b4}")).token(&com)).await.json;
-    assert_eq!((b4j["founded_on"].as_str(), b4j["term_start"].as_str(), b4j["term_end"].as_str()), (Some("2026-07-01"), Some("2026-07-01"), Some("2029-06-30")));
+    assert_eq!(
+        (b4j["founded_on"].as_str(), b4j["term_start"].as_str(), b4j["term_end"].as_str()),
+        (Some("2026-07-01"), Some("2026-07-01"), Some("2029-06-30"))
+    );
     let b2 = fx.send(Req::get(format!("/api/v1/orgs/{}", fx.orgs.b2)).token(&com)).await.json;
     assert_eq!(b2["name"], "机关第二党支部（更名）");
     let audit = fx.audit("org", b4).await;
@@ -314,7 +324,22 @@ async fn templates_have_the_headers_lists_and_explanations_and_import_cleanly() 
     let header: Vec<String> = data.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
     assert_eq!(
         header,
-        ["外部编号", "姓名", "性别", "公民身份号码", "民族", "出生日期", "学历", "工作岗位", "人员类别", "党组织编码", "入党日期", "转正日期", "手机号码", "党籍状态"]
+        [
+            "外部编号",
+            "姓名",
+            "性别",
+            "公民身份号码",
+            "民族",
+            "出生日期",
+            "学历",
+            "工作岗位",
+            "人员类别",
+            "党组织编码",
+            "入党日期",
+            "转正日期",
+            "手机号码",
+            "党籍状态"
+        ]
     );
     assert!(matches!(data.get((1, 10)), Some(Data::DateTime(_))), "the example's dates are dates: {:?}", data.get((1, 10)));
     let lists = book.worksheet_range("代码表").unwrap();
@@ -373,7 +398,10 @@ async fn imports_are_listed_in_scope_with_reports_and_an_annotated_workbook() {
     assert_eq!(list.json["total"], 1);
     let item = &list.json["items"][0];
     assert_eq!((item["id"].as_i64(), item["created_by"].as_str(), item["file_name"].as_str()), (Some(id), Some("com_c1"), Some("members_errors.xlsx")));
-    assert_eq!((item["kind"].as_str(), item["dry_run"].as_bool(), item["committed"].as_bool(), item["invalid"].as_i64()), (Some("members"), Some(true), Some(false), Some(9)));
+    assert_eq!(
+        (item["kind"].as_str(), item["dry_run"].as_bool(), item["committed"].as_bool(), item["invalid"].as_i64()),
+        (Some("members"), Some(true), Some(false), Some(9))
+    );
     // Political_dept over everything sees it; a branch worker below, and another committee, do not.
     let admin = fx.login(users::ADMIN).await;
     assert_eq!(fx.send(Req::get("/api/v1/imports").token(&admin)).await.json["total"], 1);
@@ -462,7 +490,9 @@ async fn run_import_reports_progress_as_a_job_would_show_it() {
         let mut seen: Vec<(usize, usize)> = Vec::new();
         let options = ImportOptions { dry_run, skip_invalid: false };
         let bytes = fixture("members_messy.xlsx");
-        let report = run_import(&mut conn, &key, &importer, ImportKind::Members, "members_messy.xlsx", &bytes, options, None, &mut |d, t| seen.push((d, t))).await.unwrap();
+        let report = run_import(&mut conn, &key, &importer, ImportKind::Members, "members_messy.xlsx", &bytes, options, None, &mut |d, t| seen.push((d, t)))
+            .await
+            .unwrap();
         assert_eq!((report.created, report.committed), (4, !dry_run));
         let last = *seen.last().unwrap();
         assert_eq!(last.0, last.1, "ends at 100%: {seen:?}");

@@ -29,12 +29,7 @@ fn worker(url: &str, registry: Registry) -> Worker {
 }
 
 async fn status_of(pool: &dangjian::db::DbPool, id: i64) -> (String, Option<Value>, Option<String>, i32) {
-    j::table
-        .find(id)
-        .select((j::status, j::result, j::error, j::attempts))
-        .first(&mut pool.get().await.unwrap())
-        .await
-        .unwrap()
+    j::table.find(id).select((j::status, j::result, j::error, j::attempts)).first(&mut pool.get().await.unwrap()).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -133,7 +133,15 @@ async fn a_branch_that_missed_marchs_committee_meeting_has_exactly_that_missing_
     // A branch owes the branch kinds, not the party group's meeting.
     assert_eq!(
         kinds(&c, b),
-        ["branch_general_meeting", "branch_committee_meeting", "party_lecture", "theme_party_day", "org_life_meeting", "democratic_appraisal", "heart_to_heart_talk"]
+        [
+            "branch_general_meeting",
+            "branch_committee_meeting",
+            "party_lecture",
+            "theme_party_day",
+            "org_life_meeting",
+            "democratic_appraisal",
+            "heart_to_heart_talk"
+        ]
     );
     let item = c["items"].as_array().unwrap().iter().find(|i| i["period"] == "2025-03" && i["kind"] == "branch_committee_meeting").unwrap();
     assert_eq!((item["period_start"].as_str(), item["period_end"].as_str(), &item["days_left"]), (Some("2025-03-01"), Some("2025-03-31"), &Value::Null));

@@ -19,7 +19,13 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0
 
 async fn meeting(fx: &Fx, org: i64) -> i64 {
     let id = diesel::insert_into(m::table)
-        .values((m::org_id.eq(org), m::kind.eq("theme_party_day"), m::topic.eq("主题党日"), m::starts_at.eq(common::clock().now() - Duration::days(1)), m::status.eq("held")))
+        .values((
+            m::org_id.eq(org),
+            m::kind.eq("theme_party_day"),
+            m::topic.eq("主题党日"),
+            m::starts_at.eq(common::clock().now() - Duration::days(1)),
+            m::status.eq("held"),
+        ))
         .returning(m::id)
         .get_result(&mut fx.conn().await)
         .await
@@ -34,7 +40,9 @@ async fn meeting(fx: &Fx, org: i64) -> i64 {
 
 fn upload(meeting: i64, query: &str, file_name: &str, bytes: &[u8]) -> Req {
     let boundary = "a2-boundary-7f3c";
-    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").into_bytes();
+    let mut body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            .into_bytes();
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     Req::post(format!("/api/v1/meetings/{meeting}/attachments?{query}")).raw(&format!("multipart/form-data; boundary={boundary}"), body)
@@ -156,7 +164,9 @@ async fn only_images_and_pdfs_by_content_and_within_the_size_limit_are_accepted(
     // Bad category, no file.
     fx.send(upload(id, "category=selfie", "a.png", PNG).token(&branch)).await.expect(400);
     let r = fx
-        .send(Req::post(format!("/api/v1/meetings/{id}/attachments?category=photo")).token(&branch).raw("multipart/form-data; boundary=x", b"--x--\r\n".to_vec()))
+        .send(
+            Req::post(format!("/api/v1/meetings/{id}/attachments?category=photo")).token(&branch).raw("multipart/form-data; boundary=x", b"--x--\r\n".to_vec()),
+        )
         .await;
     assert_eq!(r.first_error(), ("file".into(), "required".into()));
 

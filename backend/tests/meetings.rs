@@ -316,7 +316,10 @@ async fn absence_reasons_are_shown_to_the_person_and_the_officers_only() {
     assert_eq!((theirs["attendance"].as_str(), theirs["absence_reason"].as_str(), theirs["absence_note"].as_str()), (Some("absent"), None, None));
     assert!(!as_zs.text.contains("住院"), "{}", as_zs.text);
     let own = read(&fx.login_person(absentee).await).await;
-    assert_eq!((attendee(&own.json, absentee)["absence_reason"].as_str(), attendee(&own.json, absentee)["absence_note"].as_str()), (Some("sick"), Some("住院")));
+    assert_eq!(
+        (attendee(&own.json, absentee)["absence_reason"].as_str(), attendee(&own.json, absentee)["absence_note"].as_str()),
+        (Some("sick"), Some("住院"))
+    );
     assert_eq!(attendee(&read(&br).await.json, absentee)["absence_note"], "住院");
     // 张三 made the branch's secretary sees them too.
     {
@@ -673,7 +676,9 @@ async fn a_meeting_of_a_very_large_branch_is_planned_and_announced() {
     .await
     .unwrap();
     let token = fx.login(users::ADMIN).await;
-    let m = create(&fx, &token, json!({"org_id": branch, "kind": "branch_general_meeting", "topic": "全体党员大会", "starts_at": ahead(3), "status": "planned"})).await;
+    let m =
+        create(&fx, &token, json!({"org_id": branch, "kind": "branch_general_meeting", "topic": "全体党员大会", "starts_at": ahead(3), "status": "planned"}))
+            .await;
     assert_eq!(m["counts"]["due"], json!(12000));
     use dangjian::schema::notifications as n;
     let sent: i64 = n::table.filter(n::entity_id.eq(m["id"].as_i64().unwrap())).count().get_result(&mut fx.conn().await).await.unwrap();
@@ -681,7 +686,8 @@ async fn a_meeting_of_a_very_large_branch_is_planned_and_announced() {
 
     // 4,000 of them recorded present in one request (within the 256 KB body limit), one statement.
     let items: Vec<Value> = people(&m).iter().take(4000).map(|p| json!({"person_id": p, "attendance": "present"})).collect();
-    let r = fx.send(Req::new("PUT", format!("/api/v1/meetings/{}/attendance", m["id"])).token(&token).json(json!({"version": version(&m), "items": items}))).await;
+    let r =
+        fx.send(Req::new("PUT", format!("/api/v1/meetings/{}/attendance", m["id"])).token(&token).json(json!({"version": version(&m), "items": items}))).await;
     r.expect(200);
     assert_eq!((r.json["counts"]["present"].as_i64(), r.json["counts"]["pending"].as_i64()), (Some(4000), Some(8000)));
 }

@@ -163,17 +163,9 @@ async fn personal_data_is_masked_by_role_and_reads_are_audited() {
     assert_eq!(r.json["phone"], ZS_PHONE);
 
     // Each read of someone else's personal data is audited, naming the fields shown.
-    let reads: Vec<(Option<i64>, Value)> = fx
-        .audit("member", fx.people.zhangsan)
-        .await
-        .into_iter()
-        .filter(|a| a.0 == "read_personal")
-        .map(|a| (a.1, a.3.unwrap()["fields"].clone()))
-        .collect();
-    assert_eq!(
-        reads,
-        [(Some(fx.accounts[users::COM_C1]), json!(["id_number", "phone"])), (Some(fx.accounts[users::BR_B1]), json!(["phone"]))]
-    );
+    let reads: Vec<(Option<i64>, Value)> =
+        fx.audit("member", fx.people.zhangsan).await.into_iter().filter(|a| a.0 == "read_personal").map(|a| (a.1, a.3.unwrap()["fields"].clone())).collect();
+    assert_eq!(reads, [(Some(fx.accounts[users::COM_C1]), json!(["id_number", "phone"])), (Some(fx.accounts[users::BR_B1]), json!(["phone"]))]);
 
     // A member without personal data: nothing to reveal, nothing audited.
     fx.send(Req::get(format!("/api/v1/members/{}", fx.people.zhaoliu)).token(&com)).await.expect(200);
@@ -414,13 +406,8 @@ async fn moving_a_member_writes_dated_history() {
     assert_eq!(n, 2);
     // Status changes do.
     fx.send(Req::patch(&url).token(&com).if_match(3).json(json!({"status": "suspended"}))).await.expect(200);
-    let open: Vec<String> = h::table
-        .filter(h::person_id.eq(fx.people.zhangsan))
-        .filter(h::valid_to.is_null())
-        .select(h::status)
-        .load(&mut fx.conn().await)
-        .await
-        .unwrap();
+    let open: Vec<String> =
+        h::table.filter(h::person_id.eq(fx.people.zhangsan)).filter(h::valid_to.is_null()).select(h::status).load(&mut fx.conn().await).await.unwrap();
     assert_eq!(open, ["suspended"]);
 }
 
@@ -438,9 +425,7 @@ async fn reads_outside_the_scope_are_refused() {
     fx.send(Req::post("/api/v1/members").token(&br).json(new_member(fx.orgs.b3))).await.expect_problem(403, "out_of_scope");
     fx.send(Req::delete(format!("/api/v1/members/{}", fx.people.qianqi)).token(&br)).await.expect_problem(403, "out_of_scope");
     // Sending something other than JSON.
-    let r = fx
-        .send(Req::post("/api/v1/members").token(&br).header("Content-Type", "text/plain"))
-        .await;
+    let r = fx.send(Req::post("/api/v1/members").token(&br).header("Content-Type", "text/plain")).await;
     r.expect_problem(415, "unsupported_media_type");
 }
 
@@ -452,9 +437,7 @@ async fn code_lists_serve_the_lists_the_rules_check() {
     let token = fx.login(users::MEMBER_ZS).await;
     let res = fx.send(Req::get("/api/v1/code-lists").token(&token)).await;
     assert_eq!(res.status, 200, "{}", res.text);
-    let names = |list: &str| -> Vec<String> {
-        res.json[list].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_string()).collect()
-    };
+    let names = |list: &str| -> Vec<String> { res.json[list].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_string()).collect() };
     let ethnicity = names("ethnicity");
     assert_eq!(ethnicity.len(), 58, "56 groups of GB/T 3304 plus 其他 and 外国血统中国籍人士");
     assert_eq!(ethnicity[0], "汉族");

@@ -30,13 +30,8 @@ fn pg_dump(url: &str) -> PathBuf {
     if Command::new("pg_dump").arg("--version").output().is_ok_and(|o| o.status.success()) {
         return PathBuf::from("pg_dump");
     }
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("bin/pg_dump"))
-        .filter(|p| p.is_file())
-        .collect();
+    let mut found: Vec<PathBuf> =
+        std::fs::read_dir("/usr/lib/postgresql").into_iter().flatten().flatten().map(|e| e.path().join("bin/pg_dump")).filter(|p| p.is_file()).collect();
     found.sort_by_key(|p| p.parent().and_then(|b| b.parent()).and_then(|v| v.file_name()).and_then(|v| v.to_str()).and_then(|v| v.parse::<u32>().ok()));
     found.pop().unwrap_or_else(|| panic!("pg_dump not found (PATH or /usr/lib/postgresql/*/bin): apt-get install postgresql-client"))
 }
@@ -81,7 +76,15 @@ async fn all_up_down_up_gives_the_same_schema() {
         .lines()
         .filter(|l| !empty.lines().any(|e| e == *l))
         .filter(|l| !l.contains("__diesel_schema_migrations") && !l.starts_with("SET "))
-        .filter(|l| !matches!(l.trim(), "version character varying(50) NOT NULL," | "run_on timestamp without time zone DEFAULT CURRENT_TIMESTAMP NOT NULL" | ");" | "ADD CONSTRAINT __diesel_schema_migrations_pkey PRIMARY KEY (version);"))
+        .filter(|l| {
+            !matches!(
+                l.trim(),
+                "version character varying(50) NOT NULL,"
+                    | "run_on timestamp without time zone DEFAULT CURRENT_TIMESTAMP NOT NULL"
+                    | ");"
+                    | "ADD CONSTRAINT __diesel_schema_migrations_pkey PRIMARY KEY (version);"
+            )
+        })
         .collect();
     assert!(leftover.is_empty(), "revert_all left objects behind: {leftover:#?}");
 

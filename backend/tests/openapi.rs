@@ -229,10 +229,7 @@ fn every_request_body_has_an_example() {
         let Some(content) = o["requestBody"]["content"].as_object() else { continue };
         for (ct, media) in content {
             let schema = resolve(&doc, &media["schema"]);
-            let has = media.get("example").is_some()
-                || media.get("examples").is_some()
-                || schema.get("example").is_some()
-                || schema.get("examples").is_some();
+            let has = media.get("example").is_some() || media.get("examples").is_some() || schema.get("example").is_some() || schema.get("examples").is_some();
             if !has {
                 missing.push(format!("{op} ({ct})"));
             }
@@ -294,7 +291,15 @@ async fn bounds_and_bodies_answer_the_documented_problems() {
     fx.send(Req::get(format!("/api/v1/members/{}", fx.people.zhangsan)).token(&admin)).await.expect(200);
 
     // Paging: page 1..=100000 on every paged list (no overflow of (page - 1) × page_size).
-    for list in ["/api/v1/members", "/api/v1/orgs", "/api/v1/imports", "/api/v1/meetings", "/api/v1/notifications", &format!("/api/v1/orgs/{}/subtree", fx.orgs.c1), &format!("/api/v1/meetings/compliance?org_id={}", fx.orgs.c1)] {
+    for list in [
+        "/api/v1/members",
+        "/api/v1/orgs",
+        "/api/v1/imports",
+        "/api/v1/meetings",
+        "/api/v1/notifications",
+        &format!("/api/v1/orgs/{}/subtree", fx.orgs.c1),
+        &format!("/api/v1/meetings/compliance?org_id={}", fx.orgs.c1),
+    ] {
         let sep = if list.contains('?') { '&' } else { '?' };
         for page in ["9223372036854775806", "100001", "0"] {
             let r = fx.send(Req::get(format!("{list}{sep}page={page}")).token(&admin)).await;

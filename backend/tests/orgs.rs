@@ -85,9 +85,7 @@ async fn create_get_and_audit() {
     let admin = fx.login(users::ADMIN).await;
     fx.send(Req::post("/api/v1/orgs").token(&admin).json(json!({"code": "C3", "name": "后勤党委", "kind": "committee"}))).await.expect(201);
     let pd = fx.login(users::PD_C1).await;
-    fx.send(Req::post("/api/v1/orgs").token(&pd).json(json!({"code": "C4", "name": "x", "kind": "committee"})))
-        .await
-        .expect_problem(403, "forbidden");
+    fx.send(Req::post("/api/v1/orgs").token(&pd).json(json!({"code": "C4", "name": "x", "kind": "committee"}))).await.expect_problem(403, "forbidden");
 }
 
 #[actix_web::test]
@@ -164,7 +162,9 @@ async fn update_needs_a_current_version_and_changes_nothing_when_stale() {
     fx.send(Req::patch(&url).token(&com).json(json!({"name": "新名"}))).await.expect_problem(428, "version_required");
 
     // If-Match with the version read.
-    let r = fx.send(Req::patch(&url).token(&com).if_match(1).json(json!({"name": "机关第二党支部（新）", "term_start": "2026-01-01", "term_end": "2029-01-01"}))).await;
+    let r = fx
+        .send(Req::patch(&url).token(&com).if_match(1).json(json!({"name": "机关第二党支部（新）", "term_start": "2026-01-01", "term_end": "2029-01-01"})))
+        .await;
     r.expect(200);
     assert_eq!(r.etag(), Some("\"2\""));
     assert_eq!(r.json["name"], "机关第二党支部（新）");
@@ -224,12 +224,8 @@ async fn workers_edit_below_their_org_not_their_own() {
     let br = fx.login(users::BR_B1).await;
     // The branch worker edits its group but not its branch (the level above does that).
     fx.send(Req::patch(format!("/api/v1/orgs/{}", fx.orgs.b1_1)).token(&br).if_match(1).json(json!({"name": "一组"}))).await.expect(200);
-    fx.send(Req::patch(format!("/api/v1/orgs/{}", fx.orgs.b1)).token(&br).if_match(1).json(json!({"name": "x"})))
-        .await
-        .expect_problem(403, "out_of_scope");
-    fx.send(Req::patch(format!("/api/v1/orgs/{}", fx.orgs.b3)).token(&br).if_match(1).json(json!({"name": "x"})))
-        .await
-        .expect_problem(403, "out_of_scope");
+    fx.send(Req::patch(format!("/api/v1/orgs/{}", fx.orgs.b1)).token(&br).if_match(1).json(json!({"name": "x"}))).await.expect_problem(403, "out_of_scope");
+    fx.send(Req::patch(format!("/api/v1/orgs/{}", fx.orgs.b3)).token(&br).if_match(1).json(json!({"name": "x"}))).await.expect_problem(403, "out_of_scope");
     assert_eq!(fx.org_version(fx.orgs.b1).await, 1);
 }
 
@@ -330,9 +326,7 @@ async fn move_keeps_the_tree_a_tree() {
     assert_eq!(audit.last().unwrap().0, "move");
 
     // A committee worker cannot move an org out of its scope, nor into a parent outside it.
-    let r = fx
-        .send(Req::post(format!("/api/v1/orgs/{}/move", fx.orgs.b2)).token(&com1).json(json!({"parent_id": fx.orgs.c2, "version": 1})))
-        .await;
+    let r = fx.send(Req::post(format!("/api/v1/orgs/{}/move", fx.orgs.b2)).token(&com1).json(json!({"parent_id": fx.orgs.c2, "version": 1}))).await;
     r.expect_problem(403, "out_of_scope");
     assert_eq!(fx.org_version(fx.orgs.b2).await, 1);
 }

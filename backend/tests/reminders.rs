@@ -28,7 +28,9 @@ async fn reminders_of_a_subtree() {
     {
         use dangjian::schema::{members as m, orgs as o, people as p};
         let mut conn = fx.conn().await;
-        let term = |id: i64, end: chrono::NaiveDate| diesel::update(o::table.find(id)).set((o::term_start.eq(end.checked_sub_months(Months::new(36)).unwrap()), o::term_end.eq(end)));
+        let term = |id: i64, end: chrono::NaiveDate| {
+            diesel::update(o::table.find(id)).set((o::term_start.eq(end.checked_sub_months(Months::new(36)).unwrap()), o::term_end.eq(end)))
+        };
         term(fx.orgs.b2, overdue).execute(&mut conn).await.unwrap();
         term(fx.orgs.g1, ending).execute(&mut conn).await.unwrap();
         term(fx.orgs.b1, far).execute(&mut conn).await.unwrap();
@@ -43,12 +45,12 @@ async fn reminders_of_a_subtree() {
     assert_eq!(j["org_id"], fx.orgs.c1);
     assert_eq!(j["as_of"], today.to_string());
     // B3's overdue term is in C2: not here. B1's term ends in 7 months: not yet.
-    assert_eq!(
-        j["counts"],
-        serde_json::json!({"term_overdue": 1, "term_ending": 1, "below_three_full": 2, "probation_ending": 1, "missing_data": 2})
-    );
+    assert_eq!(j["counts"], serde_json::json!({"term_overdue": 1, "term_ending": 1, "below_three_full": 2, "probation_ending": 1, "missing_data": 2}));
     let t = of_kind(j, "term_overdue");
-    assert_eq!((t[0]["org_id"].as_i64(), t[0]["severity"].as_str(), t[0]["due_on"].as_str()), (Some(fx.orgs.b2), Some("danger"), Some(overdue.to_string().as_str())));
+    assert_eq!(
+        (t[0]["org_id"].as_i64(), t[0]["severity"].as_str(), t[0]["due_on"].as_str()),
+        (Some(fx.orgs.b2), Some("danger"), Some(overdue.to_string().as_str()))
+    );
     let t = of_kind(j, "term_ending");
     assert_eq!((t[0]["org_id"].as_i64(), t[0]["severity"].as_str()), (Some(fx.orgs.g1), Some("warning")));
     // B1: 张三 and 王五 (in its party group) are full, 李四 probationary; B2: 赵六 is suspended.

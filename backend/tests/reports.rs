@@ -242,7 +242,22 @@ async fn the_tables_add_up_agree_and_follow_the_change_rules() {
     let changes = table(&rep, "changes");
     assert_eq!(
         columns(changes),
-        ["单位", "上年底党员数", "合计", "发展党员", "转入组织关系", "恢复党籍", "其他", "合计", "转出组织关系", "死亡", "出党", "停止党籍", "其他", "本期末党员数"]
+        [
+            "单位",
+            "上年底党员数",
+            "合计",
+            "发展党员",
+            "转入组织关系",
+            "恢复党籍",
+            "其他",
+            "合计",
+            "转出组织关系",
+            "死亡",
+            "出党",
+            "停止党籍",
+            "其他",
+            "本期末党员数"
+        ]
     );
     let c = values(changes);
     assert_eq!(c, [9, 4, 1, 1, 2, 0, 6, 2, 2, 1, 1, 0, 7]);
@@ -541,7 +556,10 @@ async fn a_committee_report_has_a_row_per_branch_and_a_total_that_adds_up() {
         // 党员总数 = 男 + 女 across each row of the sheet.
         assert_eq!(number(&basic, r, 1), number(&basic, r, 2) + number(&basic, r, 3), "row {r}");
     }
-    libreoffice_opens(&bytes, &["党员总数及增减情况", "\"测试党委\",11,10,1,5,7,9,8,1", "\"测试第一党支部\",6,6,0,2,5,3,2,1", "\"测试第二党支部\",4,3,1,3,2,5,5,0"]);
+    libreoffice_opens(
+        &bytes,
+        &["党员总数及增减情况", "\"测试党委\",11,10,1,5,7,9,8,1", "\"测试第一党支部\",6,6,0,2,5,3,2,1", "\"测试第二党支部\",4,3,1,3,2,5,5,0"],
+    );
 
     // A branch without child orgs: its one row, as before.
     let leaf = report_json(&fx, &admin, json!({"org_id": w.ra, "as_of": "2026-06-30", "kind": "half_year"})).await;

@@ -133,13 +133,17 @@ async fn structure_matches_independent_counts_on_generated_members() {
             let sum: i64 = s["dimensions"][name].as_array().unwrap().iter().map(|b| b["count"].as_i64().unwrap()).sum();
             assert_eq!(sum, total, "{name} adds up to the total");
         }
-        let college: i64 = independent(&fx, org, as_of, "coalesce(p.education IN ('研究生', '大学本科', '大学专科'), false)").await.get("true").copied().unwrap_or(0);
+        let college: i64 =
+            independent(&fx, org, as_of, "coalesce(p.education IN ('研究生', '大学本科', '大学专科'), false)").await.get("true").copied().unwrap_or(0);
         assert_eq!(s["college_or_above"].as_i64().unwrap(), college);
         let year_start = NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap();
         let admitted = independent(&fx, org, as_of, &format!("m.joined_at >= '{year_start}'")).await.get("true").copied().unwrap_or(0);
         assert_eq!(s["pipeline"]["admitted_this_year"].as_i64().unwrap(), admitted);
-        let made_full =
-            independent(&fx, org, as_of, &format!("coalesce(m.full_member_at >= '{year_start}' AND m.full_member_at <= $2, false)")).await.get("true").copied().unwrap_or(0);
+        let made_full = independent(&fx, org, as_of, &format!("coalesce(m.full_member_at >= '{year_start}' AND m.full_member_at <= $2, false)"))
+            .await
+            .get("true")
+            .copied()
+            .unwrap_or(0);
         assert_eq!(s["pipeline"]["made_full_this_year"].as_i64().unwrap(), made_full);
         assert!(s["pipeline"]["applicants"].is_null() && s["pipeline"]["activists"].is_null() && s["pipeline"]["targets"].is_null());
     }
@@ -272,11 +276,7 @@ async fn band_sets_follow_the_date_and_the_setting() {
     // A broken setting is a server error with a log, not a panic or a wrong figure.
     let refused = fx.conn().await.batch_execute("UPDATE settings SET value = '{\"sets\": []}' WHERE key = 'stats.band_sets'").await;
     assert!(refused.is_err(), "the outline is checked on write");
-    fx.conn()
-        .await
-        .batch_execute("UPDATE settings SET value = jsonb_set(value, '{sets,0,age,1,min}', '45') WHERE key = 'stats.band_sets'")
-        .await
-        .unwrap();
+    fx.conn().await.batch_execute("UPDATE settings SET value = jsonb_set(value, '{sets,0,age,1,min}', '45') WHERE key = 'stats.band_sets'").await.unwrap();
     fx.send(Req::get(format!("/api/v1/stats/structure?org_id={}", fx.orgs.b1)).token(&admin)).await.expect_problem(500, "internal");
 }
 
@@ -426,7 +426,15 @@ async fn trend_points_and_org_items() {
     let items = r.json["items"].as_array().unwrap();
     let got: Vec<(i64, i64, i64, i64, i64)> = items
         .iter()
-        .map(|i| (i["org_id"].as_i64().unwrap(), i["depth"].as_i64().unwrap(), i["members"].as_i64().unwrap(), i["full"].as_i64().unwrap(), i["probationary"].as_i64().unwrap()))
+        .map(|i| {
+            (
+                i["org_id"].as_i64().unwrap(),
+                i["depth"].as_i64().unwrap(),
+                i["members"].as_i64().unwrap(),
+                i["full"].as_i64().unwrap(),
+                i["probationary"].as_i64().unwrap(),
+            )
+        })
         .collect();
     // Depth 2 by default: B1-1 (depth 3) is left out, but its 王五 counts in B1, G1 and C1.
     assert_eq!(got, [(o.c1, 0, 3, 2, 1), (o.g1, 1, 3, 2, 1), (o.b1, 2, 3, 2, 1), (o.b2, 2, 0, 0, 0)]);

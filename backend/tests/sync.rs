@@ -133,15 +133,18 @@ async fn a_bad_item_blocks_the_batch_unless_partial() {
     let batch = json!({"items": [member("HR-A", "好人", "B1"), bad_id, no_org, {"name": "无编号"}, member("HR-A", "重复", "B1"), first, second, unknown_org]});
     let r = fx.send(put("/api/v1/sync/members", &admin, batch.clone())).await;
     r.expect_problem(422, "batch_rejected");
-    let rejected: Vec<(u64, String)> = r.json["rejected"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| (x["index"].as_u64().unwrap(), x["errors"][0]["field"].as_str().unwrap().to_string()))
-        .collect();
+    let rejected: Vec<(u64, String)> =
+        r.json["rejected"].as_array().unwrap().iter().map(|x| (x["index"].as_u64().unwrap(), x["errors"][0]["field"].as_str().unwrap().to_string())).collect();
     assert_eq!(
         rejected,
-        [(1, "id_number".into()), (2, "org_code".into()), (3, "external_id".into()), (4, "external_id".into()), (6, "id_number".into()), (7, "org_external_id".into())]
+        [
+            (1, "id_number".into()),
+            (2, "org_code".into()),
+            (3, "external_id".into()),
+            (4, "external_id".into()),
+            (6, "id_number".into()),
+            (7, "org_external_id".into())
+        ]
     );
     assert!(r.errors().contains(&"items[6].id_number:id_number_taken".to_string()), "{:?}", r.errors());
     assert!(r.errors().contains(&"items[1].id_number:id_number_checksum".to_string()), "{:?}", r.errors());
@@ -234,7 +237,8 @@ async fn orgs_may_name_parents_later_in_the_batch_and_sync_twice_changes_nothing
     ]});
     let r = fx.send(put("/api/v1/sync/orgs", &admin, bad)).await;
     r.expect_problem(422, "batch_rejected");
-    let codes: Vec<(u64, &str)> = r.json["rejected"].as_array().unwrap().iter().map(|x| (x["index"].as_u64().unwrap(), x["errors"][0]["code"].as_str().unwrap())).collect();
+    let codes: Vec<(u64, &str)> =
+        r.json["rejected"].as_array().unwrap().iter().map(|x| (x["index"].as_u64().unwrap(), x["errors"][0]["code"].as_str().unwrap())).collect();
     assert_eq!(codes, [(0, "parent_cycle"), (1, "parent_cycle"), (2, "kind_not_allowed_here"), (3, "not_found")]);
     use dangjian::schema::orgs as o;
     let v: i64 = o::table.filter(o::code.eq("V1")).count().get_result(&mut fx.conn().await).await.unwrap();
@@ -246,11 +250,15 @@ async fn mode_full_dissolves_absent_orgs_only_within_the_scope() {
     let fx = Fx::new().await;
     let admin = fx.login(users::ADMIN).await;
     let r = fx
-        .send(put("/api/v1/sync/orgs", &admin, json!({"items": [
-            {"external_id": "ORG-Y", "code": "BY", "name": "保留支部", "kind": "branch", "parent_code": "G1"},
-            {"external_id": "ORG-W", "code": "BW", "name": "撤销支部", "kind": "branch", "parent_code": "G1"},
-            {"external_id": "ORG-Z", "code": "BZ", "name": "学院支部", "kind": "branch", "parent_code": "C2"},
-        ]})))
+        .send(put(
+            "/api/v1/sync/orgs",
+            &admin,
+            json!({"items": [
+                {"external_id": "ORG-Y", "code": "BY", "name": "保留支部", "kind": "branch", "parent_code": "G1"},
+                {"external_id": "ORG-W", "code": "BW", "name": "撤销支部", "kind": "branch", "parent_code": "G1"},
+                {"external_id": "ORG-Z", "code": "BZ", "name": "学院支部", "kind": "branch", "parent_code": "C2"},
+            ]}),
+        ))
         .await;
     r.expect(200);
     let com_c1 = fx.login(users::COM_C1).await;

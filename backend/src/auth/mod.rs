@@ -131,8 +131,6 @@ impl FromRequest for Actor {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // The policy middleware puts the actor there for every route that is not public; a
         // handler asking for one on a public route is a programming error, answered as 401.
-        ready(req.extensions().get::<Actor>().cloned().ok_or_else(|| {
-            AppError::unauthorized("unauthenticated", "log in first", "请先登录")
-        }))
+        ready(req.extensions().get::<Actor>().cloned().ok_or_else(|| AppError::unauthorized("unauthenticated", "log in first", "请先登录")))
     }
 }

@@ -10,10 +10,7 @@ use crate::error::AppError;
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3FQgEgFVrJTcGk3rrMtGuZs4IzwNGA3CZa+0u7U2PBY";
 
 pub fn hash_blocking(password: &str) -> Result<String, AppError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::internal(format!("hashing a password: {e}")))
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| AppError::internal(format!("hashing a password: {e}")))
 }
 
 pub async fn hash(password: String) -> Result<String, AppError> {

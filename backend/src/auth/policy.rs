@@ -83,13 +83,16 @@ impl RoutePolicy {
     }
 
     fn rule(&self, method: &Method, pattern: &str) -> Option<(&str, &Rule)> {
-        self.rules.get_key_value(&(method.as_str().to_string(), pattern.to_string())).or_else(|| {
-            // Two routes of one shape with other parameter names (`POST /imports/{kind}`,
-            // `GET /imports/{id}`): actix names the first registered pattern matching the path,
-            // whatever the method, so look for this method's operation of the same shape.
-            let shape = shape_of(pattern);
-            self.rules.iter().find(|((m, p), _)| m == method.as_str() && shape_of(p) == shape)
-        }).map(|((_, path), r)| (path.as_str(), r))
+        self.rules
+            .get_key_value(&(method.as_str().to_string(), pattern.to_string()))
+            .or_else(|| {
+                // Two routes of one shape with other parameter names (`POST /imports/{kind}`,
+                // `GET /imports/{id}`): actix names the first registered pattern matching the path,
+                // whatever the method, so look for this method's operation of the same shape.
+                let shape = shape_of(pattern);
+                self.rules.iter().find(|((m, p), _)| m == method.as_str() && shape_of(p) == shape)
+            })
+            .map(|((_, path), r)| (path.as_str(), r))
     }
 
     pub fn operations(&self) -> impl Iterator<Item = (&(String, String), &Access)> {
@@ -166,9 +169,7 @@ pub async fn enforce(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
     let Some(pattern) = req.match_pattern() else {
         return next.call(req).await; // unknown route: the default service answers 404
     };
-    let policy = req
-        .app_data::<web::Data<RoutePolicy>>()
-        .ok_or_else(|| AppError::internal("route policy missing from app data"))?;
+    let policy = req.app_data::<web::Data<RoutePolicy>>().ok_or_else(|| AppError::internal("route policy missing from app data"))?;
     let access = match policy.get(req.method(), &pattern) {
         Some(a) => a.clone(),
         // A path with other methods only: let routing answer 405/404.
@@ -185,19 +186,18 @@ pub async fn enforce(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
         crate::http::check_path_params(&op_path, req.path(), &int_params)?;
         return next.call(req).await;
     };
-    let secret = req
-        .app_data::<web::Data<crate::AppState>>()
-        .map(|s| s.config.jwt_secret.clone())
-        .ok_or_else(|| AppError::internal("app state missing"))?;
+    let secret = req.app_data::<web::Data<crate::AppState>>().map(|s| s.config.jwt_secret.clone()).ok_or_else(|| AppError::internal("app state missing"))?;
     let token = bearer(&req)?;
     let claims = verify_access(&secret, &token)?;
     // Logout, disabling, grant and password changes take effect now, not when the token expires.
     super::token::check_request(req.request(), &claims).await?;
     let mut grants = claims.grants.clone();
     if let Some(acting) = req.headers().get(ACTING_GRANT_HEADER) {
-        let id: i64 = acting.to_str().ok().and_then(|s| s.trim().parse().ok()).ok_or_else(|| {
-            AppError::bad_request(format!("{ACTING_GRANT_HEADER} must be a grant id"), format!("{ACTING_GRANT_HEADER} 须为角色授权编号"))
-        })?;
+        let id: i64 = acting
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or_else(|| AppError::bad_request(format!("{ACTING_GRANT_HEADER} must be a grant id"), format!("{ACTING_GRANT_HEADER} 须为角色授权编号")))?;
         grants.retain(|g| g.id == id);
         if grants.is_empty() {
             return Err(AppError::forbidden("you hold no grant with that id", "您没有该角色授权").into());
@@ -206,20 +206,12 @@ pub async fn enforce(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
     grants.retain(|g| allowed.contains(&g.role));
     if grants.is_empty() {
         let names = allowed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
-        let mut e = AppError::forbidden(
-            format!("this action needs one of the roles: {names}"),
-            format!("此操作需要以下角色之一：{names}"),
-        );
+        let mut e = AppError::forbidden(format!("this action needs one of the roles: {names}"), format!("此操作需要以下角色之一：{names}"));
         e.code = "role_not_allowed";
         return Err(e.into());
     }
-    let actor = Actor {
-        account_id: claims.account_id()?,
-        username: claims.usr.clone(),
-        person_id: claims.pid,
-        grants,
-        ip: super::client_addr::of(req.request()),
-    };
+    let actor =
+        Actor { account_id: claims.account_id()?, username: claims.usr.clone(), person_id: claims.pid, grants, ip: super::client_addr::of(req.request()) };
     req.extensions_mut().insert(actor);
     // After authentication: a caller who may not call the operation learns nothing from it.
     crate::http::check_path_params(&op_path, req.path(), &int_params)?;
@@ -232,10 +224,7 @@ fn bearer(req: &ServiceRequest) -> Result<String, AppError> {
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .ok_or_else(|| AppError::unauthorized("unauthenticated", "log in first: send Authorization: Bearer <access_token>", "请先登录"))?;
-    header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| AppError::unauthorized("unauthenticated", "the Authorization header must be `Bearer <access_token>`", "Authorization 头格式应为 Bearer <token>"))
+    header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).ok_or_else(|| {
+        AppError::unauthorized("unauthenticated", "the Authorization header must be `Bearer <access_token>`", "Authorization 头格式应为 Bearer <token>")
+    })
 }

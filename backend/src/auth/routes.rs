@@ -151,35 +151,36 @@ pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) 
     let state2 = state.clone();
     let result = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                let row: Option<StoredRefresh> = refresh_tokens::table
-                    .filter(refresh_tokens::token_hash.eq(&hash))
-                    .select(StoredRefresh::as_select())
-                    .for_update()
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let Some(StoredRefresh { id, account_id, family, expires_at, used_at, revoked_at }) = row else {
-                    return Ok(Err(refresh_invalid()));
-                };
-                if revoked_at.is_some() || expires_at <= Utc::now() {
-                    return Ok(Err(refresh_invalid()));
-                }
-                if used_at.is_some() {
-                    revoke_family(conn, &family).await?;
-                    audit::record(conn, By { account_id: Some(account_id), ip: None }, "refresh_reused", "account", Some(account_id), None::<&()>, None::<&()>).await?;
-                    return Ok(Err(AppError::unauthorized(
-                        "refresh_reused",
-                        "this session was used from somewhere else and has been ended for safety; log in again",
-                        "检测到会话凭证被重复使用，已为安全起见结束会话，请重新登录",
-                    )));
-                }
-                diesel::update(refresh_tokens::table.find(id)).set(refresh_tokens::used_at.eq(Utc::now())).execute(conn).await?;
-                let Some(account) = accounts::by_id(conn, account_id).await?.filter(|a| !a.disabled) else {
-                    revoke_family(conn, &family).await?;
-                    return Ok(Err(refresh_invalid()));
-                };
-                Ok(Ok(issue_pair(&state2, conn, &account, family).await?))
-            })
+            let row: Option<StoredRefresh> = refresh_tokens::table
+                .filter(refresh_tokens::token_hash.eq(&hash))
+                .select(StoredRefresh::as_select())
+                .for_update()
+                .first(conn)
+                .await
+                .optional()?;
+            let Some(StoredRefresh { id, account_id, family, expires_at, used_at, revoked_at }) = row else {
+                return Ok(Err(refresh_invalid()));
+            };
+            if revoked_at.is_some() || expires_at <= Utc::now() {
+                return Ok(Err(refresh_invalid()));
+            }
+            if used_at.is_some() {
+                revoke_family(conn, &family).await?;
+                audit::record(conn, By { account_id: Some(account_id), ip: None }, "refresh_reused", "account", Some(account_id), None::<&()>, None::<&()>)
+                    .await?;
+                return Ok(Err(AppError::unauthorized(
+                    "refresh_reused",
+                    "this session was used from somewhere else and has been ended for safety; log in again",
+                    "检测到会话凭证被重复使用，已为安全起见结束会话，请重新登录",
+                )));
+            }
+            diesel::update(refresh_tokens::table.find(id)).set(refresh_tokens::used_at.eq(Utc::now())).execute(conn).await?;
+            let Some(account) = accounts::by_id(conn, account_id).await?.filter(|a| !a.disabled) else {
+                revoke_family(conn, &family).await?;
+                return Ok(Err(refresh_invalid()));
+            };
+            Ok(Ok(issue_pair(&state2, conn, &account, family).await?))
+        })
         .await?;
     // Revocations above must commit even though the answer is an error.
     Ok(HttpResponse::Ok().json(result?))

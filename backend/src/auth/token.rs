@@ -65,8 +65,7 @@ pub fn issue_access(secret: &[u8], subject: Subject<'_>, ttl_secs: i64) -> Resul
         exp: now + ttl_secs,
         iss: ISSUER.into(),
     };
-    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret))
-        .map_err(|e| AppError::internal(format!("signing a token: {e}")))
+    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret)).map_err(|e| AppError::internal(format!("signing a token: {e}")))
 }
 
 pub fn verify_access(secret: &[u8], token: &str) -> Result<Claims, AppError> {
@@ -76,9 +75,7 @@ pub fn verify_access(secret: &[u8], token: &str) -> Result<Claims, AppError> {
     decode::<Claims>(token, &DecodingKey::from_secret(secret), &v).map(|d| d.claims).map_err(|e| {
         use jsonwebtoken::errors::ErrorKind;
         match e.kind() {
-            ErrorKind::ExpiredSignature => {
-                AppError::unauthorized("token_expired", "the access token has expired; refresh it", "登录已过期，请刷新凭证")
-            }
+            ErrorKind::ExpiredSignature => AppError::unauthorized("token_expired", "the access token has expired; refresh it", "登录已过期，请刷新凭证"),
             _ => AppError::unauthorized("invalid_token", "the access token is invalid", "登录凭证无效"),
         }
     })

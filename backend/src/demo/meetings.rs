@@ -161,16 +161,12 @@ pub struct Loaded {
 /// Loads the demo's meetings inside the demo transaction, after its orgs and members.
 pub async fn load(conn: &mut AsyncPgConnection, today: NaiveDate) -> Result<Loaded, AppError> {
     let orgs: Vec<OrgRow> = sql_query("SELECT id, name, kind, parent_id, term_start FROM orgs ORDER BY id").load(conn).await?;
-    let members: Vec<MemberRow> = sql_query(
-        "SELECT person_id, org_id, category = 'full' AS full, joined_at FROM members WHERE status = 'normal' ORDER BY person_id",
-    )
-    .load(conn)
-    .await?;
-    let kinds: Vec<KindRow> = sql_query(
-        "SELECT code, frequency, per_period, org_kinds, needs_committee, committee_only, study_minutes FROM meeting_kinds ORDER BY sort_order, code",
-    )
-    .load(conn)
-    .await?;
+    let members: Vec<MemberRow> =
+        sql_query("SELECT person_id, org_id, category = 'full' AS full, joined_at FROM members WHERE status = 'normal' ORDER BY person_id").load(conn).await?;
+    let kinds: Vec<KindRow> =
+        sql_query("SELECT code, frequency, per_period, org_kinds, needs_committee, committee_only, study_minutes FROM meeting_kinds ORDER BY sort_order, code")
+            .load(conn)
+            .await?;
     let index: HashMap<i64, usize> = orgs.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
     let mut own: Vec<Vec<&MemberRow>> = (0..orgs.len()).map(|_| Vec::new()).collect();
     for m in &members {
@@ -321,7 +317,8 @@ pub async fn load(conn: &mut AsyncPgConnection, today: NaiveDate) -> Result<Load
     }
     // The first branch's coming meetings, whatever the draw gave.
     let next_month = today.checked_add_months(Months::new(1)).unwrap_or(today);
-    for (code, days, title) in [("theme_party_day", 3, "主题党日：学习贯彻党的二十届四中全会精神"), ("party_lecture", 6, "书记讲党课：以学铸魂、以学增智")] {
+    for (code, days, title) in [("theme_party_day", 3, "主题党日：学习贯彻党的二十届四中全会精神"), ("party_lecture", 6, "书记讲党课：以学铸魂、以学增智")]
+    {
         if let Some(ki) = kinds.iter().position(|k| k.code == code) {
             let date = today + Duration::days(days);
             meetings.push(Meeting {
@@ -480,8 +477,7 @@ pub async fn load(conn: &mut AsyncPgConnection, today: NaiveDate) -> Result<Load
     .execute(conn)
     .await?;
 
-    let (arch_ids, arch_at): (Vec<i64>, Vec<DateTime<Utc>>) =
-        meetings.iter().enumerate().filter_map(|(i, m)| m.archive_at.map(|t| (ids[i], t))).unzip();
+    let (arch_ids, arch_at): (Vec<i64>, Vec<DateTime<Utc>>) = meetings.iter().enumerate().filter_map(|(i, m)| m.archive_at.map(|t| (ids[i], t))).unzip();
     sql_query("UPDATE meetings m SET archived_at = t.at FROM unnest($1::bigint[], $2::timestamptz[]) AS t(id, at) WHERE m.id = t.id")
         .bind::<Array<BigInt>, _>(&arch_ids)
         .bind::<Array<Timestamptz>, _>(&arch_at)

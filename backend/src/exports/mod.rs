@@ -92,7 +92,12 @@ pub fn choose(all: &[Column], requested: Option<&str>) -> Result<Vec<Column>, Ap
             )]));
         };
         if chosen.iter().any(|x| x.key == key) {
-            return Err(AppError::validation(vec![FieldError::new("columns", "duplicate_column", format!("column {key:?} is asked for twice"), format!("导出列“{key}”重复"))]));
+            return Err(AppError::validation(vec![FieldError::new(
+                "columns",
+                "duplicate_column",
+                format!("column {key:?} is asked for twice"),
+                format!("导出列“{key}”重复"),
+            )]));
         }
         chosen.push(*c);
     }
@@ -217,7 +222,10 @@ impl<R: Send + 'static> Export<R> {
     /// Starts the writer thread; answers the export and the HTTP body to stream. `render` turns
     /// one row into the chosen columns' cells, on the writer thread (so decryption is off the
     /// async threads too).
-    pub fn start(spec: SheetSpec, mut render: impl FnMut(R, &[Column], &mut Vec<Cell>) + Send + 'static) -> (Export<R>, impl Stream<Item = Result<Bytes, io::Error>> + 'static) {
+    pub fn start(
+        spec: SheetSpec,
+        mut render: impl FnMut(R, &[Column], &mut Vec<Cell>) + Send + 'static,
+    ) -> (Export<R>, impl Stream<Item = Result<Bytes, io::Error>> + 'static) {
         let (rows_tx, mut rows_rx) = mpsc::channel::<Batch<R>>(BATCHES_IN_FLIGHT);
         let (body_tx, body_rx) = mpsc::channel::<Result<Bytes, io::Error>>(CHUNKS_IN_FLIGHT);
         let writer = tokio::task::spawn_blocking(move || {
@@ -341,7 +349,15 @@ pub struct AuditRecord<F: Serialize> {
 /// Writes the export's audit entry once it has ended, on a fresh connection (the fetch's was
 /// given back when the last row was read, so a slow download does not hold one).
 /// `target`: the entity kind and the id of the org the export was asked for.
-pub async fn audit_outcome<F: Serialize>(state: &AppState, actor: &Actor, target: (&str, Option<i64>), filters: F, columns: &[Column], reveal: serde_json::Value, outcome: &Outcome) {
+pub async fn audit_outcome<F: Serialize>(
+    state: &AppState,
+    actor: &Actor,
+    target: (&str, Option<i64>),
+    filters: F,
+    columns: &[Column],
+    reveal: serde_json::Value,
+    outcome: &Outcome,
+) {
     let (entity, entity_id) = target;
     let record = AuditRecord {
         filters,

@@ -33,7 +33,12 @@ pub const SHEET_DEFLATE_LEVEL: i64 = 3;
 
 /// Writes the workbook of `spec` into `out`, the rows coming from `fill` (which may take its
 /// time: the bytes before them are already out). Answers `out` once the zip is complete.
-pub fn write_workbook<W: Write>(spec: &SheetSpec, out: W, level: i64, fill: impl FnOnce(&mut SheetRows<'_>) -> Result<(), WriteError>) -> Result<W, WriteError> {
+pub fn write_workbook<W: Write>(
+    spec: &SheetSpec,
+    out: W,
+    level: i64,
+    fill: impl FnOnce(&mut SheetRows<'_>) -> Result<(), WriteError>,
+) -> Result<W, WriteError> {
     let mut shell = ZipArchive::new(Cursor::new(shell(spec)?))?;
     let sheet = SheetParts::split(&entry_text(&mut shell, SHEET_ENTRY)?)?;
     let names: Vec<String> = shell.file_names().map(|n| n.map(|n| n.into_owned())).collect::<Result<_, _>>()?;
@@ -301,7 +306,9 @@ fn push_escaped(xml: &mut Vec<u8>, s: &str) {
             '\t' | '\n' | '\r' => xml.push(ch as u8),
             '\u{0}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}' => {}
             '_' => {
-                let escape = bytes.get(i + 1) == Some(&b'x') && bytes.get(i + 2..i + 6).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) && bytes.get(i + 6) == Some(&b'_');
+                let escape = bytes.get(i + 1) == Some(&b'x')
+                    && bytes.get(i + 2..i + 6).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+                    && bytes.get(i + 6) == Some(&b'_');
                 xml.extend_from_slice(if escape { b"_x005F_" } else { b"_" });
             }
             c => {

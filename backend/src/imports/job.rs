@@ -39,7 +39,14 @@ struct Payload {
 }
 
 /// Stores the upload and queues its job, in one transaction.
-pub async fn enqueue(conn: &mut AsyncPgConnection, by: &Importer, kind: ImportKind, file_name: &str, bytes: &[u8], options: ImportOptions) -> Result<ImportQueued, AppError> {
+pub async fn enqueue(
+    conn: &mut AsyncPgConnection,
+    by: &Importer,
+    kind: ImportKind,
+    file_name: &str,
+    bytes: &[u8],
+    options: ImportOptions,
+) -> Result<ImportQueued, AppError> {
     conn.transaction::<_, AppError, _>(async move |conn| {
         let import_id = store_upload(conn, by, kind, file_name, bytes, options.dry_run).await?;
         let payload = serde_json::to_value(Payload { import_id, skip_invalid: options.skip_invalid, ip: by.ip.clone() })

@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::read::{Cell, normalize_text, parse_date};
 use super::read;
+use super::read::{Cell, normalize_text, parse_date};
 use super::{ImportOptions, ImportProblem, ImportReport, Importer, Located, MAX_ROWS, Progress};
 use crate::crypto::DataKey;
 use crate::error::AppError;
@@ -81,11 +81,8 @@ impl Context {
             ctx.orgs.insert(id, OrgInfo { code, name, kind: OrgKind::parse(&kind).unwrap_or(OrgKind::Branch) });
         }
         if !by.scope.all {
-            let ids: Vec<i64> = org_closure::table
-                .filter(org_closure::ancestor_id.eq_any(&by.scope.org_roots))
-                .select(org_closure::descendant_id)
-                .load(conn)
-                .await?;
+            let ids: Vec<i64> =
+                org_closure::table.filter(org_closure::ancestor_id.eq_any(&by.scope.org_roots)).select(org_closure::descendant_id).load(conn).await?;
             ctx.managed = Some(ids.into_iter().collect());
         }
         let codes: Vec<(String, String)> = code_lists::table.select((code_lists::list, code_lists::name)).load(conn).await?;
@@ -157,13 +154,10 @@ fn read_row(cells: &[Cell], loc: &Located, ctx: &Context, p: &mut RowProblems<'_
                 _ => p.push(col, "invalid_value", format!("性别须为“男”或“女”，而不是“{text}”")),
             },
             "id_number" => {
-                let looks_numeric = matches!(cell, Cell::Number(_)) || text.contains(['E', 'e', '+']) && text.chars().all(|c| c.is_ascii_digit() || "Ee+.".contains(c));
+                let looks_numeric =
+                    matches!(cell, Cell::Number(_)) || text.contains(['E', 'e', '+']) && text.chars().all(|c| c.is_ascii_digit() || "Ee+.".contains(c));
                 if looks_numeric {
-                    p.push(
-                        col,
-                        "id_number_as_number",
-                        "公民身份号码被存成了数字，末几位已丢失，无法还原；请把该列设为“文本”格式后重新填写号码",
-                    );
+                    p.push(col, "id_number_as_number", "公民身份号码被存成了数字，末几位已丢失，无法还原；请把该列设为“文本”格式后重新填写号码");
                 } else {
                     g.id_number = Some(text.to_uppercase());
                 }
@@ -314,7 +308,16 @@ fn read_steps(bytes: &[u8], file_name: &str, ctx: &Context, tx: tokio::sync::mps
 /// Checks a step's rows against the stored records and the rows before; counts each row in the
 /// report and answers what the valid ones would write.
 #[allow(clippy::too_many_arguments)]
-fn check_step(ctx: &Context, matches: &Matches, rows: Vec<(u32, Given)>, bad_cols: &HashMap<u32, Vec<String>>, seen: &mut Seen, report: &mut ImportReport, key: &DataKey, today: NaiveDate) -> Result<Plan, AppError> {
+fn check_step(
+    ctx: &Context,
+    matches: &Matches,
+    rows: Vec<(u32, Given)>,
+    bad_cols: &HashMap<u32, Vec<String>>,
+    seen: &mut Seen,
+    report: &mut ImportReport,
+    key: &DataKey,
+    today: NaiveDate,
+) -> Result<Plan, AppError> {
     let mut plan = Plan::default();
     for (row, g) in rows {
         let no_cols = Vec::new();
@@ -412,7 +415,9 @@ fn check_step(ctx: &Context, matches: &Matches, rows: Vec<(u32, Given)>, bad_col
         if org_given && before.as_ref().is_none_or(|b| b.org_id != rec.org_id) {
             match ctx.orgs.get(&rec.org_id) {
                 Some(o) if !ctx.manages(rec.org_id) => p.push("党组织编码", "out_of_scope", format!("党组织“{}”超出您的管理范围", o.code)),
-                Some(o) if !o.kind.holds_members() => p.push("党组织编码", "org_cannot_hold_members", format!("“{}”不是党支部或党小组，不能直接管理党员", o.code)),
+                Some(o) if !o.kind.holds_members() => {
+                    p.push("党组织编码", "org_cannot_hold_members", format!("“{}”不是党支部或党小组，不能直接管理党员", o.code))
+                }
                 _ => {}
             }
         }

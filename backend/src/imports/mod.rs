@@ -277,7 +277,14 @@ pub async fn run_import(
 }
 
 /// Records an import (who, which file, their scope) with the uploaded bytes; answers its id.
-pub async fn store_upload(conn: &mut AsyncPgConnection, by: &Importer, kind: ImportKind, file_name: &str, bytes: &[u8], dry_run: bool) -> Result<i64, AppError> {
+pub async fn store_upload(
+    conn: &mut AsyncPgConnection,
+    by: &Importer,
+    kind: ImportKind,
+    file_name: &str,
+    bytes: &[u8],
+    dry_run: bool,
+) -> Result<i64, AppError> {
     let id: i64 = diesel::insert_into(imports::table)
         .values((
             imports::kind.eq(kind.as_str()),
@@ -369,10 +376,8 @@ fn file_too_large() -> AppError {
 
 /// A header value for a download named in Chinese (RFC 6266 / 5987).
 pub fn attachment(file_name: &str, ascii_fallback: &str) -> String {
-    let encoded: String = file_name
-        .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect();
+    let encoded: String =
+        file_name.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
     format!("attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{encoded}")
 }
 
@@ -395,10 +400,7 @@ pub async fn get_template(state: web::Data<AppState>, actor: Actor, kind: web::P
     let kind = ImportKind::from_path(&kind)?;
     let mut conn = db::conn(&state.pool).await?;
     let (bytes, name, ascii) = template::build(&mut conn, &actor.manage_scope(), kind).await?;
-    Ok(HttpResponse::Ok()
-        .content_type(XLSX_TYPE)
-        .insert_header((actix_web::http::header::CONTENT_DISPOSITION, attachment(name, ascii)))
-        .body(bytes))
+    Ok(HttpResponse::Ok().content_type(XLSX_TYPE).insert_header((actix_web::http::header::CONTENT_DISPOSITION, attachment(name, ascii))).body(bytes))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -475,7 +477,9 @@ async fn read_upload(req: &HttpRequest, payload: web::Payload) -> Result<(String
     crate::http::require_multipart(req)?;
     let bad = |en: &str, zh: &str| AppError::bad_request(en.to_string(), zh.to_string());
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
-    while let Some(mut field) = form.try_next().await.map_err(|_| bad("send the file as multipart/form-data, field `file`", "请以 multipart/form-data 上传文件（字段名 file）"))? {
+    while let Some(mut field) =
+        form.try_next().await.map_err(|_| bad("send the file as multipart/form-data, field `file`", "请以 multipart/form-data 上传文件（字段名 file）"))?
+    {
         if field.name() != Some("file") {
             continue;
         }
@@ -620,8 +624,13 @@ pub async fn list_imports(state: web::Data<AppState>, actor: Actor, query: ApiQu
         visible_filter!(q, actor, &orgs)
     };
     let total: i64 = build().count().get_result(&mut conn).await?;
-    let rows: Vec<SummaryRow> =
-        build().select(summary_columns!()).order((imports::created_at.desc(), imports::id.desc())).offset((page - 1) * size).limit(size).load(&mut conn).await?;
+    let rows: Vec<SummaryRow> = build()
+        .select(summary_columns!())
+        .order((imports::created_at.desc(), imports::id.desc()))
+        .offset((page - 1) * size)
+        .limit(size)
+        .load(&mut conn)
+        .await?;
     Ok(HttpResponse::Ok().json(Page { items: rows.into_iter().map(summary_of).collect(), total, page, page_size: size }))
 }
 
@@ -682,9 +691,8 @@ pub async fn get_annotated(state: web::Data<AppState>, actor: Actor, id: web::Pa
     let content: Vec<u8> = import_files::table.find(id).select(import_files::content).first(&mut conn).await?;
     let file_name = row.2.clone();
     let kind = ImportKind::parse(&row.1).unwrap_or(ImportKind::Members);
-    let bytes = web::block(move || annotate::build(&content, &file_name, kind, &report))
-        .await
-        .map_err(|e| AppError::internal(format!("annotating: {e}")))??;
+    let bytes =
+        web::block(move || annotate::build(&content, &file_name, kind, &report)).await.map_err(|e| AppError::internal(format!("annotating: {e}")))??;
     let stem = row.2.rsplit_once('.').map_or(row.2.as_str(), |(s, _)| s).to_string();
     Ok(HttpResponse::Ok()
         .content_type(XLSX_TYPE)

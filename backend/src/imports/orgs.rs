@@ -103,8 +103,11 @@ pub async fn run(
     let (under, editable): (Option<HashSet<i64>>, Option<HashSet<i64>>) = if by.scope.all {
         (None, None)
     } else {
-        let rows: Vec<(i64, i32)> =
-            org_closure::table.filter(org_closure::ancestor_id.eq_any(&by.scope.org_roots)).select((org_closure::descendant_id, org_closure::depth)).load(conn).await?;
+        let rows: Vec<(i64, i32)> = org_closure::table
+            .filter(org_closure::ancestor_id.eq_any(&by.scope.org_roots))
+            .select((org_closure::descendant_id, org_closure::depth))
+            .load(conn)
+            .await?;
         (Some(rows.iter().map(|r| r.0).collect()), Some(rows.iter().filter(|r| r.1 >= 1).map(|r| r.0).collect()))
     };
     let today = by.today;

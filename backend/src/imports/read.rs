@@ -98,7 +98,11 @@ fn sniff(bytes: &[u8], file_name: &str) -> Result<Format, AppError> {
         let probe = &bytes[..bytes.len().min(64 * 1024)];
         let utf16 = |s: &str| s.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
         if contains(probe, &utf16("EncryptionInfo")) || contains(probe, &utf16("EncryptedPackage")) {
-            return Err(unreadable("encrypted_file", "the file is password-protected; save it without a password and upload again", "文件设置了密码保护，请取消密码后重新上传"));
+            return Err(unreadable(
+                "encrypted_file",
+                "the file is password-protected; save it without a password and upload again",
+                "文件设置了密码保护，请取消密码后重新上传",
+            ));
         }
         return Ok(Format::Ole);
     }
@@ -318,7 +322,15 @@ impl Feeder<'_, '_> {
         let probe = std::mem::take(&mut self.probe);
         let Some(h) = find_header(&probe, self.known) else { return Ok(false) };
         let header_row = probe[h.index].0;
-        self.found = Some(Located { sheet: self.sheet, header_row, columns: h.columns, unknown: h.unknown, duplicate: h.duplicate, rows: Vec::new(), last_row: self.last_row });
+        self.found = Some(Located {
+            sheet: self.sheet,
+            header_row,
+            columns: h.columns,
+            unknown: h.unknown,
+            duplicate: h.duplicate,
+            rows: Vec::new(),
+            last_row: self.last_row,
+        });
         for (n, cells) in probe.into_iter().skip(h.index + 1) {
             self.push(n, cells)?;
         }

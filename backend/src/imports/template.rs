@@ -54,17 +54,28 @@ pub async fn build(conn: &mut AsyncPgConnection, scope: &Scope, kind: ImportKind
                 col("外部编号", 14.0, "否", "人事或主数据系统中的编号；再次导入时按它找到同一人", "HR-004211"),
                 col("姓名", 10.0, "新增时必填", "党员姓名", "李梅"),
                 Column { list: Some(vec!["男".into(), "女".into()]), ..col("性别", 6.0, "新增时必填", "男 或 女", "女") },
-                Column { text: true, ..col("公民身份号码", 22.0, "建议填写", "18 位公民身份号码，末位可为 X；请保持“文本”格式，存成数字会丢失末几位", "11010519491231002X") },
+                Column {
+                    text: true,
+                    ..col("公民身份号码", 22.0, "建议填写", "18 位公民身份号码，末位可为 X；请保持“文本”格式，存成数字会丢失末几位", "11010519491231002X")
+                },
                 Column { list: names(&lists.ethnicity), ..col("民族", 10.0, "否", "从下拉列表选择（GB/T 3304）", "汉族") },
                 Column { date: true, ..col("出生日期", 12.0, "无身份证号时必填", "日期；填写了身份证号时可不填", "1949-12-31") },
                 Column { list: names(&lists.education), ..col("学历", 12.0, "否", "从下拉列表选择", "大学本科") },
                 Column { list: names(&lists.job_category), ..col("工作岗位", 18.0, "否", "从下拉列表选择", "专业技术人员") },
-                Column { list: Some(vec!["正式党员".into(), "预备党员".into()]), ..col("人员类别", 10.0, "新增时必填", "正式党员 或 预备党员", "正式党员") },
-                Column { list: Some(codes.clone()), ..col("党组织编码", 14.0, "新增时必填", "所在党支部或党小组的编码（也可改用“所在党组织”列填写全称）", "") },
+                Column {
+                    list: Some(vec!["正式党员".into(), "预备党员".into()]), ..col("人员类别", 10.0, "新增时必填", "正式党员 或 预备党员", "正式党员")
+                },
+                Column {
+                    list: Some(codes.clone()), ..col("党组织编码", 14.0, "新增时必填", "所在党支部或党小组的编码（也可改用“所在党组织”列填写全称）", "")
+                },
                 Column { date: true, ..col("入党日期", 12.0, "新增时必填", "日期；须在年满 18 周岁之后", "1975-01-10") },
-                Column { date: true, ..col("转正日期", 12.0, "正式党员必填", "日期；入党一年后（延长预备期的最长两年）；预备党员不填", "1976-01-10") },
+                Column {
+                    date: true, ..col("转正日期", 12.0, "正式党员必填", "日期；入党一年后（延长预备期的最长两年）；预备党员不填", "1976-01-10")
+                },
                 Column { text: true, ..col("手机号码", 14.0, "否", "11 位手机号或固定电话", "13800138000") },
-                Column { list: Some(super::members::STATUSES.iter().map(|s| s.to_string()).collect()), ..col("党籍状态", 10.0, "否", "默认为 正常", "正常") },
+                Column {
+                    list: Some(super::members::STATUSES.iter().map(|s| s.to_string()).collect()), ..col("党籍状态", 10.0, "否", "默认为 正常", "正常")
+                },
             ];
             for c in &mut cols {
                 if c.header == "党组织编码" {
@@ -78,8 +89,14 @@ pub async fn build(conn: &mut AsyncPgConnection, scope: &Scope, kind: ImportKind
                 col("外部编号", 14.0, "否", "主数据系统中的编号；再次导入时按它找到同一组织", "ORG-0101"),
                 col("党组织编码", 12.0, "必填", "唯一编码；再次导入时（无外部编号）按它找到同一组织", "D0105"),
                 col("党组织名称", 24.0, "新增时必填", "全称", "机关第五党支部"),
-                Column { list: Some(super::orgs::KINDS.iter().map(|s| s.to_string()).collect()), ..col("党组织类别", 10.0, "新增时必填", "党委、党总支、党支部 或 党小组", "党支部") },
-                Column { list: Some(codes.clone()), ..col("上级党组织编码", 14.0, "新增时必填", "已有组织的编码，或本文件中更靠前一行的编码；导入不改变已有组织的上级", "") },
+                Column {
+                    list: Some(super::orgs::KINDS.iter().map(|s| s.to_string()).collect()),
+                    ..col("党组织类别", 10.0, "新增时必填", "党委、党总支、党支部 或 党小组", "党支部")
+                },
+                Column {
+                    list: Some(codes.clone()),
+                    ..col("上级党组织编码", 14.0, "新增时必填", "已有组织的编码，或本文件中更靠前一行的编码；导入不改变已有组织的上级", "")
+                },
                 Column { date: true, ..col("成立日期", 12.0, "否", "日期", "2026-07-01") },
                 Column { date: true, ..col("本届任期开始", 14.0, "否", "日期", "2026-07-01") },
                 Column { date: true, ..col("本届任期届满", 14.0, "否", "日期；晚于任期开始", "2029-06-30") },

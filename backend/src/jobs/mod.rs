@@ -305,10 +305,7 @@ impl Worker {
 
     async fn beat(&self, id: i64) -> Result<(), AppError> {
         let mut conn = db::conn(&self.pool).await?;
-        diesel::update(jobs::table.find(id).filter(jobs::locked_by.eq(&self.id)))
-            .set(jobs::heartbeat_at.eq(diesel::dsl::now))
-            .execute(&mut conn)
-            .await?;
+        diesel::update(jobs::table.find(id).filter(jobs::locked_by.eq(&self.id))).set(jobs::heartbeat_at.eq(diesel::dsl::now)).execute(&mut conn).await?;
         Ok(())
     }
 }

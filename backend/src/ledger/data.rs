@@ -69,11 +69,7 @@ impl Ledger {
 
     /// "张三 导出于 2026-11-30 10:00"
     pub fn exported_mark(&self) -> String {
-        format!(
-            "{} 导出于 {}",
-            self.generated_by,
-            self.generated_at.format("%Y-%m-%d %H:%M")
-        )
+        format!("{} 导出于 {}", self.generated_by, self.generated_at.format("%Y-%m-%d %H:%M"))
     }
 
     /// "内部资料 注意保密 · 张三 导出于 2026-11-30 10:00"
@@ -82,9 +78,7 @@ impl Ledger {
     }
 
     pub fn secretary(&self) -> Option<&Officer> {
-        self.officers
-            .iter()
-            .find(|o| o.post == "secretary" && o.current)
+        self.officers.iter().find(|o| o.post == "secretary" && o.current)
     }
 
     pub fn held_total(&self) -> i64 {
@@ -187,11 +181,7 @@ impl Meeting {
 
     /// "李四（病假）、王五（事假：出差北京）"
     pub fn absent_text(&self) -> String {
-        self.absent
-            .iter()
-            .map(Absence::text)
-            .collect::<Vec<_>>()
-            .join("、")
+        self.absent.iter().map(Absence::text).collect::<Vec<_>>().join("、")
     }
 
     /// One line per vote: "接收张三为预备党员：同意 5，反对 0，弃权 1（有表决权应到 8，实到 6）通过".
@@ -222,12 +212,7 @@ pub fn reason_zh(reason: Option<&str>) -> &'static str {
 impl Absence {
     pub fn text(&self) -> String {
         let reason = reason_zh(self.reason.as_deref());
-        match self
-            .note
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
+        match self.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
             Some(note) => format!("{}（{reason}：{note}）", self.name),
             None => format!("{}（{reason}）", self.name),
         }
@@ -265,13 +250,7 @@ impl Vote {
         };
         format!(
             "{}：同意 {}，反对 {}，弃权 {}（有表决权应到 {}，实到 {}）{}",
-            self.motion,
-            self.yes,
-            self.no,
-            self.abstain,
-            self.voters_due,
-            self.voters_present,
-            outcome
+            self.motion, self.yes, self.no, self.abstain, self.voters_due, self.voters_present, outcome
         )
     }
 }
@@ -285,11 +264,7 @@ pub struct Addendum {
 
 impl Addendum {
     pub fn text(&self) -> String {
-        let by = self
-            .by
-            .as_deref()
-            .map(|b| format!(" {b}"))
-            .unwrap_or_default();
+        let by = self.by.as_deref().map(|b| format!(" {b}")).unwrap_or_default();
         format!("{}{by}：{}", self.created_at.format("%Y-%m-%d"), self.body)
     }
 }
@@ -315,11 +290,7 @@ pub struct RosterRow {
 
 impl RosterRow {
     pub fn gender_zh(&self) -> &'static str {
-        if self.gender == "female" {
-            "女"
-        } else {
-            "男"
-        }
+        if self.gender == "female" { "女" } else { "男" }
     }
     pub fn category_zh(&self) -> &'static str {
         category_zh(&self.category)
@@ -330,11 +301,7 @@ impl RosterRow {
 }
 
 pub fn category_zh(c: &str) -> &'static str {
-    if c == "probationary" {
-        "预备党员"
-    } else {
-        "正式党员"
-    }
+    if c == "probationary" { "预备党员" } else { "正式党员" }
 }
 
 pub fn status_zh(s: &str) -> &'static str {
@@ -470,13 +437,9 @@ fn owed(rule: &rules::EffectiveRule, org: &rules::OrgRules, year: i32, as_of: Na
     let mut m = 1;
     while m <= 12 {
         let start = month_start(year, m);
-        let end = if m + months > 12 {
-            NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(start)
-        } else {
-            month_start(year, m + months).pred_opt().unwrap_or(start)
-        };
-        let exists =
-            org.founded_on.is_none_or(|f| f <= end) && org.dissolved_on.is_none_or(|d| d > start);
+        let end =
+            if m + months > 12 { NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(start) } else { month_start(year, m + months).pred_opt().unwrap_or(start) };
+        let exists = org.founded_on.is_none_or(|f| f <= end) && org.dissolved_on.is_none_or(|d| d > start);
         if start <= as_of && exists {
             n += i64::from(rule.per_period);
         }
@@ -554,34 +517,16 @@ SELECT st.valid_from, p.name, o.name AS org_name, st.inside, st.category, st.sta
 
 /// The changes one history step stands for (see the module comment).
 fn classify(s: StepRow) -> Vec<ChangeRow> {
-    let row = |change: &'static str, detail: String| ChangeRow {
-        on: s.valid_from,
-        name: s.name.clone(),
-        change,
-        detail,
-    };
+    let row = |change: &'static str, detail: String| ChangeRow { on: s.valid_from, name: s.name.clone(), change, detail };
     let mut out = Vec::new();
     match s.prev_inside {
         // The first row of the membership: admitted (its date is the joining date).
-        None => out.push(row(
-            "发展党员（入党）",
-            format!("{}，{}", s.org_name, category_zh(&s.category)),
-        )),
-        Some(false) => out.push(row(
-            "转入",
-            format!("自 {}", s.prev_org_name.clone().unwrap_or_default()),
-        )),
+        None => out.push(row("发展党员（入党）", format!("{}，{}", s.org_name, category_zh(&s.category)))),
+        Some(false) => out.push(row("转入", format!("自 {}", s.prev_org_name.clone().unwrap_or_default()))),
         Some(true) if !s.inside => out.push(row("转出", format!("转至 {}", s.org_name))),
         Some(true) => {
             if s.prev_org_id != Some(s.org_id) {
-                out.push(row(
-                    "组织内调整",
-                    format!(
-                        "{} → {}",
-                        s.prev_org_name.clone().unwrap_or_default(),
-                        s.org_name
-                    ),
-                ));
+                out.push(row("组织内调整", format!("{} → {}", s.prev_org_name.clone().unwrap_or_default(), s.org_name)));
             }
         }
     }
@@ -599,30 +544,16 @@ fn classify(s: StepRow) -> Vec<ChangeRow> {
                 "deceased" => "死亡",
                 _ => "状态变更",
             };
-            out.push(row(
-                change,
-                format!(
-                    "{} → {}",
-                    status_zh(s.prev_status.as_deref().unwrap_or("")),
-                    status_zh(&s.status)
-                ),
-            ));
+            out.push(row(change, format!("{} → {}", status_zh(s.prev_status.as_deref().unwrap_or("")), status_zh(&s.status))));
         }
     }
     out
 }
 
 /// Loads the ledger (read-only, one snapshot so the sheets agree).
-pub async fn load(
-    conn: &mut AsyncPgConnection,
-    org: &OrgRow,
-    year: i32,
-    clock: Clock,
-    generated_by: String,
-) -> Result<Ledger, AppError> {
+pub async fn load(conn: &mut AsyncPgConnection, org: &OrgRow, year: i32, clock: Clock, generated_by: String) -> Result<Ledger, AppError> {
     let today = clock.today();
-    let first = NaiveDate::from_ymd_opt(year, 1, 1)
-        .ok_or_else(|| AppError::internal(format!("year {year}")))?;
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| AppError::internal(format!("year {year}")))?;
     let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(first);
     let as_of = last.min(today);
     let previous = first.pred_opt().unwrap_or(first);
@@ -673,11 +604,7 @@ pub async fn load(
                     status: r.status,
                     cancel_reason: r.cancel_reason,
                     minutes: r.minutes,
-                    resolutions: r
-                        .resolutions
-                        .as_array()
-                        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-                        .unwrap_or_default(),
+                    resolutions: r.resolutions.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default(),
                     present: Vec::new(),
                     absent: Vec::new(),
                     pending: Vec::new(),
@@ -730,11 +657,9 @@ pub async fn load(
                 kinds.push(KindSummary { code, name, by_month, held: by_month.iter().sum(), required: None });
             }
 
-            let officers: Vec<Officer> =
-                sql_query(OFFICERS_SQL).bind::<BigInt, _>(org_id).bind::<Date, _>(first).bind::<Date, _>(as_of).load(conn).await?;
+            let officers: Vec<Officer> = sql_query(OFFICERS_SQL).bind::<BigInt, _>(org_id).bind::<Date, _>(first).bind::<Date, _>(as_of).load(conn).await?;
             let members: Vec<RosterRow> = sql_query(ROSTER_SQL).bind::<BigInt, _>(org_id).bind::<Date, _>(as_of).load(conn).await?;
-            let steps: Vec<StepRow> =
-                sql_query(STEPS_SQL).bind::<BigInt, _>(org_id).bind::<Date, _>(previous).bind::<Date, _>(as_of).load(conn).await?;
+            let steps: Vec<StepRow> = sql_query(STEPS_SQL).bind::<BigInt, _>(org_id).bind::<Date, _>(previous).bind::<Date, _>(as_of).load(conn).await?;
             let totals = changes::compute(conn, org_id, previous, as_of).await?.total;
             let normal = members.iter().filter(|m| m.status == "normal");
             let full = normal.clone().filter(|m| m.category == "full").count() as i64;
@@ -765,14 +690,7 @@ mod tests {
     use super::*;
 
     fn rule(freq: rules::Frequency, per: i32) -> rules::EffectiveRule {
-        rules::EffectiveRule {
-            kind: "k".into(),
-            name: "k".into(),
-            frequency: freq,
-            per_period: per,
-            source: rules::RuleSource::Kind,
-            from_org_id: None,
-        }
+        rules::EffectiveRule { kind: "k".into(), name: "k".into(), frequency: freq, per_period: per, source: rules::RuleSource::Kind, from_org_id: None }
     }
 
     #[test]
@@ -783,71 +701,17 @@ mod tests {
             kind: "branch".into(),
             parent_id: None,
             depth: 0,
-            founded_on: founded
-                .map(|f| NaiveDate::parse_from_str(f, "%Y-%m-%d").unwrap_or_default()),
+            founded_on: founded.map(|f| NaiveDate::parse_from_str(f, "%Y-%m-%d").unwrap_or_default()),
             dissolved_on: None,
-            has_committee: rules::HasCommittee {
-                value: true,
-                source: rules::CommitteeSource::Default,
-                setting: None,
-                full_members: 7,
-            },
+            has_committee: rules::HasCommittee { value: true, source: rules::CommitteeSource::Default, setting: None, full_members: 7 },
             rules: vec![],
         };
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default();
-        assert_eq!(
-            owed(
-                &rule(rules::Frequency::Month, 1),
-                &rs(None),
-                2025,
-                d("2025-12-31")
-            ),
-            12
-        );
-        assert_eq!(
-            owed(
-                &rule(rules::Frequency::Quarter, 1),
-                &rs(None),
-                2026,
-                d("2026-11-30")
-            ),
-            4
-        );
-        assert_eq!(
-            owed(
-                &rule(rules::Frequency::Month, 1),
-                &rs(None),
-                2026,
-                d("2026-03-01")
-            ),
-            3
-        );
-        assert_eq!(
-            owed(
-                &rule(rules::Frequency::Year, 2),
-                &rs(None),
-                2026,
-                d("2026-01-01")
-            ),
-            2
-        );
-        assert_eq!(
-            owed(
-                &rule(rules::Frequency::Month, 1),
-                &rs(Some("2026-07-15")),
-                2026,
-                d("2026-12-31")
-            ),
-            6
-        );
-        assert_eq!(
-            owed(
-                &rule(rules::Frequency::None, 1),
-                &rs(None),
-                2026,
-                d("2026-12-31")
-            ),
-            0
-        );
+        assert_eq!(owed(&rule(rules::Frequency::Month, 1), &rs(None), 2025, d("2025-12-31")), 12);
+        assert_eq!(owed(&rule(rules::Frequency::Quarter, 1), &rs(None), 2026, d("2026-11-30")), 4);
+        assert_eq!(owed(&rule(rules::Frequency::Month, 1), &rs(None), 2026, d("2026-03-01")), 3);
+        assert_eq!(owed(&rule(rules::Frequency::Year, 2), &rs(None), 2026, d("2026-01-01")), 2);
+        assert_eq!(owed(&rule(rules::Frequency::Month, 1), &rs(Some("2026-07-15")), 2026, d("2026-12-31")), 6);
+        assert_eq!(owed(&rule(rules::Frequency::None, 1), &rs(None), 2026, d("2026-12-31")), 0);
     }
 }

@@ -61,20 +61,10 @@ pub struct LedgerQuery {
 pub fn check_year(year: Option<i32>, this_year: i32) -> Result<i32, AppError> {
     let year = year.unwrap_or(this_year);
     if year > this_year {
-        return Err(AppError::field(
-            "year",
-            "in_future",
-            format!("year cannot be after {this_year}"),
-            format!("年度不能晚于 {this_year} 年"),
-        ));
+        return Err(AppError::field("year", "in_future", format!("year cannot be after {this_year}"), format!("年度不能晚于 {this_year} 年")));
     }
     if year < 1921 {
-        return Err(AppError::field(
-            "year",
-            "too_early",
-            "year must be 1921 or later",
-            "年度不能早于 1921 年",
-        ));
+        return Err(AppError::field("year", "too_early", "year must be 1921 or later", "年度不能早于 1921 年"));
     }
     Ok(year)
 }
@@ -84,26 +74,13 @@ async fn exported_by(conn: &mut AsyncPgConnection, actor: &Actor) -> Result<Stri
     let Some(pid) = actor.person_id else {
         return Ok(actor.username.clone());
     };
-    let name: Option<String> = people::table
-        .find(pid)
-        .select(people::name)
-        .first(conn)
-        .await
-        .optional()?;
+    let name: Option<String> = people::table.find(pid).select(people::name).first(conn).await.optional()?;
     Ok(name.unwrap_or_else(|| actor.username.clone()))
 }
 
 /// A file name without characters that file systems refuse.
 fn file_safe(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if "/\\:*?\"<>|".contains(c) || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect()
+    s.chars().map(|c| if "/\\:*?\"<>|".contains(c) || c.is_control() { '_' } else { c }).collect()
 }
 
 /// 支部工作台账: the work ledger of an organization (usually a branch) for one year, as an XLSX
@@ -144,20 +121,13 @@ fn file_safe(s: &str) -> String {
     )
 )]
 #[get("/orgs/{id}/ledger")]
-pub async fn org_ledger(
-    state: web::Data<AppState>,
-    actor: Actor,
-    id: web::Path<i64>,
-    query: ApiQuery<LedgerQuery>,
-) -> AppResult<HttpResponse> {
+pub async fn org_ledger(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>, query: ApiQuery<LedgerQuery>) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let today = state.config.clock.today();
     let year = check_year(query.year, today.year())?;
     let format = query.format.unwrap_or_default();
     let mut conn = db::conn(&state.pool).await?;
-    let org = orgs_q::get_row(&mut conn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("organization", "组织"))?;
+    let org = orgs_q::get_row(&mut conn, id).await?.ok_or_else(|| AppError::not_found("organization", "组织"))?;
     if !orgs_q::manageable(&mut conn, &actor.manage_scope(), id, false).await? {
         return Err(AppError::out_of_scope());
     }
@@ -217,17 +187,7 @@ mod tests {
     fn years_from_1921_to_this_year() {
         assert_eq!(check_year(None, 2026).ok(), Some(2026));
         assert_eq!(check_year(Some(1921), 2026).ok(), Some(1921));
-        assert_eq!(
-            check_year(Some(2027), 2026)
-                .err()
-                .map(|e| e.fields[0].field.clone()),
-            Some("year".to_string())
-        );
-        assert_eq!(
-            check_year(Some(1900), 2026)
-                .err()
-                .map(|e| e.status.as_u16()),
-            Some(422)
-        );
+        assert_eq!(check_year(Some(2027), 2026).err().map(|e| e.fields[0].field.clone()), Some("year".to_string()));
+        assert_eq!(check_year(Some(1900), 2026).err().map(|e| e.status.as_u16()), Some(422));
     }
 }

@@ -36,28 +36,14 @@ use crate::error::AppError;
 
 /// The fonts tried in order when `DANGJIAN_PDF_FONT` is not set: (path, face, Debian package).
 pub const SYSTEM_FONTS: [(&str, u32, &str); 2] = [
-    (
-        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-        2,
-        "fonts-noto-cjk",
-    ),
-    (
-        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-        0,
-        "fonts-wqy-microhei",
-    ),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2, "fonts-noto-cjk"),
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0, "fonts-wqy-microhei"),
 ];
 
 pub const FONT_ENV: &str = "DANGJIAN_PDF_FONT";
 
 fn font_missing(en: String, zh: String) -> AppError {
-    AppError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "pdf_font_missing",
-        "No CJK font for the PDF",
-        "缺少生成 PDF 所需的中文字体",
-    )
-    .with_detail(en, zh)
+    AppError::new(StatusCode::SERVICE_UNAVAILABLE, "pdf_font_missing", "No CJK font for the PDF", "缺少生成 PDF 所需的中文字体").with_detail(en, zh)
 }
 
 /// The font file and face to use: `configured` (the value of `DANGJIAN_PDF_FONT`), else the first
@@ -75,10 +61,7 @@ pub fn font_file(configured: Option<&str>) -> Result<(PathBuf, u32), AppError> {
                     "{FONT_ENV} names {}, which does not exist; install fonts-noto-cjk (apt-get install fonts-noto-cjk) or correct {FONT_ENV}",
                     path.display()
                 ),
-                format!(
-                    "{FONT_ENV} 指定的字体文件 {} 不存在；请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk）或更正该设置",
-                    path.display()
-                ),
+                format!("{FONT_ENV} 指定的字体文件 {} 不存在；请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk）或更正该设置", path.display()),
             ));
         }
         return Ok((path, face));
@@ -99,20 +82,14 @@ static FONT_CACHE: Mutex<Option<(PathBuf, FontBytes)>> = Mutex::new(None);
 /// The font's bytes (read once per path), checked to hold Chinese characters and digits.
 pub fn load_font(configured: Option<&str>) -> Result<(FontBytes, u32), AppError> {
     let (path, face) = font_file(configured)?;
-    let cached = FONT_CACHE.lock().ok().and_then(|c| {
-        c.as_ref()
-            .filter(|(p, _)| *p == path)
-            .map(|(_, b)| b.clone())
-    });
+    let cached = FONT_CACHE.lock().ok().and_then(|c| c.as_ref().filter(|(p, _)| *p == path).map(|(_, b)| b.clone()));
     let bytes = match cached {
         Some(b) => b,
         None => {
-            let b: FontBytes = Arc::new(std::fs::read(&path).map_err(|e| {
-                font_missing(
-                    format!("cannot read the font {}: {e}", path.display()),
-                    format!("无法读取字体文件 {}：{e}", path.display()),
-                )
-            })?);
+            let b: FontBytes = Arc::new(
+                std::fs::read(&path)
+                    .map_err(|e| font_missing(format!("cannot read the font {}: {e}", path.display()), format!("无法读取字体文件 {}：{e}", path.display())))?,
+            );
             if let Ok(mut c) = FONT_CACHE.lock() {
                 *c = Some((path.clone(), b.clone()));
             }
@@ -120,26 +97,14 @@ pub fn load_font(configured: Option<&str>) -> Result<(FontBytes, u32), AppError>
         }
     };
     let font = FontRef::from_index(&bytes[..], face).map_err(|e| {
-        font_missing(
-            format!("{} (face {face}) is not a usable font: {e}", path.display()),
-            format!("{}（第 {face} 个字体）无法使用：{e}", path.display()),
-        )
+        font_missing(format!("{} (face {face}) is not a usable font: {e}", path.display()), format!("{}（第 {face} 个字体）无法使用：{e}", path.display()))
     })?;
     // A font without Chinese glyphs or without digits (DroidSansFallbackFull has none) would print boxes.
     let charmap = font.charmap();
-    if ['党', '支', '0', 'A']
-        .iter()
-        .any(|c| charmap.map(*c).is_none())
-    {
+    if ['党', '支', '0', 'A'].iter().any(|c| charmap.map(*c).is_none()) {
         return Err(font_missing(
-            format!(
-                "{} (face {face}) lacks Chinese characters or digits; use NotoSansCJK-Regular.ttc#2 from fonts-noto-cjk",
-                path.display()
-            ),
-            format!(
-                "{}（第 {face} 个字体）缺少汉字或数字；请使用 fonts-noto-cjk 的 NotoSansCJK-Regular.ttc#2",
-                path.display()
-            ),
+            format!("{} (face {face}) lacks Chinese characters or digits; use NotoSansCJK-Regular.ttc#2 from fonts-noto-cjk", path.display()),
+            format!("{}（第 {face} 个字体）缺少汉字或数字；请使用 fonts-noto-cjk 的 NotoSansCJK-Regular.ttc#2", path.display()),
         ));
     }
     Ok((bytes, face))
@@ -167,13 +132,7 @@ fn lh(size: f32) -> f32 {
 #[derive(Debug, Clone)]
 enum Op {
     /// Text with its top at `y`.
-    Text {
-        x: f32,
-        y: f32,
-        size: f32,
-        text: String,
-        gray: bool,
-    },
+    Text { x: f32, y: f32, size: f32, text: String, gray: bool },
     /// A cell's border.
     Frame { x: f32, y: f32, w: f32, h: f32 },
     /// A header cell's background.
@@ -190,28 +149,15 @@ struct Measure<'a> {
 
 impl<'a> Measure<'a> {
     fn new(font: &FontRef<'a>) -> Measure<'a> {
-        let upem = f32::from(
-            font.metrics(Size::unscaled(), LocationRef::default())
-                .units_per_em,
-        )
-        .max(1.0);
-        Measure {
-            charmap: font.charmap(),
-            metrics: font.glyph_metrics(Size::unscaled(), LocationRef::default()),
-            upem,
-            cache: HashMap::new(),
-        }
+        let upem = f32::from(font.metrics(Size::unscaled(), LocationRef::default()).units_per_em).max(1.0);
+        Measure { charmap: font.charmap(), metrics: font.glyph_metrics(Size::unscaled(), LocationRef::default()), upem, cache: HashMap::new() }
     }
 
     fn em(&mut self, c: char) -> f32 {
         if let Some(w) = self.cache.get(&c) {
             return *w;
         }
-        let w = self
-            .charmap
-            .map(c)
-            .and_then(|g| self.metrics.advance_width(g))
-            .map_or(1.0, |a| a / self.upem);
+        let w = self.charmap.map(c).and_then(|g| self.metrics.advance_width(g)).map_or(1.0, |a| a / self.upem);
         self.cache.insert(c, w);
         w
     }
@@ -294,13 +240,7 @@ impl Layout<'_> {
         for line in self.m.wrap(text, WIDTH - indent, size) {
             self.ensure(lh(size));
             let y = self.y;
-            self.push(Op::Text {
-                x: LEFT + indent,
-                y,
-                size,
-                text: line,
-                gray,
-            });
+            self.push(Op::Text { x: LEFT + indent, y, size, text: line, gray });
             self.y += lh(size);
         }
     }
@@ -310,13 +250,7 @@ impl Layout<'_> {
             self.ensure(lh(size));
             let x = LEFT + (WIDTH - self.m.width(&line, size)).max(0.0) / 2.0;
             let y = self.y;
-            self.push(Op::Text {
-                x,
-                y,
-                size,
-                text: line,
-                gray: false,
-            });
+            self.push(Op::Text { x, y, size, text: line, gray: false });
             self.y += lh(size);
         }
     }
@@ -330,19 +264,8 @@ impl Layout<'_> {
 
     /// One row of cells at the current position; `shade` for a header. A row taller than what is
     /// left of the page continues on the next one, after the repeated header.
-    fn row(
-        &mut self,
-        widths: &[f32],
-        cells: &[String],
-        size: f32,
-        shade: bool,
-        header: Option<&[String]>,
-    ) {
-        let lines: Vec<Vec<String>> = widths
-            .iter()
-            .zip(cells)
-            .map(|(w, c)| self.m.wrap(c, w - 2.0 * PAD, size))
-            .collect();
+    fn row(&mut self, widths: &[f32], cells: &[String], size: f32, shade: bool, header: Option<&[String]>) {
+        let lines: Vec<Vec<String>> = widths.iter().zip(cells).map(|(w, c)| self.m.wrap(c, w - 2.0 * PAD, size)).collect();
         let total = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
         let mut done = 0;
         while done < total {
@@ -365,13 +288,7 @@ impl Layout<'_> {
                 }
                 self.push(Op::Frame { x, y, w: *w, h });
                 for (i, line) in cell.iter().skip(done).take(n).enumerate() {
-                    self.push(Op::Text {
-                        x: x + PAD,
-                        y: y + PAD + i as f32 * lh(size),
-                        size,
-                        text: line.clone(),
-                        gray: false,
-                    });
+                    self.push(Op::Text { x: x + PAD, y: y + PAD + i as f32 * lh(size), size, text: line.clone(), gray: false });
                 }
                 x += w;
             }
@@ -395,22 +312,13 @@ impl Layout<'_> {
     fn pairs(&mut self, rows: &[(&str, String)], size: f32) {
         let widths = [0.18 * WIDTH, 0.82 * WIDTH];
         for (label, value) in rows {
-            self.row(
-                &widths,
-                &[label.to_string(), value.clone()],
-                size,
-                false,
-                None,
-            );
+            self.row(&widths, &[label.to_string(), value.clone()], size, false, None);
         }
     }
 }
 
 fn or_dash(s: Option<&str>) -> String {
-    s.map(str::trim)
-        .filter(|s| !s.is_empty())
-        .unwrap_or("—")
-        .to_string()
+    s.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("—").to_string()
 }
 
 fn lay_out(l: &mut Layout<'_>, ledger: &Ledger) {
@@ -420,10 +328,7 @@ fn lay_out(l: &mut Layout<'_>, ledger: &Ledger) {
     l.y += 4.0;
     l.centered(&ledger.title(), 16.0);
     l.y += 4.0;
-    l.centered(
-        &format!("统计至 {}　　{}", ledger.as_of, ledger.watermark()),
-        9.0,
-    );
+    l.centered(&format!("统计至 {}　　{}", ledger.as_of, ledger.watermark()), 9.0);
     l.y += 10.0;
 
     l.heading("一、基本情况");
@@ -436,13 +341,7 @@ fn lay_out(l: &mut Layout<'_>, ledger: &Ledger) {
                 if current {
                     format!("{}（{}）", o.name, o.post_zh())
                 } else {
-                    format!(
-                        "{}（{}，{}至{}）",
-                        o.name,
-                        o.post_zh(),
-                        o.since,
-                        o.until.map(|u| u.to_string()).unwrap_or_default()
-                    )
+                    format!("{}（{}，{}至{}）", o.name, o.post_zh(), o.since, o.until.map(|u| u.to_string()).unwrap_or_default())
                 }
             })
             .collect::<Vec<_>>()
@@ -454,27 +353,11 @@ fn lay_out(l: &mut Layout<'_>, ledger: &Ledger) {
         &[
             ("组织名称", ledger.org_name.clone()),
             ("组织类别", ledger.org_kind_zh.to_string()),
-            (
-                "年度",
-                format!("{}年（统计至 {}）", ledger.year, ledger.as_of),
-            ),
-            (
-                "书记",
-                ledger
-                    .secretary()
-                    .map_or_else(|| "未设".to_string(), |s| s.name.clone()),
-            ),
+            ("年度", format!("{}年（统计至 {}）", ledger.year, ledger.as_of)),
+            ("书记", ledger.secretary().map_or_else(|| "未设".to_string(), |s| s.name.clone())),
             ("委员会成员", officers(true)),
             ("本年曾任", officers(false)),
-            (
-                "党员人数",
-                format!(
-                    "共 {} 人（正式党员 {} 人，预备党员 {} 人）",
-                    ledger.full + ledger.probationary,
-                    ledger.full,
-                    ledger.probationary
-                ),
-            ),
+            ("党员人数", format!("共 {} 人（正式党员 {} 人，预备党员 {} 人）", ledger.full + ledger.probationary, ledger.full, ledger.probationary)),
             (
                 "党员增减",
                 format!(
@@ -486,14 +369,7 @@ fn lay_out(l: &mut Layout<'_>, ledger: &Ledger) {
                     t.current.total
                 ),
             ),
-            (
-                "组织生活",
-                format!(
-                    "本年召开会议 {} 次（会议记录 {} 条）",
-                    ledger.held_total(),
-                    ledger.meetings.len()
-                ),
-            ),
+            ("组织生活", format!("本年召开会议 {} 次（会议记录 {} 条）", ledger.held_total(), ledger.meetings.len())),
         ],
         BODY,
     );
@@ -519,11 +395,7 @@ fn lay_out(l: &mut Layout<'_>, ledger: &Ledger) {
                 match k.required {
                     Some(req) => {
                         r.push(req.to_string());
-                        r.push(if k.held >= req {
-                            "已完成".into()
-                        } else {
-                            format!("差 {} 次", req - k.held)
-                        });
+                        r.push(if k.held >= req { "已完成".into() } else { format!("差 {} 次", req - k.held) });
                     }
                     None => {
                         r.push("—".into());
@@ -536,7 +408,12 @@ fn lay_out(l: &mut Layout<'_>, ledger: &Ledger) {
         l.table(&fractions, &header_refs, &rows, 7.5);
     }
     l.y += 4.0;
-    l.paragraph("注：应召开为本年已开始的各周期按组织生活设置应召开的次数之和，含所属党小组。发展党员工作尚未在平台记录，本台账暂不包含该部分。", 8.0, 0.0, true);
+    l.paragraph(
+        "注：应召开为本年已开始的各周期按组织生活设置应召开的次数之和，含所属党小组。发展党员工作尚未在平台记录，本台账暂不包含该部分。",
+        8.0,
+        0.0,
+        true,
+    );
 
     l.new_page();
     l.heading("三、会议记录");
@@ -546,68 +423,21 @@ fn lay_out(l: &mut Layout<'_>, ledger: &Ledger) {
     for (i, m) in ledger.meetings.iter().enumerate() {
         l.ensure(lh(10.5) + 6.0 * lh(BODY));
         l.y += 4.0;
-        l.paragraph(
-            &format!(
-                "{}. {}　{}　{}",
-                i + 1,
-                m.starts_at.format("%Y-%m-%d"),
-                m.kind_name,
-                m.topic
-            ),
-            10.5,
-            0.0,
-            false,
-        );
+        l.paragraph(&format!("{}. {}　{}　{}", i + 1, m.starts_at.format("%Y-%m-%d"), m.kind_name, m.topic), 10.5, 0.0, false);
         let mut rows: Vec<(&str, String)> = vec![
             ("组织", m.org_name.clone()),
             ("时间", m.when()),
             ("地点", or_dash(m.place.as_deref())),
-            (
-                "主持人 / 记录人",
-                format!(
-                    "{} / {}",
-                    or_dash(m.host.as_deref()),
-                    or_dash(m.recorder.as_deref())
-                ),
-            ),
-            (
-                "状态",
-                format!(
-                    "{}{}",
-                    m.status_zh(),
-                    if m.archived_at.is_some() {
-                        "，已归档"
-                    } else {
-                        "，未归档"
-                    }
-                ),
-            ),
+            ("主持人 / 记录人", format!("{} / {}", or_dash(m.host.as_deref()), or_dash(m.recorder.as_deref()))),
+            ("状态", format!("{}{}", m.status_zh(), if m.archived_at.is_some() { "，已归档" } else { "，未归档" })),
             ("应到 / 实到", format!("{} / {}", m.due(), m.present.len())),
-            (
-                "出席人员",
-                if m.present.is_empty() {
-                    "—".into()
-                } else {
-                    m.present.join("、")
-                },
-            ),
-            (
-                "缺席人员及原因",
-                if m.absent.is_empty() {
-                    "—".into()
-                } else {
-                    m.absent_text()
-                },
-            ),
+            ("出席人员", if m.present.is_empty() { "—".into() } else { m.present.join("、") }),
+            ("缺席人员及原因", if m.absent.is_empty() { "—".into() } else { m.absent_text() }),
         ];
         if !m.pending.is_empty() {
             rows.push(("未登记出席", m.pending.join("、")));
         }
-        if let Some(reason) = m
-            .cancel_reason
-            .as_deref()
-            .filter(|_| m.status == "cancelled")
-        {
+        if let Some(reason) = m.cancel_reason.as_deref().filter(|_| m.status == "cancelled") {
             rows.push(("取消原因", reason.to_string()));
         }
         rows.push(("会议记录", or_dash(m.minutes.as_deref())));
@@ -616,26 +446,14 @@ fn lay_out(l: &mut Layout<'_>, ledger: &Ledger) {
             if m.resolutions.is_empty() {
                 "—".into()
             } else {
-                m.resolutions
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| format!("{}. {r}", i + 1))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                m.resolutions.iter().enumerate().map(|(i, r)| format!("{}. {r}", i + 1)).collect::<Vec<_>>().join("\n")
             },
         ));
         if !m.votes.is_empty() {
             rows.push(("表决", m.votes_text().join("\n")));
         }
         if !m.addenda.is_empty() {
-            rows.push((
-                "补充说明",
-                m.addenda
-                    .iter()
-                    .map(|a| a.text())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ));
+            rows.push(("补充说明", m.addenda.iter().map(|a| a.text()).collect::<Vec<_>>().join("\n")));
         }
         l.pairs(&rows, BODY);
     }
@@ -664,28 +482,14 @@ fn lay_out(l: &mut Layout<'_>, ledger: &Ledger) {
     } else {
         l.table(
             &[0.07, 0.13, 0.07, 0.25, 0.11, 0.13, 0.13, 0.11],
-            &[
-                "序号",
-                "姓名",
-                "性别",
-                "所在组织",
-                "党员类别",
-                "入党日期",
-                "转正日期",
-                "党籍状态",
-            ],
+            &["序号", "姓名", "性别", "所在组织", "党员类别", "入党日期", "转正日期", "党籍状态"],
             &rows,
             BODY,
         );
     }
     l.y += 4.0;
     l.paragraph(
-        &format!(
-            "合计 {} 人：正式党员 {} 人，预备党员 {} 人（党籍状态正常者）。",
-            ledger.full + ledger.probationary,
-            ledger.full,
-            ledger.probationary
-        ),
+        &format!("合计 {} 人：正式党员 {} 人，预备党员 {} 人（党籍状态正常者）。", ledger.full + ledger.probationary, ledger.full, ledger.probationary),
         BODY,
         0.0,
         false,
@@ -696,25 +500,12 @@ fn lay_out(l: &mut Layout<'_>, ledger: &Ledger) {
         .changes
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            vec![
-                (i + 1).to_string(),
-                c.on.to_string(),
-                c.name.clone(),
-                c.change.into(),
-                c.detail.clone(),
-            ]
-        })
+        .map(|(i, c)| vec![(i + 1).to_string(), c.on.to_string(), c.name.clone(), c.change.into(), c.detail.clone()])
         .collect();
     if rows.is_empty() {
         l.paragraph("本年无党员变动。", BODY, 0.0, false);
     } else {
-        l.table(
-            &[0.07, 0.15, 0.15, 0.2, 0.43],
-            &["序号", "日期", "姓名", "变动", "说明"],
-            &rows,
-            BODY,
-        );
+        l.table(&[0.07, 0.15, 0.15, 0.2, 0.43], &["序号", "日期", "姓名", "变动", "说明"], &rows, BODY);
     }
     l.y += 4.0;
     l.paragraph(
@@ -733,11 +524,7 @@ fn lay_out(l: &mut Layout<'_>, ledger: &Ledger) {
 }
 
 fn fill(r: u8, g: u8, b: u8, opacity: f32) -> Fill {
-    Fill {
-        paint: rgb::Color::new(r, g, b).into(),
-        opacity: NormalizedF32::new(opacity).unwrap_or(NormalizedF32::ONE),
-        rule: Default::default(),
-    }
+    Fill { paint: rgb::Color::new(r, g, b).into(), opacity: NormalizedF32::new(opacity).unwrap_or(NormalizedF32::ONE), rule: Default::default() }
 }
 
 fn rect_path(x: f32, y: f32, w: f32, h: f32) -> Option<krilla::geom::Path> {
@@ -749,44 +536,18 @@ fn rect_path(x: f32, y: f32, w: f32, h: f32) -> Option<krilla::geom::Path> {
 /// Text with its top at `y` (krilla places the baseline).
 fn text(s: &mut Surface<'_>, font: &Font, x: f32, y: f32, size: f32, t: &str) {
     if !t.is_empty() {
-        s.draw_text(
-            Point::from_xy(x, y + size * 1.08),
-            font.clone(),
-            size,
-            t,
-            false,
-            TextDirection::Auto,
-        );
+        s.draw_text(Point::from_xy(x, y + size * 1.08), font.clone(), size, t, false, TextDirection::Auto);
     }
 }
 
-fn draw_page(
-    s: &mut Surface<'_>,
-    font: &Font,
-    m: &mut Measure<'_>,
-    ops: &[Op],
-    ledger: &Ledger,
-    page: usize,
-    pages: usize,
-) {
+fn draw_page(s: &mut Surface<'_>, font: &Font, m: &mut Measure<'_>, ops: &[Op], ledger: &Ledger, page: usize, pages: usize) {
     // The watermark across the page, behind the content.
     s.set_stroke(None);
     s.set_fill(Some(fill(200, 40, 40, 0.10)));
     let mark = format!("{CONFIDENTIAL}　{}", ledger.generated_by);
     let w = m.width(&mark, 30.0);
-    s.push_transform(&Transform::from_rotate_at(
-        -35.0,
-        PAGE_W / 2.0,
-        PAGE_H / 2.0,
-    ));
-    text(
-        s,
-        font,
-        (PAGE_W - w) / 2.0,
-        PAGE_H / 2.0 - 15.0,
-        30.0,
-        &mark,
-    );
+    s.push_transform(&Transform::from_rotate_at(-35.0, PAGE_W / 2.0, PAGE_H / 2.0));
+    text(s, font, (PAGE_W - w) / 2.0, PAGE_H / 2.0 - 15.0, 30.0, &mark);
     s.pop();
 
     for op in ops {
@@ -799,11 +560,7 @@ fn draw_page(
         }
     }
     s.set_fill(None);
-    s.set_stroke(Some(Stroke {
-        paint: rgb::Color::new(90, 90, 90).into(),
-        width: 0.5,
-        ..Stroke::default()
-    }));
+    s.set_stroke(Some(Stroke { paint: rgb::Color::new(90, 90, 90).into(), width: 0.5, ..Stroke::default() }));
     for op in ops {
         if let Op::Frame { x, y, w, h } = op
             && let Some(p) = rect_path(*x, *y, *w, *h)
@@ -813,19 +570,8 @@ fn draw_page(
     }
     s.set_stroke(None);
     for op in ops {
-        if let Op::Text {
-            x,
-            y,
-            size,
-            text: t,
-            gray,
-        } = op
-        {
-            s.set_fill(Some(if *gray {
-                fill(100, 100, 100, 1.0)
-            } else {
-                fill(0, 0, 0, 1.0)
-            }));
+        if let Op::Text { x, y, size, text: t, gray } = op {
+            s.set_fill(Some(if *gray { fill(100, 100, 100, 1.0) } else { fill(0, 0, 0, 1.0) }));
             text(s, font, *x, *y, *size, t);
         }
     }
@@ -834,14 +580,7 @@ fn draw_page(
     s.set_fill(Some(fill(100, 100, 100, 1.0)));
     let head = format!("{}　{}", ledger.org_name, ledger.title());
     text(s, font, LEFT, 28.0, 8.0, &head);
-    text(
-        s,
-        font,
-        RIGHT - m.width(CONFIDENTIAL, 8.0),
-        28.0,
-        8.0,
-        CONFIDENTIAL,
-    );
+    text(s, font, RIGHT - m.width(CONFIDENTIAL, 8.0), 28.0, 8.0, CONFIDENTIAL);
     let foot_y = PAGE_H - 38.0;
     text(s, font, LEFT, foot_y, 8.0, &ledger.watermark());
     let number = format!("第 {page} 页，共 {pages} 页");
@@ -850,18 +589,12 @@ fn draw_page(
 
 /// The PDF's bytes.
 pub fn write(ledger: &Ledger, font_bytes: FontBytes, face: u32) -> Result<Vec<u8>, AppError> {
-    let font_ref = FontRef::from_index(&font_bytes[..], face)
-        .map_err(|e| AppError::internal(format!("ledger PDF font: {e}")))?;
-    let mut layout = Layout {
-        m: Measure::new(&font_ref),
-        pages: Vec::new(),
-        y: TOP,
-    };
+    let font_ref = FontRef::from_index(&font_bytes[..], face).map_err(|e| AppError::internal(format!("ledger PDF font: {e}")))?;
+    let mut layout = Layout { m: Measure::new(&font_ref), pages: Vec::new(), y: TOP };
     lay_out(&mut layout, ledger);
     let Layout { mut m, pages, .. } = layout;
 
-    let font = Font::new(krilla::Data::from(font_bytes.clone()), face)
-        .ok_or_else(|| AppError::internal("krilla cannot read the ledger's font"))?;
+    let font = Font::new(krilla::Data::from(font_bytes.clone()), face).ok_or_else(|| AppError::internal("krilla cannot read the ledger's font"))?;
     let mut doc = Document::new();
     doc.set_metadata(
         Metadata::new()
@@ -871,8 +604,7 @@ pub fn write(ledger: &Ledger, font_bytes: FontBytes, face: u32) -> Result<Vec<u8
             .creator("智慧党建平台".into())
             .language("zh-CN".into()),
     );
-    let settings =
-        PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| AppError::internal("A4 page size"))?;
+    let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| AppError::internal("A4 page size"))?;
     let count = pages.len();
     for (i, ops) in pages.iter().enumerate() {
         let mut page = doc.start_page_with(settings.clone());
@@ -881,8 +613,7 @@ pub fn write(ledger: &Ledger, font_bytes: FontBytes, face: u32) -> Result<Vec<u8
         surface.finish();
         page.finish();
     }
-    doc.finish()
-        .map_err(|e| AppError::internal(format!("writing the ledger PDF: {e:?}")))
+    doc.finish().map_err(|e| AppError::internal(format!("writing the ledger PDF: {e:?}")))
 }
 
 #[cfg(test)]
@@ -907,18 +638,9 @@ mod tests {
 
     #[test]
     fn a_configured_font_that_is_missing_names_the_package() {
-        let e = font_file(Some("/nonexistent/font.ttc#2")).err().map(|e| {
-            (
-                e.status.as_u16(),
-                e.code,
-                e.detail.map(|d| d.0).unwrap_or_default(),
-            )
-        });
+        let e = font_file(Some("/nonexistent/font.ttc#2")).err().map(|e| (e.status.as_u16(), e.code, e.detail.map(|d| d.0).unwrap_or_default()));
         let (status, code, detail) = e.unwrap_or_default();
         assert_eq!((status, code), (503, "pdf_font_missing"));
-        assert!(
-            detail.contains("fonts-noto-cjk") && detail.contains("/nonexistent/font.ttc"),
-            "{detail}"
-        );
+        assert!(detail.contains("fonts-noto-cjk") && detail.contains("/nonexistent/font.ttc"), "{detail}");
     }
 }

@@ -80,11 +80,10 @@ pub async fn check_read(conn: &mut AsyncPgConnection, actor: &Actor, row: &Meeti
         return Ok(());
     }
     if let Some(person) = scope.person_id {
-        let due: bool = diesel::select(exists(
-            meeting_attendees::table.filter(meeting_attendees::meeting_id.eq(row.id)).filter(meeting_attendees::person_id.eq(person)),
-        ))
-        .get_result(conn)
-        .await?;
+        let due: bool =
+            diesel::select(exists(meeting_attendees::table.filter(meeting_attendees::meeting_id.eq(row.id)).filter(meeting_attendees::person_id.eq(person))))
+                .get_result(conn)
+                .await?;
         if due || org_queries::member_org(conn, Some(person)).await? == Some(row.org_id) {
             return Ok(());
         }
@@ -101,10 +100,7 @@ pub async fn sees_absence_reasons(conn: &mut AsyncPgConnection, actor: &Actor, r
     }
     let Some(person) = actor.scope().person_id else { return Ok(false) };
     Ok(diesel::select(exists(
-        org_officers::table
-            .filter(org_officers::org_id.eq(row.org_id))
-            .filter(org_officers::person_id.eq(person))
-            .filter(org_officers::until.is_null()),
+        org_officers::table.filter(org_officers::org_id.eq(row.org_id)).filter(org_officers::person_id.eq(person)).filter(org_officers::until.is_null()),
     ))
     .get_result(conn)
     .await?)

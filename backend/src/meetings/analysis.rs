@@ -21,8 +21,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::compliance::{self, Analysis, SNAPSHOT, State};
 use crate::AppState;
-use crate::clock::Clock;
 use crate::auth::Actor;
+use crate::clock::Clock;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiQuery;
 
@@ -476,7 +476,16 @@ pub async fn attendance(conn: &mut AsyncPgConnection, clock: &Clock, root: i64, 
             .filter(|p| p.low)
             .map(|p| {
                 let (name, org_id, org_name) = name_of(p.person_id);
-                MemberAttendance { person_id: p.person_id, name, org_id, org_name, due: p.due, present: p.present, absent: p.absent, rate: rate(p.present, p.absent) }
+                MemberAttendance {
+                    person_id: p.person_id,
+                    name,
+                    org_id,
+                    org_name,
+                    due: p.due,
+                    present: p.present,
+                    absent: p.absent,
+                    rate: rate(p.present, p.absent),
+                }
             })
             .collect();
         by_member.sort_by(|x, y| by_rate(x.rate, y.rate).then(y.absent.cmp(&x.absent)).then(x.person_id.cmp(&y.person_id)));

@@ -32,9 +32,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::rules::{self, EffectiveRule, Frequency, OrgRules, RuleSet};
 use crate::AppState;
+use crate::auth::Actor;
 use crate::clock::Clock;
 use crate::db::DbPool;
-use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiQuery;
 
@@ -190,12 +190,7 @@ async fn load_held(conn: &mut AsyncPgConnection, clock: &Clock, codes: &[String]
     let held = rows
         .into_iter()
         .map(|r| {
-            let meetings = r
-                .kinds
-                .iter()
-                .zip(&r.starts)
-                .filter_map(|(&k, &secs)| Some((usize::try_from(k).ok()?.checked_sub(1)?, months.of(secs)?)))
-                .collect();
+            let meetings = r.kinds.iter().zip(&r.starts).filter_map(|(&k, &secs)| Some((usize::try_from(k).ok()?.checked_sub(1)?, months.of(secs)?))).collect();
             (r.org_id, meetings)
         })
         .collect();
@@ -241,10 +236,8 @@ impl Analysis {
     /// meeting recorded in between may show in one and not the other, as on the next request.
     pub async fn load(pool: &DbPool, conn: &mut AsyncPgConnection, root: i64, from: NaiveDate, to: NaiveDate, clock: &Clock) -> Result<Analysis, AppError> {
         let today = clock.today();
-        let periods: HashMap<Frequency, Vec<Period>> = [Frequency::Month, Frequency::Quarter, Frequency::HalfYear, Frequency::Year]
-            .into_iter()
-            .map(|f| (f, periods(f, from, to, today)))
-            .collect();
+        let periods: HashMap<Frequency, Vec<Period>> =
+            [Frequency::Month, Frequency::Quarter, Frequency::HalfYear, Frequency::Year].into_iter().map(|f| (f, periods(f, from, to, today))).collect();
         // The held meetings of every period that counts: from the earliest period's first day to
         // the latest's last (a year kind widens [from, to] to whole years).
         let lo = periods.values().flatten().map(|p| p.start).min().unwrap_or(from);

@@ -24,8 +24,8 @@ use super::types::{
     VersionOnly, attachments_of, hours, votes_of,
 };
 use crate::audit::{self, By};
-use crate::clock::Clock;
 use crate::auth::{Actor, Role};
+use crate::clock::Clock;
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::http::{ApiJson, ApiQuery, Page, PageParams, expected_version, with_etag};
 use crate::notifications::{self, Notice};

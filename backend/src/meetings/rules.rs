@@ -18,9 +18,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use diesel::QueryableByName;
 use diesel::sql_query;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Int4, Int8, Nullable, Text};
-use diesel::QueryableByName;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -242,11 +242,10 @@ struct RuleRow {
 
 /// All meeting kinds, in sort order.
 pub async fn load_kinds(conn: &mut AsyncPgConnection) -> Result<Vec<KindInfo>, AppError> {
-    let rows: Vec<KindRow> = sql_query(
-        "SELECT code, name, frequency, per_period, org_kinds, needs_committee, sort_order FROM meeting_kinds ORDER BY sort_order, code",
-    )
-    .load(conn)
-    .await?;
+    let rows: Vec<KindRow> =
+        sql_query("SELECT code, name, frequency, per_period, org_kinds, needs_committee, sort_order FROM meeting_kinds ORDER BY sort_order, code")
+            .load(conn)
+            .await?;
     Ok(rows
         .into_iter()
         .map(|k| KindInfo {

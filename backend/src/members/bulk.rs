@@ -53,14 +53,18 @@ impl Matches {
     pub async fn find(conn: &mut AsyncPgConnection, key: &DataKey, ext_ids: &[String], id_numbers: &[String], lock: bool) -> Result<Matches, AppError> {
         let mut m = Matches::default();
         for chunk in ext_ids.chunks(LOOKUP_CHUNK) {
-            let found: Vec<(i64, Option<String>)> = people::table.filter(people::external_id.eq_any(chunk)).select((people::id, people::external_id)).load(conn).await?;
+            let found: Vec<(i64, Option<String>)> =
+                people::table.filter(people::external_id.eq_any(chunk)).select((people::id, people::external_id)).load(conn).await?;
             m.by_ext.extend(found.into_iter().filter_map(|(id, e)| e.map(|e| (e, id))));
         }
         for chunk in id_numbers.chunks(LOOKUP_CHUNK) {
             let by_hash: HashMap<Vec<u8>, &String> = chunk.iter().map(|n| (key.blind_index(ID_NUMBER_INDEX, n), n)).collect();
             let hashes: Vec<&Vec<u8>> = by_hash.keys().collect();
-            let found: Vec<(i64, Option<Vec<u8>>, Option<String>)> =
-                people::table.filter(people::id_number_hash.eq_any(hashes)).select((people::id, people::id_number_hash, people::external_id)).load(conn).await?;
+            let found: Vec<(i64, Option<Vec<u8>>, Option<String>)> = people::table
+                .filter(people::id_number_hash.eq_any(hashes))
+                .select((people::id, people::id_number_hash, people::external_id))
+                .load(conn)
+                .await?;
             for (id, hash, ext) in found {
                 if let Some(n) = hash.and_then(|h| by_hash.get(&h).copied()) {
                     m.by_id_number.insert(n.clone(), (id, ext));
@@ -71,7 +75,13 @@ impl Matches {
         ids.sort_unstable();
         for chunk in ids.chunks(LOOKUP_CHUNK) {
             if lock {
-                members::table.filter(members::person_id.eq_any(chunk)).select(members::person_id).order(members::person_id).for_update().load::<i64>(conn).await?;
+                members::table
+                    .filter(members::person_id.eq_any(chunk))
+                    .select(members::person_id)
+                    .order(members::person_id)
+                    .for_update()
+                    .load::<i64>(conn)
+                    .await?;
             }
             m.stored.extend(queries::get_rows(conn, chunk).await?.into_iter().map(|r| (r.id, r)));
         }

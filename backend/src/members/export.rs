@@ -87,16 +87,18 @@ pub async fn member_export_columns() -> HttpResponse {
     )
 )]
 #[get("/members/export.xlsx")]
-pub async fn export_members(state: web::Data<AppState>, actor: Actor, query: ApiQuery<MemberListQuery>, columns: ApiQuery<ColumnsQuery>) -> AppResult<HttpResponse> {
+pub async fn export_members(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: ApiQuery<MemberListQuery>,
+    columns: ApiQuery<ColumnsQuery>,
+) -> AppResult<HttpResponse> {
     let filter = query.0.into_filter()?;
     let columns = exports::choose(&COLUMNS, columns.columns.as_deref())?;
     let mut conn = db::conn(&state.pool).await?;
     let org_name = match filter.org_id {
         Some(id) => Some(
-            orgs_q::get_row(&mut conn, id)
-                .await?
-                .ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "该组织不存在"))?
-                .name,
+            orgs_q::get_row(&mut conn, id).await?.ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "该组织不存在"))?.name,
         ),
         None => None,
     };
@@ -198,7 +200,9 @@ fn render(row: MemberRow, cols: &[Column], cells: &mut Vec<Cell>, key: &DataKey,
         cells.push(match c.key {
             "name" => Cell::Text(row.name.clone()),
             "gender" => Cell::Text(if Gender::parse(&row.gender) == Some(Gender::Female) { "女" } else { "男" }.into()),
-            "id_number" => Cell::from(if reveal.id_number { decrypt(&row.id_number_enc).or_else(|| row.id_number_masked.clone()) } else { row.id_number_masked.clone() }),
+            "id_number" => {
+                Cell::from(if reveal.id_number { decrypt(&row.id_number_enc).or_else(|| row.id_number_masked.clone()) } else { row.id_number_masked.clone() })
+            }
             "ethnicity" => Cell::from(row.ethnicity.clone()),
             "birth_date" => Cell::from(row.birth_date),
             "native_place" => Cell::from(row.native_place.clone()),

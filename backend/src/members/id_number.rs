@@ -68,9 +68,7 @@ impl IdNumberError {
             Self::Length => "公民身份号码应为18位（15位旧号码须先升级为18位）",
             Self::Characters => "公民身份号码前17位须为数字，最后一位为数字或X",
             Self::Checksum => "公民身份号码校验位错误，请核对是否录入有误",
-            Self::BirthDate => {
-                "公民身份号码中的出生日期无效（须为1900年1月1日至今天之间的真实日期）"
-            }
+            Self::BirthDate => "公民身份号码中的出生日期无效（须为1900年1月1日至今天之间的真实日期）",
             Self::BirthDateMismatch => "出生日期与公民身份号码中的出生日期不一致",
             Self::GenderMismatch => "性别与公民身份号码中的性别不一致",
         }
@@ -78,22 +76,12 @@ impl IdNumberError {
 
     pub fn message_en(&self) -> &'static str {
         match self {
-            Self::Length => {
-                "the citizen ID number must have 18 characters (old 15-digit numbers must be converted first)"
-            }
+            Self::Length => "the citizen ID number must have 18 characters (old 15-digit numbers must be converted first)",
             Self::Characters => "the citizen ID number must be 17 digits followed by a digit or X",
-            Self::Checksum => {
-                "the citizen ID number's check digit is wrong; please check for typing mistakes"
-            }
-            Self::BirthDate => {
-                "the birth date in the citizen ID number is not a valid date between 1900-01-01 and today"
-            }
-            Self::BirthDateMismatch => {
-                "the birth date does not match the one in the citizen ID number"
-            }
-            Self::GenderMismatch => {
-                "the gender does not match the one encoded in the citizen ID number"
-            }
+            Self::Checksum => "the citizen ID number's check digit is wrong; please check for typing mistakes",
+            Self::BirthDate => "the birth date in the citizen ID number is not a valid date between 1900-01-01 and today",
+            Self::BirthDateMismatch => "the birth date does not match the one in the citizen ID number",
+            Self::GenderMismatch => "the gender does not match the one encoded in the citizen ID number",
         }
     }
 }
@@ -111,12 +99,7 @@ pub fn normalize(id: &str) -> String {
     id.trim().to_ascii_uppercase()
 }
 
-pub fn validate_on(
-    id: &str,
-    birth_date: Option<NaiveDate>,
-    gender: Option<IdGender>,
-    today: NaiveDate,
-) -> Result<ValidId, IdNumberError> {
+pub fn validate_on(id: &str, birth_date: Option<NaiveDate>, gender: Option<IdGender>, today: NaiveDate) -> Result<ValidId, IdNumberError> {
     let trimmed = id.trim();
     // Counting chars rather than bytes so that e.g. a full-width digit string
     // of the right length is reported as bad characters, not a bad length.
@@ -127,18 +110,13 @@ pub fn validate_on(
     let Some((&last, body)) = bytes.split_last() else {
         return Err(IdNumberError::Length);
     };
-    if bytes.len() != LENGTH
-        || !body.iter().all(u8::is_ascii_digit)
-        || !(last.is_ascii_digit() || last == b'X' || last == b'x')
-    {
+    if bytes.len() != LENGTH || !body.iter().all(u8::is_ascii_digit) || !(last.is_ascii_digit() || last == b'X' || last == b'x') {
         return Err(IdNumberError::Characters);
     }
 
     // A wrong date is reported before a wrong check digit because it is the
     // more specific (and more actionable) message for the same typo.
-    let embedded_birth = birth_date_in(body)
-        .filter(|d| d.year() >= 1900 && *d <= today)
-        .ok_or(IdNumberError::BirthDate)?;
+    let embedded_birth = birth_date_in(body).filter(|d| d.year() >= 1900 && *d <= today).ok_or(IdNumberError::BirthDate)?;
 
     if check_char(body) != last.to_ascii_uppercase() {
         return Err(IdNumberError::Checksum);
@@ -152,11 +130,7 @@ pub fn validate_on(
         return Err(IdNumberError::GenderMismatch);
     }
 
-    Ok(ValidId {
-        normalized: normalize(trimmed),
-        birth_date: embedded_birth,
-        gender: embedded_gender,
-    })
+    Ok(ValidId { normalized: normalize(trimmed), birth_date: embedded_birth, gender: embedded_gender })
 }
 
 /// Masks an ID number for display: only the last 4 characters kept (the sequence code and the
@@ -181,12 +155,7 @@ pub fn mask(id: &str) -> String {
 /// and the output is reproducible (callers wanting randomness pick `seq`
 /// from their own RNG). `region` must be 6 ASCII digits and `birth` a date
 /// from 1900-01-01 on ([`validate_on`] accepts it from that day on).
-pub fn generate(
-    region: &str,
-    birth: NaiveDate,
-    male: bool,
-    seq: u16,
-) -> Result<String, IdNumberError> {
+pub fn generate(region: &str, birth: NaiveDate, male: bool, seq: u16) -> Result<String, IdNumberError> {
     if region.len() != 6 {
         return Err(IdNumberError::Length);
     }
@@ -205,19 +174,13 @@ pub fn generate(
 
 /// Check character for the first 17 ASCII digits of an ID number.
 fn check_char(body: &[u8]) -> u8 {
-    let sum: u32 = body
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(&d, w)| u32::from(d - b'0') * w)
-        .sum();
+    let sum: u32 = body.iter().zip(WEIGHTS).map(|(&d, w)| u32::from(d - b'0') * w).sum();
     CHECK_CHARS[(sum % 11) as usize]
 }
 
 /// Parses a run of ASCII digits (already checked by the caller).
 fn number(digits: &[u8]) -> u32 {
-    digits
-        .iter()
-        .fold(0, |acc, &d| acc * 10 + u32::from(d - b'0'))
+    digits.iter().fold(0, |acc, &d| acc * 10 + u32::from(d - b'0'))
 }
 
 fn birth_date_in(body: &[u8]) -> Option<NaiveDate> {
@@ -293,13 +256,7 @@ mod tests {
 
     #[test]
     fn matching_birth_date_and_gender_pass() {
-        let v = validate_on(
-            STANDARD_EXAMPLE,
-            Some(date(1949, 12, 31)),
-            Some(IdGender::Female),
-            today(),
-        )
-        .unwrap();
+        let v = validate_on(STANDARD_EXAMPLE, Some(date(1949, 12, 31)), Some(IdGender::Female), today()).unwrap();
         assert_eq!(v.gender, IdGender::Female);
     }
 
@@ -319,10 +276,7 @@ mod tests {
         assert_eq!(check("A1010519491231002X"), Err(IdNumberError::Characters));
         assert_eq!(check("1101051949 231002X"), Err(IdNumberError::Characters));
         // Full-width digits: 18 chars, but not ASCII.
-        assert_eq!(
-            check("１１０１０５１９４９１２３１００２Ｘ"),
-            Err(IdNumberError::Characters)
-        );
+        assert_eq!(check("１１０１０５１９４９１２３１００２Ｘ"), Err(IdNumberError::Characters));
     }
 
     #[test]
@@ -338,11 +292,7 @@ mod tests {
     fn every_wrong_check_character_is_rejected() {
         for c in "0123456789X".chars() {
             let id = format!("{}{c}", &MALE_1990[..17]);
-            let expected = if c == '3' {
-                Ok(())
-            } else {
-                Err(IdNumberError::Checksum)
-            };
+            let expected = if c == '3' { Ok(()) } else { Err(IdNumberError::Checksum) };
             assert_eq!(check(&id).map(|_| ()), expected, "{id}");
         }
     }
@@ -351,13 +301,7 @@ mod tests {
     fn birth_date_errors() {
         // Month 13, day 32, 1999-02-29 (not a leap year), 1900-02-29 (1900 is
         // not a leap year), all with an otherwise correct check character.
-        for body in [
-            "11010119901301123",
-            "11010119900132123",
-            "11010119990229123",
-            "11010119000229123",
-            "11010119900000123",
-        ] {
+        for body in ["11010119901301123", "11010119900132123", "11010119990229123", "11010119000229123", "11010119900000123"] {
             let id = with_check(body);
             assert_eq!(check(&id), Err(IdNumberError::BirthDate), "{id}");
         }
@@ -375,22 +319,13 @@ mod tests {
 
     #[test]
     fn birth_date_mismatch() {
-        assert_eq!(
-            validate_on(STANDARD_EXAMPLE, Some(date(1949, 12, 30)), None, today()),
-            Err(IdNumberError::BirthDateMismatch)
-        );
+        assert_eq!(validate_on(STANDARD_EXAMPLE, Some(date(1949, 12, 30)), None, today()), Err(IdNumberError::BirthDateMismatch));
     }
 
     #[test]
     fn gender_mismatch() {
-        assert_eq!(
-            validate_on(STANDARD_EXAMPLE, None, Some(IdGender::Male), today()),
-            Err(IdNumberError::GenderMismatch)
-        );
-        assert_eq!(
-            validate_on(MALE_1990, None, Some(IdGender::Female), today()),
-            Err(IdNumberError::GenderMismatch)
-        );
+        assert_eq!(validate_on(STANDARD_EXAMPLE, None, Some(IdGender::Male), today()), Err(IdNumberError::GenderMismatch));
+        assert_eq!(validate_on(MALE_1990, None, Some(IdGender::Female), today()), Err(IdNumberError::GenderMismatch));
     }
 
     #[test]
@@ -431,11 +366,7 @@ mod tests {
         for seq in 0..500u16 {
             for male in [true, false] {
                 let id = generate("320102", birth, male, seq).unwrap();
-                let gender = if male {
-                    IdGender::Male
-                } else {
-                    IdGender::Female
-                };
+                let gender = if male { IdGender::Male } else { IdGender::Female };
                 let v = validate_on(&id, Some(birth), Some(gender), today()).unwrap();
                 assert_eq!(v.normalized, id);
                 assert!(seen.insert(id));
@@ -447,18 +378,9 @@ mod tests {
     #[test]
     fn generate_rejects_bad_input() {
         let birth = date(1985, 6, 15);
-        assert_eq!(
-            generate("32010", birth, true, 1),
-            Err(IdNumberError::Length)
-        );
-        assert_eq!(
-            generate("32010A", birth, true, 1),
-            Err(IdNumberError::Characters)
-        );
-        assert_eq!(
-            generate("320102", date(1899, 12, 31), true, 1),
-            Err(IdNumberError::BirthDate)
-        );
+        assert_eq!(generate("32010", birth, true, 1), Err(IdNumberError::Length));
+        assert_eq!(generate("32010A", birth, true, 1), Err(IdNumberError::Characters));
+        assert_eq!(generate("320102", date(1899, 12, 31), true, 1), Err(IdNumberError::BirthDate));
     }
 
     fn with_check(body: &str) -> String {

@@ -36,7 +36,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_members)
         .service(export::export_members)
         .service(export::member_export_columns)
-        .service(create_member).service(get_member).service(update_member).service(delete_member);
+        .service(create_member)
+        .service(get_member)
+        .service(update_member)
+        .service(delete_member);
 }
 
 fn member_not_found() -> AppError {
@@ -106,7 +109,8 @@ fn range_check(from: Option<NaiveDate>, to: Option<NaiveDate>, field: &'static s
 impl MemberListQuery {
     /// The checked filter: each date range in order (the problem names its `_to` end).
     pub fn into_filter(self) -> AppResult<queries::ListFilter> {
-        let mut errors = range_check(self.joined_from, self.joined_to, "joined_to", "before_joined_from", "joined_to is before joined_from", "入党日期区间的结束早于开始");
+        let mut errors =
+            range_check(self.joined_from, self.joined_to, "joined_to", "before_joined_from", "joined_to is before joined_from", "入党日期区间的结束早于开始");
         errors.extend(range_check(self.born_from, self.born_to, "born_to", "before_born_from", "born_to is before born_from", "出生日期区间的结束早于开始"));
         errors.extend(range_check(self.full_from, self.full_to, "full_to", "before_full_from", "full_to is before full_from", "转正日期区间的结束早于开始"));
         if !errors.is_empty() {
@@ -177,9 +181,7 @@ async fn reveal_for(conn: &mut AsyncPgConnection, actor: &Actor, person_id: i64,
 }
 
 async fn check_target_org(conn: &mut AsyncPgConnection, scope: &Scope, org_id: i64) -> AppResult<()> {
-    let org = orgs_q::get_row(conn, org_id)
-        .await?
-        .ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "所选组织不存在"))?;
+    let org = orgs_q::get_row(conn, org_id).await?.ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "所选组织不存在"))?;
     if !org.kind().holds_members() {
         return Err(AppError::field("org_id", "org_cannot_hold_members", "members belong to a branch or a party group", "党员组织关系须在党支部或党小组"));
     }
@@ -209,16 +211,16 @@ pub async fn create_member(state: web::Data<AppState>, actor: Actor, body: ApiJs
     let mut conn = db::conn(&state.pool).await?;
     let member = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                rec.validate(conn, today).await?;
-                check_target_org(conn, &actor.manage_scope(), rec.org_id).await?;
-                let id = queries::insert(conn, &key, &rec).await?;
-                let row = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?;
-                let masked = row.into_member(&key, Reveal::default(), today);
-                audit::record(conn, By::from(&actor), "create", "member", Some(id), None::<&()>, Some(&masked)).await?;
-                let row = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?;
-                let reveal = reveal_for(conn, &actor, id, row.org_id).await?;
-                Ok(row.into_member(&key, reveal, today))
-            })
+            rec.validate(conn, today).await?;
+            check_target_org(conn, &actor.manage_scope(), rec.org_id).await?;
+            let id = queries::insert(conn, &key, &rec).await?;
+            let row = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?;
+            let masked = row.into_member(&key, Reveal::default(), today);
+            audit::record(conn, By::from(&actor), "create", "member", Some(id), None::<&()>, Some(&masked)).await?;
+            let row = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?;
+            let reveal = reveal_for(conn, &actor, id, row.org_id).await?;
+            Ok(row.into_member(&key, reveal, today))
+        })
         .await?;
     let mut res = HttpResponse::Created();
     res.insert_header((actix_web::http::header::LOCATION, format!("/api/v1/members/{}", member.id)));
@@ -260,7 +262,8 @@ pub async fn get_member(state: web::Data<AppState>, actor: Actor, id: web::Path<
             .filter_map(|(f, shown)| shown.then_some(f))
             .collect();
         if !fields.is_empty() {
-            audit::record(&mut conn, By::from(&actor), "read_personal", "member", Some(id), None::<&()>, Some(&serde_json::json!({ "fields": fields }))).await?;
+            audit::record(&mut conn, By::from(&actor), "read_personal", "member", Some(id), None::<&()>, Some(&serde_json::json!({ "fields": fields })))
+                .await?;
         }
     }
     let member = row.into_member(&state.config.data_key, reveal, today);
@@ -286,7 +289,13 @@ pub async fn get_member(state: web::Data<AppState>, actor: Actor, id: web::Path<
     )
 )]
 #[patch("/members/{id}")]
-pub async fn update_member(state: web::Data<AppState>, actor: Actor, req: HttpRequest, id: web::Path<i64>, body: ApiJson<MemberInput>) -> AppResult<HttpResponse> {
+pub async fn update_member(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: ApiJson<MemberInput>,
+) -> AppResult<HttpResponse> {
     let today = state.config.clock.today();
     let id = id.into_inner();
     let input = body.0;
@@ -295,39 +304,39 @@ pub async fn update_member(state: web::Data<AppState>, actor: Actor, req: HttpRe
     let mut conn = db::conn(&state.pool).await?;
     let member = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                let (version, org_id) = queries::lock(conn, id).await?.ok_or_else(member_not_found)?;
-                let manage = actor.manage_scope();
-                let manages = manage.all || orgs_q::within(conn, &manage.org_roots, org_id, 0).await?;
-                if !manages {
-                    let own = actor.person_id == Some(id) && actor.has_role(Role::Member);
-                    if !own {
-                        return Err(AppError::out_of_scope());
-                    }
-                    if !only_phone(&input) {
-                        return Err(AppError::forbidden(
-                            "members may change only their own phone number; ask the branch for other changes",
-                            "党员本人只能修改自己的手机号，其他信息请联系支部修改",
-                        ));
-                    }
+            let (version, org_id) = queries::lock(conn, id).await?.ok_or_else(member_not_found)?;
+            let manage = actor.manage_scope();
+            let manages = manage.all || orgs_q::within(conn, &manage.org_roots, org_id, 0).await?;
+            if !manages {
+                let own = actor.person_id == Some(id) && actor.has_role(Role::Member);
+                if !own {
+                    return Err(AppError::out_of_scope());
                 }
-                if version != expected {
-                    return Err(AppError::stale(via_header));
+                if !only_phone(&input) {
+                    return Err(AppError::forbidden(
+                        "members may change only their own phone number; ask the branch for other changes",
+                        "党员本人只能修改自己的手机号，其他信息请联系支部修改",
+                    ));
                 }
-                let row = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?;
-                let before = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?.into_member(&key, Reveal::default(), today);
-                let mut rec = queries::record_of(&row, &key)?;
-                rec.apply(input);
-                rec.validate(conn, today).await?;
-                if rec.org_id != org_id {
-                    check_target_org(conn, &manage, rec.org_id).await?;
-                }
-                queries::update(conn, &key, id, &rec).await?;
-                let after = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?;
-                let masked = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?.into_member(&key, Reveal::default(), today);
-                audit::record(conn, By::from(&actor), "update", "member", Some(id), Some(&before), Some(&masked)).await?;
-                let reveal = reveal_for(conn, &actor, id, after.org_id).await?;
-                Ok(after.into_member(&key, reveal, today))
-            })
+            }
+            if version != expected {
+                return Err(AppError::stale(via_header));
+            }
+            let row = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?;
+            let before = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?.into_member(&key, Reveal::default(), today);
+            let mut rec = queries::record_of(&row, &key)?;
+            rec.apply(input);
+            rec.validate(conn, today).await?;
+            if rec.org_id != org_id {
+                check_target_org(conn, &manage, rec.org_id).await?;
+            }
+            queries::update(conn, &key, id, &rec).await?;
+            let after = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?;
+            let masked = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?.into_member(&key, Reveal::default(), today);
+            audit::record(conn, By::from(&actor), "update", "member", Some(id), Some(&before), Some(&masked)).await?;
+            let reveal = reveal_for(conn, &actor, id, after.org_id).await?;
+            Ok(after.into_member(&key, reveal, today))
+        })
         .await?;
     Ok(with_etag(HttpResponse::Ok(), member.version, &member))
 }
@@ -376,19 +385,19 @@ pub async fn delete_member(state: web::Data<AppState>, actor: Actor, req: HttpRe
     let key = state.config.data_key.clone();
     let mut conn = db::conn(&state.pool).await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-            let (version, org_id) = queries::lock(conn, id).await?.ok_or_else(member_not_found)?;
-            let manage = actor.manage_scope();
-            if !(manage.all || orgs_q::within(conn, &manage.org_roots, org_id, 0).await?) {
-                return Err(AppError::out_of_scope());
-            }
-            if expected.is_some_and(|v| v != version) {
-                return Err(AppError::stale(true));
-            }
-            let before = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?.into_member(&key, Reveal::default(), today);
-            queries::delete(conn, id).await?;
-            audit::record(conn, By::from(&actor), "delete", "member", Some(id), Some(&before), None::<&()>).await?;
-            Ok(())
-        })
+        let (version, org_id) = queries::lock(conn, id).await?.ok_or_else(member_not_found)?;
+        let manage = actor.manage_scope();
+        if !(manage.all || orgs_q::within(conn, &manage.org_roots, org_id, 0).await?) {
+            return Err(AppError::out_of_scope());
+        }
+        if expected.is_some_and(|v| v != version) {
+            return Err(AppError::stale(true));
+        }
+        let before = queries::get_row(conn, id).await?.ok_or_else(member_not_found)?.into_member(&key, Reveal::default(), today);
+        queries::delete(conn, id).await?;
+        audit::record(conn, By::from(&actor), "delete", "member", Some(id), Some(&before), None::<&()>).await?;
+        Ok(())
+    })
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -64,10 +64,7 @@ pub fn name_keys(name: &str) -> (String, String) {
 }
 
 fn surname_reading(c: char) -> Option<&'static str> {
-    SURNAME_READINGS
-        .iter()
-        .find(|(s, _)| *s == c)
-        .map(|(_, reading)| *reading)
+    SURNAME_READINGS.iter().find(|(s, _)| *s == c).map(|(_, reading)| *reading)
 }
 
 #[cfg(test)]

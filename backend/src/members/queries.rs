@@ -570,7 +570,9 @@ macro_rules! filter_members {
                 q = q.filter(members::org_id.eq_any(org_closure::table.filter(org_closure::ancestor_id.eq(*org)).select(org_closure::descendant_id)));
             }
             Visible::Subtrees(roots) => {
-                q = q.filter(members::org_id.eq_any(org_closure::table.filter(org_closure::ancestor_id.eq_any(roots.clone())).select(org_closure::descendant_id)));
+                q = q.filter(
+                    members::org_id.eq_any(org_closure::table.filter(org_closure::ancestor_id.eq_any(roots.clone())).select(org_closure::descendant_id)),
+                );
             }
             Visible::SubtreesOrPerson(roots, person) => {
                 q = q.filter(
@@ -707,7 +709,9 @@ impl Selection {
         let mut q = filter_members!(members::table.inner_join(people::table).inner_join(orgs::table).into_boxed(), visible, &self.filter);
         if let Some((org, person)) = after {
             // A row comparison, so PostgreSQL reads members_org_idx (org_id, person_id) from there.
-            q = q.filter(diesel::dsl::sql::<Bool>("(members.org_id, members.person_id) > (").bind::<BigInt, _>(org).sql(", ").bind::<BigInt, _>(person).sql(")"));
+            q = q.filter(
+                diesel::dsl::sql::<Bool>("(members.org_id, members.person_id) > (").bind::<BigInt, _>(org).sql(", ").bind::<BigInt, _>(person).sql(")"),
+            );
         }
         Ok(q.select(member_columns!()).order((members::org_id.asc(), members::person_id.asc())).limit(limit).load::<MemberRow>(conn).await?)
     }
@@ -719,14 +723,19 @@ impl Selection {
 /// chosen in a subquery, so only those rows are joined to people and orgs) are pipelined on one
 /// connection, all prepared and cached per connection. `f.org_id` outside the scope answers
 /// out_of_scope (the other two results are then discarded).
-pub async fn list(conn: &mut AsyncPgConnection, key: &DataKey, scope: &Scope, f: &ListFilter, offset: i64, limit: i64, today: NaiveDate) -> Result<(Vec<Member>, i64), AppError> {
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    key: &DataKey,
+    scope: &Scope,
+    f: &ListFilter,
+    offset: i64,
+    limit: i64,
+    today: NaiveDate,
+) -> Result<(Vec<Member>, i64), AppError> {
     let Some((visible, check)) = visible(scope, f) else { return Ok((Vec::new(), 0)) };
     let check_q = check.map(|(roots, org)| {
         diesel::dsl::select(diesel::dsl::exists(
-            org_closure::table
-                .filter(org_closure::ancestor_id.eq_any(roots))
-                .filter(org_closure::descendant_id.eq(org))
-                .filter(org_closure::depth.ge(0)),
+            org_closure::table.filter(org_closure::ancestor_id.eq_any(roots)).filter(org_closure::descendant_id.eq(org)).filter(org_closure::depth.ge(0)),
         ))
     });
     let count_q = filter_members!(members::table.into_boxed(), &visible, f).count();
@@ -748,8 +757,7 @@ pub async fn list(conn: &mut AsyncPgConnection, key: &DataKey, scope: &Scope, f:
             None => Ok(true),
         }
     };
-    let (in_scope, total, rows) =
-        futures_util::try_join!(in_scope, count_q.get_result::<i64>(&mut &*shared), page_q.load::<MemberRow>(&mut &*shared))?;
+    let (in_scope, total, rows) = futures_util::try_join!(in_scope, count_q.get_result::<i64>(&mut &*shared), page_q.load::<MemberRow>(&mut &*shared))?;
     if !in_scope {
         return Err(AppError::out_of_scope());
     }

@@ -154,7 +154,12 @@ impl MemberRecord {
         match self.birth_date {
             // An ID number was given (it carries the birth date): its own error is the one to fix.
             None if id_rejected => {}
-            None => e.push(FieldError::new("birth_date", "required", "the birth date is required (or an ID number that carries it)", "请填写出生日期（或填写公民身份号码）")),
+            None => e.push(FieldError::new(
+                "birth_date",
+                "required",
+                "the birth date is required (or an ID number that carries it)",
+                "请填写出生日期（或填写公民身份号码）",
+            )),
             Some(b) if b > today || b < earliest => {
                 e.push(FieldError::new("birth_date", "out_of_range", "the birth date must be between 1900 and today", "出生日期须在 1900 年至今天之间"));
             }
@@ -176,7 +181,9 @@ impl MemberRecord {
         // 发展党员工作细则 art. 32-35: full membership follows a one-year probation, which may
         // be extended once by at most a year.
         match (self.category, self.full_member_at) {
-            (Category::Full, None) => e.push(FieldError::new("full_member_at", "required", "a full member needs the date of full membership", "正式党员须填写转正日期")),
+            (Category::Full, None) => {
+                e.push(FieldError::new("full_member_at", "required", "a full member needs the date of full membership", "正式党员须填写转正日期"))
+            }
             (Category::Full, Some(f)) => {
                 let min = self.joined_at.checked_add_months(Months::new(12)).unwrap_or(NaiveDate::MAX);
                 let max = self.joined_at.checked_add_months(Months::new(24)).unwrap_or(NaiveDate::MAX);
@@ -208,7 +215,12 @@ impl MemberRecord {
         if let Some(p) = self.phone.clone() {
             match normalize_phone(&p) {
                 Some(n) => self.phone = Some(n),
-                None => e.push(FieldError::new("phone", "invalid_phone", "use an 11-digit mobile number or a landline like 010-12345678", "请填写 11 位手机号或固定电话（如 010-12345678）")),
+                None => e.push(FieldError::new(
+                    "phone",
+                    "invalid_phone",
+                    "use an 11-digit mobile number or a landline like 010-12345678",
+                    "请填写 11 位手机号或固定电话（如 010-12345678）",
+                )),
             }
         }
         if self.external_id.as_ref().is_some_and(|v| v.chars().count() > 64) {
@@ -228,8 +240,13 @@ impl MemberRecord {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        let found: HashSet<(String, String)> =
-            code_lists::table.filter(code_lists::name.eq_any(names)).select((code_lists::list, code_lists::name)).load::<(String, String)>(conn).await?.into_iter().collect();
+        let found: HashSet<(String, String)> = code_lists::table
+            .filter(code_lists::name.eq_any(names))
+            .select((code_lists::list, code_lists::name))
+            .load::<(String, String)>(conn)
+            .await?
+            .into_iter()
+            .collect();
         Ok(self.code_list_errors(&found))
     }
 
@@ -244,9 +261,14 @@ impl MemberRecord {
 
     /// (code list, value) of each coded field that is set.
     fn coded(&self) -> impl Iterator<Item = (&'static str, &String)> {
-        [("ethnicity", self.ethnicity.as_ref()), ("education", self.education.as_ref()), ("degree", self.degree.as_ref()), ("job_category", self.job_category.as_ref())]
-            .into_iter()
-            .filter_map(|(l, v)| v.map(|v| (l, v)))
+        [
+            ("ethnicity", self.ethnicity.as_ref()),
+            ("education", self.education.as_ref()),
+            ("degree", self.degree.as_ref()),
+            ("job_category", self.job_category.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(l, v)| v.map(|v| (l, v)))
     }
 }
 

@@ -5,8 +5,8 @@ use diesel_async::AsyncPgConnection;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::queries::{self, ExportFilter, ExportRow};
 use super::OrgListQuery;
+use super::queries::{self, ExportFilter, ExportRow};
 use crate::auth::{Actor, Scope};
 use crate::error::{AppError, AppResult, Problem};
 use crate::exports::{self, Cell, Column, Export, ExportColumn, SheetSpec, attachment};
@@ -65,7 +65,13 @@ pub async fn org_export_columns() -> HttpResponse {
     )
 )]
 #[get("/orgs/export.xlsx")]
-pub async fn export_orgs(state: web::Data<AppState>, actor: Actor, root: ApiQuery<OrgExportQuery>, query: ApiQuery<OrgListQuery>, columns: ApiQuery<ColumnsQuery>) -> AppResult<HttpResponse> {
+pub async fn export_orgs(
+    state: web::Data<AppState>,
+    actor: Actor,
+    root: ApiQuery<OrgExportQuery>,
+    query: ApiQuery<OrgListQuery>,
+    columns: ApiQuery<ColumnsQuery>,
+) -> AppResult<HttpResponse> {
     let query = query.0;
     let columns = exports::choose(&COLUMNS, columns.columns.as_deref())?;
     let scope = actor.manage_scope();
@@ -82,7 +88,8 @@ pub async fn export_orgs(state: web::Data<AppState>, actor: Actor, root: ApiQuer
     let filter = query.into_export_filter(root.org_id);
     let now = state.config.clock.local_now().fixed_offset();
     let stem = format!("党组织名册-{}-{}", root_name.as_deref().unwrap_or("全部"), now.format("%Y%m%d"));
-    let disposition = attachment(&format!("{}.xlsx", stem.replace(['/', '\\', ':', '*', '?', '"', '<', '>', '|'], "_")), &format!("orgs-{}.xlsx", now.format("%Y%m%d")));
+    let disposition =
+        attachment(&format!("{}.xlsx", stem.replace(['/', '\\', ':', '*', '?', '"', '<', '>', '|'], "_")), &format!("orgs-{}.xlsx", now.format("%Y%m%d")));
     let spec = SheetSpec {
         sheet_name: "党组织名册".into(),
         title: format!("{}党组织名册", root_name.as_deref().unwrap_or("")),

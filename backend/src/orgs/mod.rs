@@ -112,7 +112,14 @@ pub async fn list_orgs(state: web::Data<AppState>, actor: Actor, query: ApiQuery
 }
 
 /// The field rules of an org record, shared by the API, imports and sync.
-pub fn field_errors(code: &str, name: &str, founded: Option<NaiveDate>, dissolved: Option<NaiveDate>, term_start: Option<NaiveDate>, term_end: Option<NaiveDate>) -> Vec<FieldError> {
+pub fn field_errors(
+    code: &str,
+    name: &str,
+    founded: Option<NaiveDate>,
+    dissolved: Option<NaiveDate>,
+    term_start: Option<NaiveDate>,
+    term_end: Option<NaiveDate>,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if code.is_empty() || code.len() > 64 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
         errors.push(FieldError::new("code", "invalid_code", "use 1-64 letters, digits, '-', '_' or '.'", "编码须为 1-64 位字母、数字或 - _ ."));
@@ -133,7 +140,14 @@ pub fn field_errors(code: &str, name: &str, founded: Option<NaiveDate>, dissolve
     errors
 }
 
-fn validate(code: &str, name: &str, founded: Option<NaiveDate>, dissolved: Option<NaiveDate>, term_start: Option<NaiveDate>, term_end: Option<NaiveDate>) -> Result<(), AppError> {
+fn validate(
+    code: &str,
+    name: &str,
+    founded: Option<NaiveDate>,
+    dissolved: Option<NaiveDate>,
+    term_start: Option<NaiveDate>,
+    term_end: Option<NaiveDate>,
+) -> Result<(), AppError> {
     let errors = field_errors(code, name, founded, dissolved, term_start, term_end);
     if errors.is_empty() { Ok(()) } else { Err(AppError::validation(errors)) }
 }
@@ -168,48 +182,48 @@ pub async fn create_org(state: web::Data<AppState>, actor: Actor, body: ApiJson<
     let mut conn = db::conn(&state.pool).await?;
     let org = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                let parent_kind = match body.parent_id {
-                    Some(pid) => {
-                        let parent = queries::get_row(conn, pid)
-                            .await?
-                            .ok_or_else(|| AppError::field("parent_id", "not_found", "no organization has this id", "上级组织不存在"))?;
-                        if !queries::manageable(conn, &scope, pid, false).await? {
-                            return Err(AppError::out_of_scope());
-                        }
-                        Some(parent.kind())
+            let parent_kind = match body.parent_id {
+                Some(pid) => {
+                    let parent = queries::get_row(conn, pid)
+                        .await?
+                        .ok_or_else(|| AppError::field("parent_id", "not_found", "no organization has this id", "上级组织不存在"))?;
+                    if !queries::manageable(conn, &scope, pid, false).await? {
+                        return Err(AppError::out_of_scope());
                     }
-                    None if scope.all => None,
-                    None => {
-                        return Err(AppError::forbidden(
-                            "only political_dept over the whole institution may create a top-level organization",
-                            "只有全单位范围的政工部门可以创建顶级组织",
-                        ));
-                    }
-                };
-                if !body.kind.may_be_under(parent_kind) {
-                    return Err(kind_refused(body.kind, parent_kind));
+                    Some(parent.kind())
                 }
-                let id: i64 = diesel::insert_into(orgs::table)
-                    .values((
-                        OrgFields {
-                            external_id: body.external_id.as_deref().map(str::trim).filter(|s| !s.is_empty()),
-                            code: &code,
-                            name: &name,
-                            kind: body.kind.as_str(),
-                            founded_on: body.founded_on,
-                            dissolved_on: body.dissolved_on,
-                            term_start: body.term_start,
-                            term_end: body.term_end,
-                        },
-                        orgs::parent_id.eq(body.parent_id),
-                    ))
-                    .returning(orgs::id)
-                    .get_result(conn)
-                    .await?;
-                let org = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
-                audit::record(conn, By::from(&actor), "create", "org", Some(id), None::<&()>, Some(&org)).await?;
-                Ok(org)
-            })
+                None if scope.all => None,
+                None => {
+                    return Err(AppError::forbidden(
+                        "only political_dept over the whole institution may create a top-level organization",
+                        "只有全单位范围的政工部门可以创建顶级组织",
+                    ));
+                }
+            };
+            if !body.kind.may_be_under(parent_kind) {
+                return Err(kind_refused(body.kind, parent_kind));
+            }
+            let id: i64 = diesel::insert_into(orgs::table)
+                .values((
+                    OrgFields {
+                        external_id: body.external_id.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+                        code: &code,
+                        name: &name,
+                        kind: body.kind.as_str(),
+                        founded_on: body.founded_on,
+                        dissolved_on: body.dissolved_on,
+                        term_start: body.term_start,
+                        term_end: body.term_end,
+                    },
+                    orgs::parent_id.eq(body.parent_id),
+                ))
+                .returning(orgs::id)
+                .get_result(conn)
+                .await?;
+            let org = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
+            audit::record(conn, By::from(&actor), "create", "org", Some(id), None::<&()>, Some(&org)).await?;
+            Ok(org)
+        })
         .await?;
     let mut res = HttpResponse::Created();
     res.insert_header((actix_web::http::header::LOCATION, format!("/api/v1/orgs/{}", org.id)));
@@ -276,60 +290,75 @@ pub async fn update_org(state: web::Data<AppState>, actor: Actor, req: HttpReque
     let mut conn = db::conn(&state.pool).await?;
     let org = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                let row = lock_for_write(conn, &actor, id, Some(expected)).await?;
-                let before = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
-                let code = body.code.map(|c| c.trim().to_string()).unwrap_or_else(|| row.code.clone());
-                let name = body.name.map(|c| c.trim().to_string()).unwrap_or_else(|| row.name.clone());
-                let external_id = match body.external_id {
-                    Some(v) => v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
-                    None => row.external_id.clone(),
+            let row = lock_for_write(conn, &actor, id, Some(expected)).await?;
+            let before = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
+            let code = body.code.map(|c| c.trim().to_string()).unwrap_or_else(|| row.code.clone());
+            let name = body.name.map(|c| c.trim().to_string()).unwrap_or_else(|| row.name.clone());
+            let external_id = match body.external_id {
+                Some(v) => v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+                None => row.external_id.clone(),
+            };
+            let founded = body.founded_on.unwrap_or(row.founded_on);
+            let dissolved = body.dissolved_on.unwrap_or(row.dissolved_on);
+            let term_start = body.term_start.unwrap_or(row.term_start);
+            let term_end = body.term_end.unwrap_or(row.term_end);
+            validate(&code, &name, founded, dissolved, term_start, term_end)?;
+            let kind = body.kind.unwrap_or(row.kind());
+            if kind != row.kind() {
+                let parent_kind = match row.parent_id {
+                    Some(p) => queries::get_row(conn, p).await?.map(|p| p.kind()),
+                    None => None,
                 };
-                let founded = body.founded_on.unwrap_or(row.founded_on);
-                let dissolved = body.dissolved_on.unwrap_or(row.dissolved_on);
-                let term_start = body.term_start.unwrap_or(row.term_start);
-                let term_end = body.term_end.unwrap_or(row.term_end);
-                validate(&code, &name, founded, dissolved, term_start, term_end)?;
-                let kind = body.kind.unwrap_or(row.kind());
-                if kind != row.kind() {
-                    let parent_kind = match row.parent_id {
-                        Some(p) => queries::get_row(conn, p).await?.map(|p| p.kind()),
-                        None => None,
-                    };
-                    if !kind.may_be_under(parent_kind) {
-                        return Err(AppError::field("kind", "kind_not_allowed_here", format!("a {} cannot sit where this org is", kind.as_str()), format!("此位置不能设{}", kind.zh())));
-                    }
-                    for child in queries::child_kinds(conn, id).await? {
-                        if let Some(ck) = OrgKind::parse(&child)
-                            && !ck.may_be_under(Some(kind))
-                        {
-                            return Err(AppError::field("kind", "kind_conflicts_with_children", format!("its {} children cannot be under a {}", ck.as_str(), kind.as_str()), format!("其下级{}不能隶属于{}", ck.zh(), kind.zh())));
-                        }
-                    }
-                    if !kind.holds_members() && queries::has_members(conn, id).await? {
-                        return Err(AppError::field("kind", "kind_conflicts_with_members", "members belong to it; only a branch or group holds members", "该组织有党员，只有党支部或党小组可以直接管理党员"));
+                if !kind.may_be_under(parent_kind) {
+                    return Err(AppError::field(
+                        "kind",
+                        "kind_not_allowed_here",
+                        format!("a {} cannot sit where this org is", kind.as_str()),
+                        format!("此位置不能设{}", kind.zh()),
+                    ));
+                }
+                for child in queries::child_kinds(conn, id).await? {
+                    if let Some(ck) = OrgKind::parse(&child)
+                        && !ck.may_be_under(Some(kind))
+                    {
+                        return Err(AppError::field(
+                            "kind",
+                            "kind_conflicts_with_children",
+                            format!("its {} children cannot be under a {}", ck.as_str(), kind.as_str()),
+                            format!("其下级{}不能隶属于{}", ck.zh(), kind.zh()),
+                        ));
                     }
                 }
-                diesel::update(orgs::table.find(id))
-                    .set((
-                        OrgFields {
-                            external_id: external_id.as_deref(),
-                            code: &code,
-                            name: &name,
-                            kind: kind.as_str(),
-                            founded_on: founded,
-                            dissolved_on: dissolved,
-                            term_start,
-                            term_end,
-                        },
-                        orgs::version.eq(orgs::version + 1),
-                        orgs::updated_at.eq(diesel::dsl::now),
-                    ))
-                    .execute(conn)
-                    .await?;
-                let after = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
-                audit::record(conn, By::from(&actor), "update", "org", Some(id), Some(&before), Some(&after)).await?;
-                Ok(after)
-            })
+                if !kind.holds_members() && queries::has_members(conn, id).await? {
+                    return Err(AppError::field(
+                        "kind",
+                        "kind_conflicts_with_members",
+                        "members belong to it; only a branch or group holds members",
+                        "该组织有党员，只有党支部或党小组可以直接管理党员",
+                    ));
+                }
+            }
+            diesel::update(orgs::table.find(id))
+                .set((
+                    OrgFields {
+                        external_id: external_id.as_deref(),
+                        code: &code,
+                        name: &name,
+                        kind: kind.as_str(),
+                        founded_on: founded,
+                        dissolved_on: dissolved,
+                        term_start,
+                        term_end,
+                    },
+                    orgs::version.eq(orgs::version + 1),
+                    orgs::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+            let after = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
+            audit::record(conn, By::from(&actor), "update", "org", Some(id), Some(&before), Some(&after)).await?;
+            Ok(after)
+        })
         .await?;
     Ok(with_etag(HttpResponse::Ok(), org.version, &org))
 }
@@ -354,18 +383,26 @@ pub async fn delete_org(state: web::Data<AppState>, actor: Actor, req: HttpReque
     let expected = if_match(&req)?.map(|v| (v, true));
     let mut conn = db::conn(&state.pool).await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-            lock_for_write(conn, &actor, id, expected).await?;
-            let before = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
-            if queries::has_children(conn, id).await? {
-                return Err(AppError::conflict("org_has_children", "it has sub-organizations: move or delete them first", "该组织有下级组织，请先移走或删除下级组织"));
-            }
-            if queries::has_members(conn, id).await? {
-                return Err(AppError::conflict("org_has_members", "members belong to it: transfer them first, or record its dissolution instead", "该组织有党员，请先转出党员，或登记撤销日期"));
-            }
-            diesel::delete(orgs::table.find(id)).execute(conn).await?;
-            audit::record(conn, By::from(&actor), "delete", "org", Some(id), Some(&before), None::<&()>).await?;
-            Ok(())
-        })
+        lock_for_write(conn, &actor, id, expected).await?;
+        let before = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
+        if queries::has_children(conn, id).await? {
+            return Err(AppError::conflict(
+                "org_has_children",
+                "it has sub-organizations: move or delete them first",
+                "该组织有下级组织，请先移走或删除下级组织",
+            ));
+        }
+        if queries::has_members(conn, id).await? {
+            return Err(AppError::conflict(
+                "org_has_members",
+                "members belong to it: transfer them first, or record its dissolution instead",
+                "该组织有党员，请先转出党员，或登记撤销日期",
+            ));
+        }
+        diesel::delete(orgs::table.find(id)).execute(conn).await?;
+        audit::record(conn, By::from(&actor), "delete", "org", Some(id), Some(&before), None::<&()>).await?;
+        Ok(())
+    })
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -454,28 +491,33 @@ pub async fn move_org(state: web::Data<AppState>, actor: Actor, req: HttpRequest
     let mut conn = db::conn(&state.pool).await?;
     let org = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                let row = lock_for_write(conn, &actor, id, Some(expected)).await?;
-                let before = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
-                let parent = queries::get_row(conn, body.parent_id)
-                    .await?
-                    .ok_or_else(|| AppError::field("parent_id", "not_found", "no organization has this id", "目标上级组织不存在"))?;
-                if !queries::manageable(conn, &actor.manage_scope(), parent.id, false).await? {
-                    return Err(AppError::out_of_scope());
-                }
-                if parent.id == id || queries::within(conn, &[id], parent.id, 0).await? {
-                    return Err(AppError::field("parent_id", "org_move_cycle", "an organization cannot move under itself or its own descendant", "组织不能移动到自身或其下级组织之下"));
-                }
-                if !row.kind().may_be_under(Some(parent.kind())) {
-                    return Err(kind_refused(row.kind(), Some(parent.kind())));
-                }
-                diesel::update(orgs::table.find(id))
-                    .set((orgs::parent_id.eq(parent.id), orgs::version.eq(orgs::version + 1), orgs::updated_at.eq(diesel::dsl::now)))
-                    .execute(conn)
-                    .await?;
-                let after = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
-                audit::record(conn, By::from(&actor), "move", "org", Some(id), Some(&before), Some(&after)).await?;
-                Ok(after)
-            })
+            let row = lock_for_write(conn, &actor, id, Some(expected)).await?;
+            let before = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
+            let parent = queries::get_row(conn, body.parent_id)
+                .await?
+                .ok_or_else(|| AppError::field("parent_id", "not_found", "no organization has this id", "目标上级组织不存在"))?;
+            if !queries::manageable(conn, &actor.manage_scope(), parent.id, false).await? {
+                return Err(AppError::out_of_scope());
+            }
+            if parent.id == id || queries::within(conn, &[id], parent.id, 0).await? {
+                return Err(AppError::field(
+                    "parent_id",
+                    "org_move_cycle",
+                    "an organization cannot move under itself or its own descendant",
+                    "组织不能移动到自身或其下级组织之下",
+                ));
+            }
+            if !row.kind().may_be_under(Some(parent.kind())) {
+                return Err(kind_refused(row.kind(), Some(parent.kind())));
+            }
+            diesel::update(orgs::table.find(id))
+                .set((orgs::parent_id.eq(parent.id), orgs::version.eq(orgs::version + 1), orgs::updated_at.eq(diesel::dsl::now)))
+                .execute(conn)
+                .await?;
+            let after = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
+            audit::record(conn, By::from(&actor), "move", "org", Some(id), Some(&before), Some(&after)).await?;
+            Ok(after)
+        })
         .await?;
     Ok(with_etag(HttpResponse::Ok(), org.version, &org))
 }

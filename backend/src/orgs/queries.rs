@@ -14,13 +14,7 @@ fn child_count() -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<Org>, AppError> {
-    Ok(orgs::table
-        .find(id)
-        .select((OrgRow::as_select(), child_count()))
-        .first::<(OrgRow, i64)>(conn)
-        .await
-        .optional()?
-        .map(|(r, c)| Org::from_row(r, c)))
+    Ok(orgs::table.find(id).select((OrgRow::as_select(), child_count())).first::<(OrgRow, i64)>(conn).await.optional()?.map(|(r, c)| Org::from_row(r, c)))
 }
 
 pub async fn get_row(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<OrgRow>, AppError> {
@@ -33,10 +27,7 @@ pub async fn within(conn: &mut AsyncPgConnection, roots: &[i64], org: i64, min_d
         return Ok(false);
     }
     Ok(select(exists(
-        org_closure::table
-            .filter(org_closure::ancestor_id.eq_any(roots))
-            .filter(org_closure::descendant_id.eq(org))
-            .filter(org_closure::depth.ge(min_depth)),
+        org_closure::table.filter(org_closure::ancestor_id.eq_any(roots)).filter(org_closure::descendant_id.eq(org)).filter(org_closure::depth.ge(min_depth)),
     ))
     .get_result(conn)
     .await?)
@@ -91,9 +82,7 @@ pub async fn list(conn: &mut AsyncPgConnection, scope: &Scope, member_org: Optio
         }
         if (f.parent_id.is_some() || f.q.is_some() || f.term_end_before.is_some()) && !scope.all {
             {
-                let managed = org_closure::table
-                    .filter(org_closure::ancestor_id.eq_any(scope.org_roots.clone()))
-                    .select(org_closure::descendant_id);
+                let managed = org_closure::table.filter(org_closure::ancestor_id.eq_any(scope.org_roots.clone())).select(org_closure::descendant_id);
                 // -1 matches no org: a caller without a member org sees only managed ones.
                 q = q.filter(orgs::id.eq_any(managed).or(orgs::id.eq(member_org.unwrap_or(-1))));
             }
@@ -112,19 +101,15 @@ pub async fn list(conn: &mut AsyncPgConnection, scope: &Scope, member_org: Optio
         q
     };
     let total: i64 = build().count().get_result(conn).await?;
-    let rows: Vec<(OrgRow, i64)> = build()
-        .select((OrgRow::as_select(), child_count()))
-        .order((orgs::code.asc(), orgs::id.asc()))
-        .offset(f.offset)
-        .limit(f.limit)
-        .load(conn)
-        .await?;
+    let rows: Vec<(OrgRow, i64)> =
+        build().select((OrgRow::as_select(), child_count())).order((orgs::code.asc(), orgs::id.asc())).offset(f.offset).limit(f.limit).load(conn).await?;
     Ok((rows.into_iter().map(|(r, c)| Org::from_row(r, c)).collect(), total))
 }
 
 pub async fn subtree(conn: &mut AsyncPgConnection, root: i64, max_depth: Option<i32>, offset: i64, limit: i64) -> Result<(Vec<SubtreeOrg>, i64), AppError> {
     let build = || {
-        let mut q = org_closure::table.inner_join(orgs::table.on(orgs::id.eq(org_closure::descendant_id))).filter(org_closure::ancestor_id.eq(root)).into_boxed();
+        let mut q =
+            org_closure::table.inner_join(orgs::table.on(orgs::id.eq(org_closure::descendant_id))).filter(org_closure::ancestor_id.eq(root)).into_boxed();
         if let Some(d) = max_depth {
             q = q.filter(org_closure::depth.le(d));
         }
@@ -149,10 +134,7 @@ pub async fn path(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<PathItem>
         .select((orgs::id, orgs::code, orgs::name, orgs::kind))
         .load(conn)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, code, name, kind)| super::types::OrgKind::parse(&kind).map(|kind| PathItem { id, code, name, kind }))
-        .collect())
+    Ok(rows.into_iter().filter_map(|(id, code, name, kind)| super::types::OrgKind::parse(&kind).map(|kind| PathItem { id, code, name, kind })).collect())
 }
 
 pub async fn has_children(conn: &mut AsyncPgConnection, id: i64) -> Result<bool, AppError> {

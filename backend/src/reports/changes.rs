@@ -46,8 +46,7 @@ use crate::error::AppError;
 /// Why a member was gained, in the order of the report's columns.
 pub const GAINED: [(&str, &str); 4] = [("admitted", "发展党员"), ("transferred_in", "转入组织关系"), ("restored", "恢复党籍"), ("other", "其他")];
 /// Why a member was lost, in the order of the report's columns.
-pub const LOST: [(&str, &str); 5] =
-    [("transferred_out", "转出组织关系"), ("deceased", "死亡"), ("left", "出党"), ("suspended", "停止党籍"), ("other", "其他")];
+pub const LOST: [(&str, &str); 5] = [("transferred_out", "转出组织关系"), ("deceased", "死亡"), ("left", "出党"), ("suspended", "停止党籍"), ("other", "其他")];
 
 /// Members counted at a date, by category.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -26,6 +26,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use self::changes::Changes;
 use self::tables::{Context, Figures, Table, Unit};
+use crate::AppState;
 use crate::audit::{self, By};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
@@ -33,7 +34,6 @@ use crate::http::ApiJson;
 use crate::imports::{XLSX_TYPE, attachment};
 use crate::schema::people;
 use crate::stats::queries as stats_q;
-use crate::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(party_statistics);
@@ -138,10 +138,8 @@ fn negotiate(req: &HttpRequest) -> Result<Format, AppError> {
     if accept.trim().is_empty() || ranges.iter().any(|r| *r == "*/*" || r.eq_ignore_ascii_case("application/*")) {
         return Ok(Format::Xlsx);
     }
-    Err(AppError::new(actix_web::http::StatusCode::NOT_ACCEPTABLE, "not_acceptable", "Not acceptable", "不支持的响应格式").with_detail(
-        format!("the report is available as {XLSX_TYPE} or application/json"),
-        "报表可导出为 Excel 工作簿或 JSON",
-    ))
+    Err(AppError::new(actix_web::http::StatusCode::NOT_ACCEPTABLE, "not_acceptable", "Not acceptable", "不支持的响应格式")
+        .with_detail(format!("the report is available as {XLSX_TYPE} or application/json"), "报表可导出为 Excel 工作簿或 JSON"))
 }
 
 /// The name the watermark shows: the account's person, or its user name.
@@ -194,9 +192,8 @@ fn rows(org_id: i64, org_name: &str, mut found: Found) -> Vec<Unit> {
             out.push(unit);
             continue;
         }
-        let (n, folded) = rest.get_or_insert_with(|| {
-            (0, Unit { label: String::new(), total: false, figures: Figures::default(), changes: Changes::zero(), has_members: false })
-        });
+        let (n, folded) = rest
+            .get_or_insert_with(|| (0, Unit { label: String::new(), total: false, figures: Figures::default(), changes: Changes::zero(), has_members: false }));
         *n += 1;
         folded.figures.add(&unit.figures);
         folded.changes.add(&unit.changes);
@@ -211,7 +208,15 @@ fn rows(org_id: i64, org_name: &str, mut found: Found) -> Vec<Unit> {
 
 /// Builds the report in one read-only snapshot (REPEATABLE READ), so that its statements see the
 /// same data and the tables agree even while members are edited.
-pub async fn build(conn: &mut AsyncPgConnection, clock: &Clock, actor: &Actor, org_id: i64, org_name: String, as_of: NaiveDate, kind: ReportKind) -> Result<Report, AppError> {
+pub async fn build(
+    conn: &mut AsyncPgConnection,
+    clock: &Clock,
+    actor: &Actor,
+    org_id: i64,
+    org_name: String,
+    as_of: NaiveDate,
+    kind: ReportKind,
+) -> Result<Report, AppError> {
     let previous = previous_year_end(as_of);
     let found = conn
         .build_transaction()
@@ -369,10 +374,7 @@ pub async fn party_statistics(state: web::Data<AppState>, actor: Actor, req: Htt
             let file_name = format!("{}.xlsx", report.title());
             let ascii = format!("party-statistics-{}.xlsx", report.as_of);
             let bytes = web::block(move || workbook::write(&report)).await.map_err(|e| AppError::internal(format!("report workbook thread: {e}")))??;
-            Ok(HttpResponse::Ok()
-                .content_type(XLSX_TYPE)
-                .insert_header((header::CONTENT_DISPOSITION, attachment(&file_name, &ascii)))
-                .body(bytes))
+            Ok(HttpResponse::Ok().content_type(XLSX_TYPE).insert_header((header::CONTENT_DISPOSITION, attachment(&file_name, &ascii))).body(bytes))
         }
     }
 }

@@ -242,14 +242,19 @@ pub fn build(ctx: &Context, units: &[Unit]) -> Vec<Table> {
         }
         notes
     };
-    let moves_note = (broken_down && ctx.internal_moves > 0).then(|| {
-        format!("合计的本期增加、减少各含所属单位之间转移组织关系的党员 {} 人（分别计入转入、转出组织关系，增减相抵）。", ctx.internal_moves)
-    });
+    let moves_note = (broken_down && ctx.internal_moves > 0)
+        .then(|| format!("合计的本期增加、减少各含所属单位之间转移组织关系的党员 {} 人（分别计入转入、转出组织关系，增减相抵）。", ctx.internal_moves));
     let totals = Table {
         key: "totals".into(),
         title: "党员总数及增减情况".into(),
         header: vec![
-            vec![cell("单位", 1, 2), cell(&format!("上年底党员数（{prev}）"), 3, 1), cell("本期增加", 1, 2), cell("本期减少", 1, 2), cell(&format!("本期末党员数（{now}）"), 3, 1)],
+            vec![
+                cell("单位", 1, 2),
+                cell(&format!("上年底党员数（{prev}）"), 3, 1),
+                cell("本期增加", 1, 2),
+                cell("本期减少", 1, 2),
+                cell(&format!("本期末党员数（{now}）"), 3, 1),
+            ],
             vec![cell("合计", 1, 1), cell("正式党员", 1, 1), cell("预备党员", 1, 1), cell("合计", 1, 1), cell("正式党员", 1, 1), cell("预备党员", 1, 1)],
         ],
         rows: member_rows(units)
@@ -320,7 +325,13 @@ pub fn build(ctx: &Context, units: &[Unit]) -> Vec<Table> {
             },
         ]),
     };
-    let top = vec![cell("单位", 1, 2), cell("上年底党员数", 1, 2), cell("本期增加", span(GAINED.len() + 1), 1), cell("本期减少", span(LOST.len() + 1), 1), cell("本期末党员数", 1, 2)];
+    let top = vec![
+        cell("单位", 1, 2),
+        cell("上年底党员数", 1, 2),
+        cell("本期增加", span(GAINED.len() + 1), 1),
+        cell("本期减少", span(LOST.len() + 1), 1),
+        cell("本期末党员数", 1, 2),
+    ];
     let mut second = vec![cell("合计", 1, 1)];
     second.extend(GAINED.iter().map(|(_, l)| cell(l, 1, 1)));
     second.push(cell("合计", 1, 1));

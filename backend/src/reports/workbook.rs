@@ -7,8 +7,8 @@
 
 use rust_xlsxwriter::{Color, DocProperties, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
-use super::tables::{Table, width, zh_date};
 use super::Report;
+use super::tables::{Table, width, zh_date};
 use crate::error::AppError;
 
 /// The sheet of each table (at most 31 characters, none of `[]:*?/\`).
@@ -139,13 +139,7 @@ fn write_sheet(wb: &mut Workbook, fm: &Formats, report: &Report, watermark: &str
     put(
         ws,
         (1, 0, 1, last),
-        &format!(
-            "填报单位：{}　　统计截止日期：{}　　上年底：{}　　{}",
-            report.org_name,
-            zh_date(report.as_of),
-            zh_date(report.previous_as_of),
-            kind
-        ),
+        &format!("填报单位：{}　　统计截止日期：{}　　上年底：{}　　{}", report.org_name, zh_date(report.as_of), zh_date(report.previous_as_of), kind),
         &fm.subtitle,
     )?;
 
@@ -208,13 +202,7 @@ fn write_sheet(wb: &mut Workbook, fm: &Formats, report: &Report, watermark: &str
 pub fn write(report: &Report) -> Result<Vec<u8>, AppError> {
     let mut wb = Workbook::new();
     let watermark = report.watermark();
-    wb.set_properties(
-        &DocProperties::new()
-            .set_title(report.title())
-            .set_author(&report.generated_by)
-            .set_company(&report.org_name)
-            .set_comment(&watermark),
-    );
+    wb.set_properties(&DocProperties::new().set_title(report.title()).set_author(&report.generated_by).set_company(&report.org_name).set_comment(&watermark));
     let fm = Formats::new();
     for (i, t) in report.tables.iter().enumerate() {
         write_sheet(&mut wb, &fm, report, &watermark, i, t)?;

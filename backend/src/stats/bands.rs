@@ -193,8 +193,7 @@ fn check_set(s: &BandSet) -> Result<(), String> {
 /// Loads the configured band sets. A missing or broken setting is a 500 whose log names the
 /// setting and the fault.
 pub async fn load(conn: &mut AsyncPgConnection) -> Result<BandSets, AppError> {
-    let value: Option<serde_json::Value> =
-        settings::table.filter(settings::key.eq(SETTING_KEY)).select(settings::value).first(conn).await.optional()?;
+    let value: Option<serde_json::Value> = settings::table.filter(settings::key.eq(SETTING_KEY)).select(settings::value).first(conn).await.optional()?;
     let value = value.ok_or_else(|| AppError::internal(format!("setting {SETTING_KEY} is missing (run the migrations)")))?;
     BandSets::parse(value).map_err(|e| AppError::internal(format!("setting {SETTING_KEY} is invalid: {e}")))
 }

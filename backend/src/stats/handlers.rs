@@ -7,10 +7,10 @@ use utoipa::IntoParams;
 
 use super::queries;
 use super::types::{OrgStats, Structure, Trend};
+use crate::AppState;
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiQuery;
-use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -23,16 +23,15 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, Months, NaiveDate};
 
-use diesel::sql_types::{Array, BigInt, Date, Int4, Int8, Nullable, Text};
 use diesel::pg::Pg;
+use diesel::sql_types::{Array, BigInt, Date, Int4, Int8, Nullable, Text};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures_util::future::BoxFuture;
 
 use super::bands::{self, BandSet, YearBand};
 use super::types::{
-    Alerts, BandsUsed, BelowThreeFull, Bucket, BucketFilter, Dimensions, OrgCounts, OrgStats, OrgStatsItem, Pipeline, Structure,
-    TermExpired, Trend, TrendPoint,
+    Alerts, BandsUsed, BelowThreeFull, Bucket, BucketFilter, Dimensions, OrgCounts, OrgStats, OrgStatsItem, Pipeline, Structure, TermExpired, Trend, TrendPoint,
 };
 use crate::auth::Actor;
 use crate::code_lists::{self, CodeItem};
@@ -65,9 +64,7 @@ pub async fn target_org(conn: &mut AsyncPgConnection, actor: &Actor, org_id: Opt
         None if scope.org_roots.is_empty() => return Err(AppError::out_of_scope()),
         None => return Err(org_id_required()),
     };
-    let org = orgs_q::get_row(conn, id)
-        .await?
-        .ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "该组织不存在"))?;
+    let org = orgs_q::get_row(conn, id).await?.ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "该组织不存在"))?;
     if !orgs_q::manageable(conn, &scope, id, false).await? {
         return Err(AppError::out_of_scope());
     }
@@ -295,10 +292,8 @@ impl Builder<'_> {
     /// A code-list dimension: the list's entries in order, values outside the list (a renamed
     /// entry) by their name, then unknown.
     fn code_list(&self, dim: &'static str, list: &[CodeItem], set: impl Fn(&mut BucketFilter, String)) -> Vec<Bucket> {
-        let mut out: Vec<Bucket> = list
-            .iter()
-            .map(|item| self.bucket(dim, Some(&item.name), &item.code, &item.name, self.with(|f| set(f, item.name.clone()))))
-            .collect();
+        let mut out: Vec<Bucket> =
+            list.iter().map(|item| self.bucket(dim, Some(&item.name), &item.code, &item.name, self.with(|f| set(f, item.name.clone())))).collect();
         let mut others: Vec<&String> = self
             .counts
             .0
@@ -312,7 +307,13 @@ impl Builder<'_> {
         out
     }
 
-    fn year_bands(&self, dim: &'static str, bands: &[YearBand], today: NaiveDate, set: impl Fn(&mut BucketFilter, Option<NaiveDate>, Option<NaiveDate>)) -> Vec<Bucket> {
+    fn year_bands(
+        &self,
+        dim: &'static str,
+        bands: &[YearBand],
+        today: NaiveDate,
+        set: impl Fn(&mut BucketFilter, Option<NaiveDate>, Option<NaiveDate>),
+    ) -> Vec<Bucket> {
         bands
             .iter()
             .enumerate()
@@ -379,29 +380,28 @@ struct ChildComboRow {
 /// labels as [`structure`], so that the parts of a bucket add up to its count there. Only the
 /// parts holding members on `as_of` come back, in no particular order.
 pub async fn structure_by_child(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate, today: NaiveDate) -> Result<Vec<ChildStructure>, AppError> {
-    tuned(conn, move |conn| Box::pin(async move {
-        let band_sets = bands::load(conn).await?;
-        let set = band_sets.for_date(as_of);
-        let lists = code_lists::load(conn).await?;
-        let sql = structure_by_child_sql().ok_or_else(|| AppError::internal("STRUCTURE_SQL changed shape: update structure_by_child_sql"))?;
-        let rows: Vec<ChildComboRow> = load_combos(conn, sql, org_id, as_of, set).await?;
-        let mut by_unit: HashMap<i64, Vec<ComboRow>> = HashMap::new();
-        for r in rows {
-            by_unit.entry(r.unit_id).or_default().push(r.combo);
-        }
-        Ok(by_unit
-            .into_iter()
-            .map(|(unit, rows)| {
-                let (counts, total, _, _) = Counts::from_combos(rows);
-                let b = Builder {
-                    counts: &counts,
-                    base: BucketFilter { org_id: Some(unit), status: Some("normal".into()), ..BucketFilter::default() },
-                };
-                let college_or_above = COLLEGE_OR_ABOVE.iter().map(|name| counts.get("education", Some(name))).sum();
-                ChildStructure { org_id: unit, total, college_or_above, dimensions: dimensions(&b, set, &lists, today) }
-            })
-            .collect())
-    }))
+    tuned(conn, move |conn| {
+        Box::pin(async move {
+            let band_sets = bands::load(conn).await?;
+            let set = band_sets.for_date(as_of);
+            let lists = code_lists::load(conn).await?;
+            let sql = structure_by_child_sql().ok_or_else(|| AppError::internal("STRUCTURE_SQL changed shape: update structure_by_child_sql"))?;
+            let rows: Vec<ChildComboRow> = load_combos(conn, sql, org_id, as_of, set).await?;
+            let mut by_unit: HashMap<i64, Vec<ComboRow>> = HashMap::new();
+            for r in rows {
+                by_unit.entry(r.unit_id).or_default().push(r.combo);
+            }
+            Ok(by_unit
+                .into_iter()
+                .map(|(unit, rows)| {
+                    let (counts, total, _, _) = Counts::from_combos(rows);
+                    let b = Builder { counts: &counts, base: BucketFilter { org_id: Some(unit), status: Some("normal".into()), ..BucketFilter::default() } };
+                    let college_or_above = COLLEGE_OR_ABOVE.iter().map(|name| counts.get("education", Some(name))).sum();
+                    ChildStructure { org_id: unit, total, college_or_above, dimensions: dimensions(&b, set, &lists, today) }
+                })
+                .collect())
+        })
+    })
     .await
 }
 
@@ -417,10 +417,8 @@ pub async fn structure_by_child(conn: &mut AsyncPgConnection, org_id: i64, as_of
 /// of the table; with the default random_page_cost (4, a spinning disk's) the planner scanned the
 /// whole million-row history for a committee of 6,700 members (94 ms against 8.5 ms by the index).
 async fn tune(conn: &mut AsyncPgConnection) -> Result<(), AppError> {
-    conn.batch_execute(
-        "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL random_page_cost = 1.1",
-    )
-    .await?;
+    conn.batch_execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL random_page_cost = 1.1")
+        .await?;
     Ok(())
 }
 
@@ -439,9 +437,7 @@ async fn tuned<R: Send>(
 }
 
 async fn structure_in(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDate, today: NaiveDate) -> Result<Structure, AppError> {
-    let org = orgs_q::get_row(conn, org_id)
-        .await?
-        .ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "该组织不存在"))?;
+    let org = orgs_q::get_row(conn, org_id).await?.ok_or_else(|| AppError::field("org_id", "not_found", "no organization has this id", "该组织不存在"))?;
     let band_sets = bands::load(conn).await?;
     let set = band_sets.for_date(as_of);
     let lists = code_lists::load(conn).await?;
@@ -450,10 +446,7 @@ async fn structure_in(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDat
     let orgs: Vec<OrgRowLite> = sql_query(ORGS_ON).bind::<Int8, _>(org_id).bind::<Date, _>(as_of).load(conn).await?;
 
     let (counts, total, admitted, made_full) = Counts::from_combos(rows);
-    let b = Builder {
-        counts: &counts,
-        base: BucketFilter { org_id: Some(org_id), status: Some("normal".into()), ..BucketFilter::default() },
-    };
+    let b = Builder { counts: &counts, base: BucketFilter { org_id: Some(org_id), status: Some("normal".into()), ..BucketFilter::default() } };
 
     let dimensions = dimensions(&b, set, &lists, today);
     let college_or_above = COLLEGE_OR_ABOVE.iter().map(|name| counts.get("education", Some(name))).sum();
@@ -509,10 +502,7 @@ async fn structure_in(conn: &mut AsyncPgConnection, org_id: i64, as_of: NaiveDat
 /// Each dimension's buckets, in the order of the contract, from the counts behind `b`.
 fn dimensions(b: &Builder<'_>, set: &BandSet, lists: &code_lists::CodeLists, today: NaiveDate) -> Dimensions {
     Dimensions {
-        gender: [("male", "男"), ("female", "女")]
-            .iter()
-            .map(|(k, l)| b.bucket("gender", Some(k), k, l, b.with(|f| f.gender = Some((*k).into()))))
-            .collect(),
+        gender: [("male", "男"), ("female", "女")].iter().map(|(k, l)| b.bucket("gender", Some(k), k, l, b.with(|f| f.gender = Some((*k).into())))).collect(),
         category: [("full", "正式党员"), ("probationary", "预备党员")]
             .iter()
             .map(|(k, l)| b.bucket("category", Some(k), k, l, b.with(|f| f.category = Some((*k).into()))))

@@ -12,18 +12,18 @@
 
 use actix_web::{HttpResponse, get, web};
 use chrono::{Days, Months, NaiveDate};
-use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text};
 use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::queries::target;
+use crate::AppState;
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiQuery;
 use crate::members::types::MissingField;
-use crate::AppState;
 
 pub const MAX_ITEMS: usize = 200;
 /// `term_ending`: the term ends within this many months (contract of issue 5).
@@ -209,22 +209,31 @@ pub async fn reminders(conn: &mut AsyncPgConnection, org_id: i64, today: NaiveDa
     let yesterday = today.checked_sub_days(Days::new(1)).ok_or_else(no_date)?;
     let ending_by = today.checked_add_months(Months::new(TERM_ENDING_MONTHS)).ok_or_else(no_date)?;
     for (kind, from, to) in [(ReminderKind::TermOverdue, far_past, yesterday), (ReminderKind::TermEnding, today, ending_by)] {
-        let rows: Vec<OrgItem> = diesel::sql_query(TERMS)
-            .bind::<BigInt, _>(org_id)
-            .bind::<Date, _>(from)
-            .bind::<Date, _>(to)
-            .bind::<BigInt, _>(limit)
-            .load(conn)
-            .await?;
+        let rows: Vec<OrgItem> =
+            diesel::sql_query(TERMS).bind::<BigInt, _>(org_id).bind::<Date, _>(from).bind::<Date, _>(to).bind::<BigInt, _>(limit).load(conn).await?;
         let total = <[_]>::first(&rows).map_or(0, |r| r.total);
         for r in rows {
             let Some(end) = r.due_on else { continue };
             let (severity, zh, en) = if kind == ReminderKind::TermOverdue {
                 (Severity::Danger, format!("届期已于 {end} 届满，应按期换届"), format!("the term ended on {end}: renewal is due"))
             } else {
-                (Severity::Warning, format!("届期将于 {end} 届满，请提前 1-2 个月启动换届"), format!("the term ends on {end}: start the renewal 1-2 months ahead"))
+                (
+                    Severity::Warning,
+                    format!("届期将于 {end} 届满，请提前 1-2 个月启动换届"),
+                    format!("the term ends on {end}: start the renewal 1-2 months ahead"),
+                )
             };
-            items.push(Reminder { kind, severity, org_id: r.org_id, org_name: r.org_name, person_id: None, person_name: None, due_on: Some(end), detail_zh: zh, detail_en: en });
+            items.push(Reminder {
+                kind,
+                severity,
+                org_id: r.org_id,
+                org_name: r.org_name,
+                person_id: None,
+                person_name: None,
+                due_on: Some(end),
+                detail_zh: zh,
+                detail_en: en,
+            });
         }
         match kind {
             ReminderKind::TermOverdue => counts.term_overdue = total,
@@ -232,7 +241,8 @@ pub async fn reminders(conn: &mut AsyncPgConnection, org_id: i64, today: NaiveDa
         }
     }
 
-    let rows: Vec<OrgItem> = diesel::sql_query(BELOW_THREE).bind::<BigInt, _>(org_id).bind::<BigInt, _>(MIN_FULL_MEMBERS).bind::<BigInt, _>(limit).load(conn).await?;
+    let rows: Vec<OrgItem> =
+        diesel::sql_query(BELOW_THREE).bind::<BigInt, _>(org_id).bind::<BigInt, _>(MIN_FULL_MEMBERS).bind::<BigInt, _>(limit).load(conn).await?;
     counts.below_three_full = <[_]>::first(&rows).map_or(0, |r| r.total);
     for r in rows {
         items.push(Reminder {
@@ -260,7 +270,11 @@ pub async fn reminders(conn: &mut AsyncPgConnection, org_id: i64, today: NaiveDa
     for r in rows {
         let due = r.joined_at.checked_add_months(Months::new(12)).ok_or_else(no_date)?;
         let (severity, zh, en) = if due < today {
-            (Severity::Danger, format!("预备期已于 {due} 届满，尚未转正（如已延长预备期请登记）"), format!("the probation ended on {due} without full membership"))
+            (
+                Severity::Danger,
+                format!("预备期已于 {due} 届满，尚未转正（如已延长预备期请登记）"),
+                format!("the probation ended on {due} without full membership"),
+            )
         } else {
             (Severity::Warning, format!("预备期将于 {due} 届满，请及时讨论转正"), format!("the probation ends on {due}: prepare the vote on full membership"))
         };
@@ -277,11 +291,8 @@ pub async fn reminders(conn: &mut AsyncPgConnection, org_id: i64, today: NaiveDa
         });
     }
 
-    let rows: Vec<PersonItem> = diesel::sql_query(people_sql(LACKS_ANY, "m.org_id, p.id", "$2"))
-        .bind::<BigInt, _>(org_id)
-        .bind::<BigInt, _>(limit)
-        .load(conn)
-        .await?;
+    let rows: Vec<PersonItem> =
+        diesel::sql_query(people_sql(LACKS_ANY, "m.org_id, p.id", "$2")).bind::<BigInt, _>(org_id).bind::<BigInt, _>(limit).load(conn).await?;
     counts.missing_data = <[_]>::first(&rows).map_or(0, |r| r.total);
     for r in rows {
         let lacking: Vec<MissingField> = [

@@ -32,7 +32,10 @@ pub fn key_of(req: &HttpRequest, body: &[u8]) -> Result<Option<Key>, AppError> {
     let Some(v) = req.headers().get(HEADER) else { return Ok(None) };
     let key = v.to_str().unwrap_or_default().trim().to_string();
     if key.is_empty() || key.len() > 255 {
-        return Err(AppError::bad_request("Idempotency-Key must be 1-255 visible ASCII characters (a UUID, say)", "Idempotency-Key 须为 1-255 个可见 ASCII 字符（例如 UUID）"));
+        return Err(AppError::bad_request(
+            "Idempotency-Key must be 1-255 visible ASCII characters (a UUID, say)",
+            "Idempotency-Key 须为 1-255 个可见 ASCII 字符（例如 UUID）",
+        ));
     }
     let mut h = Sha256::new();
     for part in [req.method().as_str().as_bytes(), req.path().as_bytes(), req.query_string().as_bytes(), body] {
@@ -61,11 +64,16 @@ pub async fn lookup(conn: &mut AsyncPgConnection, account_id: i64, key: &Key) ->
     match stored {
         None => Ok(None),
         Some((hash, status, body)) if hash == key.hash => Ok(Some(Outcome::Replay(u16::try_from(status).unwrap_or(200), body))),
-        Some(_) => Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", "The Idempotency-Key was used for another request", "该 Idempotency-Key 已用于另一个请求")
-            .with_detail(
-                "this Idempotency-Key was used in the last 24 hours with a different request; use a new key for a new batch",
-                "24 小时内该 Idempotency-Key 已用于内容不同的请求；新的批次请使用新的 key",
-            )),
+        Some(_) => Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "The Idempotency-Key was used for another request",
+            "该 Idempotency-Key 已用于另一个请求",
+        )
+        .with_detail(
+            "this Idempotency-Key was used in the last 24 hours with a different request; use a new key for a new batch",
+            "24 小时内该 Idempotency-Key 已用于内容不同的请求；新的批次请使用新的 key",
+        )),
     }
 }
 

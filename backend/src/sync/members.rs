@@ -18,6 +18,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{Change, SyncReport, idempotency};
+use crate::AppState;
 use crate::audit::By;
 use crate::auth::{Actor, Scope};
 use crate::crypto::DataKey;
@@ -30,7 +31,6 @@ use crate::members::rules::MemberRecord;
 use crate::members::types::{Category, Gender, MemberInput, Status};
 use crate::orgs::types::OrgKind;
 use crate::schema::{code_lists, org_closure, orgs};
-use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -104,7 +104,13 @@ pub struct MemberBatch {
     )
 )]
 #[put("/sync/members")]
-pub async fn sync_members(state: web::Data<AppState>, actor: Actor, req: HttpRequest, query: ApiQuery<MemberSyncQuery>, payload: web::Payload) -> AppResult<HttpResponse> {
+pub async fn sync_members(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    query: ApiQuery<MemberSyncQuery>,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
     let body = super::read_body(&req, payload).await?;
     let idem = idempotency::key_of(&req, &body)?;
     let items = super::parse_items(&body)?;
@@ -112,7 +118,15 @@ pub async fn sync_members(state: web::Data<AppState>, actor: Actor, req: HttpReq
     let key = state.config.data_key.clone();
     let today = state.config.clock.today();
     let account_id = actor.account_id;
-    super::run_batch(&state, account_id, idem, items, partial, Box::new(move |conn, items| Box::pin(async move { apply(conn, &key, &actor, items, partial, today).await }))).await
+    super::run_batch(
+        &state,
+        account_id,
+        idem,
+        items,
+        partial,
+        Box::new(move |conn, items| Box::pin(async move { apply(conn, &key, &actor, items, partial, today).await })),
+    )
+    .await
 }
 
 enum OrgRef {
@@ -142,7 +156,12 @@ fn parse_item(raw: &Value) -> Result<(String, Option<OrgRef>, MemberInput), Vec<
     }
     for k in ["org_id", "version"] {
         if rest.remove(k).is_some() {
-            errors.push(FieldError::new(k, "unknown_field", format!("{k} is not part of a sync item (use org_code or org_external_id)"), format!("同步记录不含 {k}（请用 org_code 或 org_external_id）")));
+            errors.push(FieldError::new(
+                k,
+                "unknown_field",
+                format!("{k} is not part of a sync item (use org_code or org_external_id)"),
+                format!("同步记录不含 {k}（请用 org_code 或 org_external_id）"),
+            ));
         }
     }
     let input = match serde_path_to_error::deserialize::<_, MemberInput>(Value::Object(rest)) {
@@ -203,10 +222,14 @@ impl OrgIndex {
 
     fn resolve(&self, org: &OrgRef) -> Result<i64, FieldError> {
         match org {
-            OrgRef::Code(c) => self.by_code.get(c).copied().ok_or_else(|| FieldError::new("org_code", "not_found", "no organization has this code", "没有此编码的党组织")),
-            OrgRef::ExternalId(e) => {
-                self.by_external_id.get(e).copied().ok_or_else(|| FieldError::new("org_external_id", "not_found", "no organization has this external id", "没有此外部编号的党组织"))
+            OrgRef::Code(c) => {
+                self.by_code.get(c).copied().ok_or_else(|| FieldError::new("org_code", "not_found", "no organization has this code", "没有此编码的党组织"))
             }
+            OrgRef::ExternalId(e) => self
+                .by_external_id
+                .get(e)
+                .copied()
+                .ok_or_else(|| FieldError::new("org_external_id", "not_found", "no organization has this external id", "没有此外部编号的党组织")),
         }
     }
 
@@ -217,7 +240,12 @@ impl OrgIndex {
     /// A member's new org holds members and lies in the manage scope.
     fn check_target(&self, org: i64) -> Result<(), FieldError> {
         if !self.kinds.get(&org).is_some_and(|k| k.holds_members()) {
-            return Err(FieldError::new("org_code", "org_cannot_hold_members", "members belong to a branch or a party group", "党员组织关系须在党支部或党小组"));
+            return Err(FieldError::new(
+                "org_code",
+                "org_cannot_hold_members",
+                "members belong to a branch or a party group",
+                "党员组织关系须在党支部或党小组",
+            ));
         }
         if !self.manages(org) {
             return Err(out_of_scope());
@@ -271,22 +299,21 @@ impl Checking<'_> {
                 None => None,
             },
         };
-        let stored = match person {
-            Some(id) => {
-                // Both or neither: the records are the stored rows decrypted.
-                let (row, rec) = self
-                    .matches
-                    .stored
-                    .get(&id)
-                    .zip(self.records.get(&id))
-                    .ok_or_else(|| vec![FieldError::new("external_id", "not_a_member", "this person has no membership record", "该人员没有党员记录")])?;
-                if !self.orgs.manages(row.org_id) {
-                    return Err(vec![out_of_scope()]);
+        let stored =
+            match person {
+                Some(id) => {
+                    // Both or neither: the records are the stored rows decrypted.
+                    let (row, rec) =
+                        self.matches.stored.get(&id).zip(self.records.get(&id)).ok_or_else(|| {
+                            vec![FieldError::new("external_id", "not_a_member", "this person has no membership record", "该人员没有党员记录")]
+                        })?;
+                    if !self.orgs.manages(row.org_id) {
+                        return Err(vec![out_of_scope()]);
+                    }
+                    Some((row, rec.clone()))
                 }
-                Some((row, rec.clone()))
-            }
-            None => None,
-        };
+                None => None,
+            };
         let mut rec = match &stored {
             Some((_, rec)) => {
                 let mut rec = rec.clone();
@@ -294,7 +321,12 @@ impl Checking<'_> {
                 rec
             }
             None if input.org_id.is_none() => {
-                return Err(vec![FieldError::new("org_code", "required", "a new member needs org_code or org_external_id", "新党员须填写 org_code 或 org_external_id")]);
+                return Err(vec![FieldError::new(
+                    "org_code",
+                    "required",
+                    "a new member needs org_code or org_external_id",
+                    "新党员须填写 org_code 或 org_external_id",
+                )]);
             }
             None => MemberRecord::from_create(input).map_err(|e| e.fields)?,
         };
@@ -309,7 +341,9 @@ impl Checking<'_> {
         // The citizen ID number is nobody else's: not a stored person's, nor another item's.
         if let Some(n) = rec.id_number.as_deref().map(id_number::normalize) {
             let own = stored.as_ref().map(|(row, _)| row.id);
-            let taken = |what| vec![FieldError::new("id_number", "id_number_taken", format!("{what} has this citizen ID number"), "该公民身份号码已登记在其他人员名下")];
+            let taken = |what| {
+                vec![FieldError::new("id_number", "id_number_taken", format!("{what} has this citizen ID number"), "该公民身份号码已登记在其他人员名下")]
+            };
             if self.matches.by_id_number(&n).is_some_and(|(id, _)| Some(id) != own) {
                 return Err(taken("another person"));
             }
@@ -331,7 +365,14 @@ impl Checking<'_> {
 /// Checks every item of the batch, then (unless an item was rejected and the batch is not
 /// partial) writes the valid ones in set-based statements with their audit entries: a few
 /// queries per batch, not per item (`members::bulk`).
-pub async fn apply(conn: &mut AsyncPgConnection, key: &DataKey, actor: &Actor, items: &[Value], partial: bool, today: NaiveDate) -> Result<SyncReport, AppError> {
+pub async fn apply(
+    conn: &mut AsyncPgConnection,
+    key: &DataKey,
+    actor: &Actor,
+    items: &[Value],
+    partial: bool,
+    today: NaiveDate,
+) -> Result<SyncReport, AppError> {
     let manage = actor.manage_scope();
     let mut report = SyncReport::default();
     let mut parsed = Vec::with_capacity(items.len());
@@ -340,7 +381,11 @@ pub async fn apply(conn: &mut AsyncPgConnection, key: &DataKey, actor: &Actor, i
         match parse_item(raw) {
             Err(errors) => report.reject(index, super::text_field(raw, "external_id"), errors),
             Ok((ext, ..)) if !seen.insert(ext.clone()) => {
-                report.reject(index, Some(ext), vec![FieldError::new("external_id", "duplicate_in_batch", "this external_id appears earlier in the batch", "该外部编号在本批次中重复出现")]);
+                report.reject(
+                    index,
+                    Some(ext),
+                    vec![FieldError::new("external_id", "duplicate_in_batch", "this external_id appears earlier in the batch", "该外部编号在本批次中重复出现")],
+                );
             }
             Ok(item) => parsed.push((index, item)),
         }
@@ -351,7 +396,8 @@ pub async fn apply(conn: &mut AsyncPgConnection, key: &DataKey, actor: &Actor, i
     let matches = Matches::find(conn, key, &exts, &ids, true).await?;
     let refs: Vec<&OrgRef> = parsed.iter().filter_map(|(_, (_, org, _))| org.as_ref()).collect();
     let orgs = OrgIndex::load(conn, &manage, &refs, matches.stored.values().map(|r| r.org_id)).await?;
-    let codes: HashSet<(String, String)> = code_lists::table.select((code_lists::list, code_lists::name)).load::<(String, String)>(conn).await?.into_iter().collect();
+    let codes: HashSet<(String, String)> =
+        code_lists::table.select((code_lists::list, code_lists::name)).load::<(String, String)>(conn).await?.into_iter().collect();
     // Decrypted before checking: a record that cannot be read is the server's fault, not an item's.
     let records: HashMap<i64, MemberRecord> = matches.stored.iter().map(|(id, row)| Ok((*id, mq::record_of(row, key)?))).collect::<Result<_, AppError>>()?;
     let mut checking = Checking { matches: &matches, orgs: &orgs, codes: &codes, records: &records, ids_in_batch: HashMap::new(), today };
@@ -369,7 +415,8 @@ pub async fn apply(conn: &mut AsyncPgConnection, key: &DataKey, actor: &Actor, i
         // The batch is refused whole: nothing to write.
         return Ok(report);
     }
-    let org_ids: Vec<i64> = creates.iter().map(|(_, r)| r.org_id).chain(updates.iter().map(|(_, (_, r))| r.org_id)).collect::<HashSet<_>>().into_iter().collect();
+    let org_ids: Vec<i64> =
+        creates.iter().map(|(_, r)| r.org_id).chain(updates.iter().map(|(_, (_, r))| r.org_id)).collect::<HashSet<_>>().into_iter().collect();
     let writer = Arc::new(Writer::new(key.clone(), None, bulk::org_names(conn, &org_ids).await?, today));
     let new_ids = mq::next_person_ids(conn, creates.len()).await?;
     let mut to_create = Vec::with_capacity(creates.len());
@@ -392,7 +439,26 @@ fn same(a: &MemberRecord, b: &MemberRecord) -> bool {
         ($($f:ident),*) => { true $(&& a.$f == b.$f)* };
     }
     eq!(
-        external_id, name, gender, id_number, birth_date, ethnicity, native_place, education, degree, job_category, post, title, phone, work_started_on,
-        category, org_id, joined_at, full_member_at, status, is_flowing, lost_contact
+        external_id,
+        name,
+        gender,
+        id_number,
+        birth_date,
+        ethnicity,
+        native_place,
+        education,
+        degree,
+        job_category,
+        post,
+        title,
+        phone,
+        work_started_on,
+        category,
+        org_id,
+        joined_at,
+        full_member_at,
+        status,
+        is_flowing,
+        lost_contact
     )
 }

@@ -135,11 +135,8 @@ pub fn item_errors(e: AppError, scope_field: &str) -> Result<Vec<FieldError>, Ap
 
 /// Reads a JSON body of up to [`MAX_BODY`] bytes.
 pub async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<web::Bytes, AppError> {
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
+    let is_json =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
     if !is_json {
         return Err(AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send JSON", "请发送 JSON")
             .with_detail("the body must be application/json", "请求体必须是 application/json"));
@@ -186,7 +183,14 @@ pub type Apply = dyn for<'c> FnOnce(&'c mut AsyncPgConnection, &'c [Value]) -> B
 /// The shape every sync request shares, in one transaction: an `Idempotency-Key` already
 /// answered is replayed; else `apply` runs, a rejected item rolls the batch back unless
 /// `partial`, and the fresh answer is stored under the key.
-pub async fn run_batch(state: &AppState, account_id: i64, idem: Option<idempotency::Key>, items: Vec<Value>, partial: bool, apply: Box<Apply>) -> AppResult<HttpResponse> {
+pub async fn run_batch(
+    state: &AppState,
+    account_id: i64,
+    idem: Option<idempotency::Key>,
+    items: Vec<Value>,
+    partial: bool,
+    apply: Box<Apply>,
+) -> AppResult<HttpResponse> {
     let total = items.len();
     let mut conn = db::conn(&state.pool).await?;
     let out = conn
@@ -235,10 +239,11 @@ fn rejected_response(report: &SyncReport, total: usize) -> HttpResponse {
             format!("{total} 条中有 {n} 条有误或超出管理范围，未写入任何数据"),
         )
     } else {
-        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "batch_rejected", "Some items are invalid; nothing was written", "部分记录有误，未写入任何数据").with_detail(
-            format!("{n} of {total} items are invalid; nothing was written (fix them, or send ?partial=true to apply the valid ones)"),
-            format!("{total} 条中有 {n} 条有误，未写入任何数据（请修正，或使用 ?partial=true 只写入正确的记录）"),
-        )
+        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "batch_rejected", "Some items are invalid; nothing was written", "部分记录有误，未写入任何数据")
+            .with_detail(
+                format!("{n} of {total} items are invalid; nothing was written (fix them, or send ?partial=true to apply the valid ones)"),
+                format!("{total} 条中有 {n} 条有误，未写入任何数据（请修正，或使用 ?partial=true 只写入正确的记录）"),
+            )
     };
     let mut problem = base.problem();
     problem.errors = report
@@ -255,9 +260,7 @@ fn rejected_response(report: &SyncReport, total: usize) -> HttpResponse {
     if let Some(obj) = body.as_object_mut() {
         obj.insert("rejected".into(), serde_json::to_value(&report.rejected).unwrap_or(Value::Null));
     }
-    HttpResponse::build(base.status)
-        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")))
-        .body(body.to_string())
+    HttpResponse::build(base.status).insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"))).body(body.to_string())
 }
 
 /// A trimmed, non-empty string field of an item.

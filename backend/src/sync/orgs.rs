@@ -17,6 +17,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{Change, SyncReport, idempotency, item_errors};
+use crate::AppState;
 use crate::audit::{self, By};
 use crate::auth::{Actor, Scope};
 use crate::error::{AppError, AppResult, FieldError, Problem, deserialize_problem_at};
@@ -24,7 +25,6 @@ use crate::http::ApiQuery;
 use crate::orgs::queries as oq;
 use crate::orgs::types::{OrgFields, OrgKind, OrgRow, double_option};
 use crate::schema::{org_closure, orgs};
-use crate::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -113,14 +113,25 @@ pub struct OrgBatch {
     )
 )]
 #[put("/sync/orgs")]
-pub async fn sync_orgs(state: web::Data<AppState>, actor: Actor, req: HttpRequest, query: ApiQuery<OrgSyncQuery>, payload: web::Payload) -> AppResult<HttpResponse> {
+pub async fn sync_orgs(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    query: ApiQuery<OrgSyncQuery>,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
     let body = super::read_body(&req, payload).await?;
     let idem = idempotency::key_of(&req, &body)?;
     let items = super::parse_items(&body)?;
     let partial = query.partial.unwrap_or(false);
     let full = query.mode == Some(SyncMode::Full);
     if full && items.is_empty() {
-        return Err(AppError::field("items", "empty_full_batch", "mode=full with no items would dissolve every org: refused", "mode=full 且无记录会撤销全部组织，已拒绝"));
+        return Err(AppError::field(
+            "items",
+            "empty_full_batch",
+            "mode=full with no items would dissolve every org: refused",
+            "mode=full 且无记录会撤销全部组织，已拒绝",
+        ));
     }
     let account_id = actor.account_id;
     let today = state.config.clock.today();
@@ -165,7 +176,12 @@ fn parse_item(raw: &Value) -> Result<(SyncOrg, ParentRef), Vec<FieldError>> {
         (None, Some(Some(c))) => ParentRef::Code(c),
         (Some(None), None) | (None, Some(None)) | (Some(None), Some(None)) => ParentRef::Top,
         _ => {
-            errors.push(FieldError::new("parent_external_id", "ambiguous", "send parent_external_id or parent_code, not both", "parent_external_id 与 parent_code 只填其一"));
+            errors.push(FieldError::new(
+                "parent_external_id",
+                "ambiguous",
+                "send parent_external_id or parent_code, not both",
+                "parent_external_id 与 parent_code 只填其一",
+            ));
             ParentRef::Keep
         }
     };
@@ -190,7 +206,16 @@ pub async fn apply(conn: &mut AsyncPgConnection, actor: &Actor, items: &[Value])
         match parse_item(raw) {
             Ok((item, parent)) => {
                 if by_ext.insert(item.external_id.clone(), index).is_some() {
-                    report.reject(index, Some(item.external_id), vec![FieldError::new("external_id", "duplicate_in_batch", "this external_id appears earlier in the batch", "该外部编号在本批次中重复出现")]);
+                    report.reject(
+                        index,
+                        Some(item.external_id),
+                        vec![FieldError::new(
+                            "external_id",
+                            "duplicate_in_batch",
+                            "this external_id appears earlier in the batch",
+                            "该外部编号在本批次中重复出现",
+                        )],
+                    );
                     parsed.push(None);
                     continue;
                 }
@@ -248,21 +273,33 @@ pub async fn apply(conn: &mut AsyncPgConnection, actor: &Actor, items: &[Value])
         let ext = item.external_id.clone();
         let pfield = parent_field(&parent);
         if on_cycle.contains(&index) {
-            report.reject(index, Some(ext), vec![FieldError::new(pfield, "parent_cycle", "the parents in the batch form a cycle", "本批次中的上级关系形成了环")]);
+            report.reject(
+                index,
+                Some(ext),
+                vec![FieldError::new(pfield, "parent_cycle", "the parents in the batch form a cycle", "本批次中的上级关系形成了环")],
+            );
             continue;
         }
         let parent_id = match (&parent, parent_in_batch[index]) {
             (_, Some(j)) => match applied.get(&j) {
                 Some(&id) => Some(Some(id)),
                 None => {
-                    report.reject(index, Some(ext), vec![FieldError::new(pfield, "parent_rejected", "its parent in the batch was rejected", "其上级组织在本批次中未通过")]);
+                    report.reject(
+                        index,
+                        Some(ext),
+                        vec![FieldError::new(pfield, "parent_rejected", "its parent in the batch was rejected", "其上级组织在本批次中未通过")],
+                    );
                     continue;
                 }
             },
             (ParentRef::Keep, None) => None,
             (ParentRef::Top, None) => Some(None),
-            (ParentRef::ExternalId(e), None) => Some(orgs::table.filter(orgs::external_id.eq(e)).select(orgs::id).first::<i64>(conn).await.optional()?.map(Some).unwrap_or(Some(-1))),
-            (ParentRef::Code(c), None) => Some(orgs::table.filter(orgs::code.eq(c)).select(orgs::id).first::<i64>(conn).await.optional()?.map(Some).unwrap_or(Some(-1))),
+            (ParentRef::ExternalId(e), None) => {
+                Some(orgs::table.filter(orgs::external_id.eq(e)).select(orgs::id).first::<i64>(conn).await.optional()?.map(Some).unwrap_or(Some(-1)))
+            }
+            (ParentRef::Code(c), None) => {
+                Some(orgs::table.filter(orgs::code.eq(c)).select(orgs::id).first::<i64>(conn).await.optional()?.map(Some).unwrap_or(Some(-1)))
+            }
         };
         if parent_id == Some(Some(-1)) {
             report.reject(index, Some(ext), vec![FieldError::new(pfield, "not_found", "no organization has this parent reference", "找不到该上级组织")]);
@@ -280,7 +317,6 @@ pub async fn apply(conn: &mut AsyncPgConnection, actor: &Actor, items: &[Value])
     report.rejected.sort_by_key(|r| r.index);
     Ok(report)
 }
-
 
 fn kind_refused(field: &str, kind: OrgKind, parent: Option<OrgKind>) -> AppError {
     let (en, zh) = match parent {
@@ -302,7 +338,10 @@ async fn code_free(conn: &mut AsyncPgConnection, code: &str, own: Option<i64>) -
 async fn may_place(conn: &mut AsyncPgConnection, manage: &Scope, parent: Option<i64>) -> Result<Option<OrgKind>, AppError> {
     match parent {
         None if manage.all => Ok(None),
-        None => Err(AppError::forbidden("only political_dept over the whole institution may keep a top-level organization", "只有全单位范围的政工部门可以维护顶级组织")),
+        None => Err(AppError::forbidden(
+            "only political_dept over the whole institution may keep a top-level organization",
+            "只有全单位范围的政工部门可以维护顶级组织",
+        )),
         Some(p) => {
             if !oq::manageable(conn, manage, p, false).await? {
                 return Err(AppError::out_of_scope());
@@ -313,16 +352,31 @@ async fn may_place(conn: &mut AsyncPgConnection, manage: &Scope, parent: Option<
 }
 
 /// `parent`: None keep, Some(None) top level, Some(Some(id)) under that org.
-async fn apply_one(conn: &mut AsyncPgConnection, actor: &Actor, manage: &Scope, item: SyncOrg, parent: Option<Option<i64>>, pfield: &str) -> Result<(i64, Change), AppError> {
+async fn apply_one(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    manage: &Scope,
+    item: SyncOrg,
+    parent: Option<Option<i64>>,
+    pfield: &str,
+) -> Result<(i64, Change), AppError> {
     let code_in = item.code.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
-    let existing: Option<OrgRow> = orgs::table.filter(orgs::external_id.eq(&item.external_id)).select(OrgRow::as_select()).for_update().first(conn).await.optional()?;
+    let existing: Option<OrgRow> =
+        orgs::table.filter(orgs::external_id.eq(&item.external_id)).select(OrgRow::as_select()).for_update().first(conn).await.optional()?;
     let existing = match (existing, &code_in) {
         (Some(row), _) => Some(row),
         (None, Some(code)) => {
             let by_code: Option<OrgRow> = orgs::table.filter(orgs::code.eq(code)).select(OrgRow::as_select()).for_update().first(conn).await.optional()?;
             match by_code {
                 Some(row) if row.external_id.is_none() => Some(row),
-                Some(_) => return Err(AppError::field("code", "code_taken", "an organization with another external_id has this code", "该编码已被另一外部编号的组织使用")),
+                Some(_) => {
+                    return Err(AppError::field(
+                        "code",
+                        "code_taken",
+                        "an organization with another external_id has this code",
+                        "该编码已被另一外部编号的组织使用",
+                    ));
+                }
                 None => None,
             }
         }
@@ -354,15 +408,15 @@ async fn apply_one(conn: &mut AsyncPgConnection, actor: &Actor, manage: &Scope, 
             let id: i64 = diesel::insert_into(orgs::table)
                 .values((
                     OrgFields {
-                    external_id: Some(&item.external_id),
-                    code: &code,
-                    name: &name,
-                    kind: kind.as_str(),
-                    founded_on: founded,
-                    dissolved_on: dissolved,
-                    term_start,
-                    term_end,
-                },
+                        external_id: Some(&item.external_id),
+                        code: &code,
+                        name: &name,
+                        kind: kind.as_str(),
+                        founded_on: founded,
+                        dissolved_on: dissolved,
+                        term_start,
+                        term_end,
+                    },
                     orgs::parent_id.eq(parent),
                 ))
                 .returning(orgs::id)
@@ -409,7 +463,12 @@ async fn apply_one(conn: &mut AsyncPgConnection, actor: &Actor, manage: &Scope, 
                     if let Some(p) = parent_id
                         && (p == id || oq::within(conn, &[id], p, 0).await?)
                     {
-                        return Err(AppError::field(pfield, "org_move_cycle", "an organization cannot move under itself or its own descendant", "组织不能移动到自身或其下级组织之下"));
+                        return Err(AppError::field(
+                            pfield,
+                            "org_move_cycle",
+                            "an organization cannot move under itself or its own descendant",
+                            "组织不能移动到自身或其下级组织之下",
+                        ));
                     }
                     may_place(conn, manage, parent_id).await?
                 } else {
@@ -427,26 +486,36 @@ async fn apply_one(conn: &mut AsyncPgConnection, actor: &Actor, manage: &Scope, 
                     if let Some(ck) = OrgKind::parse(&child)
                         && !ck.may_be_under(Some(kind))
                     {
-                        return Err(AppError::field("kind", "kind_conflicts_with_children", format!("its {} children cannot be under a {}", ck.as_str(), kind.as_str()), format!("其下级{}不能隶属于{}", ck.zh(), kind.zh())));
+                        return Err(AppError::field(
+                            "kind",
+                            "kind_conflicts_with_children",
+                            format!("its {} children cannot be under a {}", ck.as_str(), kind.as_str()),
+                            format!("其下级{}不能隶属于{}", ck.zh(), kind.zh()),
+                        ));
                     }
                 }
                 if !kind.holds_members() && oq::has_members(conn, id).await? {
-                    return Err(AppError::field("kind", "kind_conflicts_with_members", "members belong to it; only a branch or group holds members", "该组织有党员，只有党支部或党小组可以直接管理党员"));
+                    return Err(AppError::field(
+                        "kind",
+                        "kind_conflicts_with_members",
+                        "members belong to it; only a branch or group holds members",
+                        "该组织有党员，只有党支部或党小组可以直接管理党员",
+                    ));
                 }
             }
             let before = oq::get(conn, id).await?;
             diesel::update(orgs::table.find(id))
                 .set((
                     OrgFields {
-                    external_id: Some(&item.external_id),
-                    code: &code,
-                    name: &name,
-                    kind: kind.as_str(),
-                    founded_on: founded,
-                    dissolved_on: dissolved,
-                    term_start,
-                    term_end,
-                },
+                        external_id: Some(&item.external_id),
+                        code: &code,
+                        name: &name,
+                        kind: kind.as_str(),
+                        founded_on: founded,
+                        dissolved_on: dissolved,
+                        term_start,
+                        term_end,
+                    },
                     orgs::parent_id.eq(parent_id),
                     orgs::version.eq(orgs::version + 1),
                     orgs::updated_at.eq(diesel::dsl::now),

@@ -266,16 +266,26 @@ fn period_label(d: NaiveDate, step: u32) -> String {
 }
 
 const THEMES: &[&str] = &[
-    "重温入党誓词", "学习习近平新时代中国特色社会主义思想", "走访慰问困难党员", "志愿服务进社区", "参观红色教育基地",
-    "学习贯彻党的二十大精神", "党史学习教育", "廉洁文化主题教育", "学习新修订的党纪处分条例", "为群众办实事",
+    "重温入党誓词",
+    "学习习近平新时代中国特色社会主义思想",
+    "走访慰问困难党员",
+    "志愿服务进社区",
+    "参观红色教育基地",
+    "学习贯彻党的二十大精神",
+    "党史学习教育",
+    "廉洁文化主题教育",
+    "学习新修订的党纪处分条例",
+    "为群众办实事",
 ];
 const LECTURES: &[&str] = &[
-    "书记讲党课：坚定理想信念", "党课：弘扬伟大建党精神", "党课：全面从严治党永远在路上", "党课：做合格党员",
-    "党课：以学铸魂、以学增智", "党课：发扬斗争精神",
+    "书记讲党课：坚定理想信念",
+    "党课：弘扬伟大建党精神",
+    "党课：全面从严治党永远在路上",
+    "党课：做合格党员",
+    "党课：以学铸魂、以学增智",
+    "党课：发扬斗争精神",
 ];
-const GENERAL: &[&str] = &[
-    "通报支部工作并收缴党费", "讨论接收预备党员", "讨论预备党员转正", "审议支部工作计划", "推荐入党积极分子", "学习传达上级会议精神",
-];
+const GENERAL: &[&str] = &["通报支部工作并收缴党费", "讨论接收预备党员", "讨论预备党员转正", "审议支部工作计划", "推荐入党积极分子", "学习传达上级会议精神"];
 const PLACES: &[&str] = &["党员活动室", "第一会议室", "党建活动中心", "线上（视频会议）", "支部书记办公室"];
 
 fn topic(k: &KindDef, m: &Drawn, salt: u64) -> String {
@@ -382,9 +392,8 @@ pub(super) async fn generate(
         for chunk in ids.chunks(5000) {
             let org_ids: Vec<i64> = chunk.iter().map(|c| c.0).collect();
             let flags: Vec<bool> = chunk.iter().map(|c| c.1).collect();
-            settings += tx
-                .execute("INSERT INTO org_life_settings (org_id, has_committee) SELECT * FROM unnest($1::bigint[], $2::bool[])", &[&org_ids, &flags])
-                .await?;
+            settings +=
+                tx.execute("INSERT INTO org_life_settings (org_id, has_committee) SELECT * FROM unnest($1::bigint[], $2::bool[])", &[&org_ids, &flags]).await?;
         }
         let mut rule_rows: Vec<(i64, String, &str, i32)> = Vec::new();
         for (&(committee, ki), &(freq, per)) in &world.rules {
@@ -577,7 +586,8 @@ pub(super) async fn generate(
                             let chronic = mix(w.seed, p) % 1000 < 15;
                             let u = (r % 10_000) as f64 / 10_000.0;
                             if u < if chronic { 0.6 } else { 0.07 } {
-                                let reason = ["sick", "sick", "sick", "personal", "personal", "personal", "business", "business", "business", "other"][(r >> 20) as usize % 10];
+                                let reason = ["sick", "sick", "sick", "personal", "personal", "personal", "business", "business", "business", "other"]
+                                    [(r >> 20) as usize % 10];
                                 let _ = writeln!(Line(&mut out.buf), "absent\t{reason}\t\\N\t\\N");
                             } else if recent && (r >> 24) % 10 < 4 {
                                 out.buf.extend_from_slice(b"present\t\\N\tqr\t");
@@ -611,7 +621,15 @@ pub(super) async fn generate(
     Ok(MeetingCounts { meetings, held, attendees, officers, settings, rules, go_live: go_live_date, seconds: started.elapsed().as_secs_f64() })
 }
 
-fn build_world(orgs: Arc<Vec<PlanOrg>>, kinds: Vec<KindDef>, seed: u64, today: NaiveDate, org_base: i64, person_base: i64, years: u32) -> Result<World, BoxError> {
+fn build_world(
+    orgs: Arc<Vec<PlanOrg>>,
+    kinds: Vec<KindDef>,
+    seed: u64,
+    today: NaiveDate,
+    org_base: i64,
+    person_base: i64,
+    years: u32,
+) -> Result<World, BoxError> {
     let n_people: u64 = orgs.iter().map(|o| o.members).sum();
     let mut person_start = Vec::with_capacity(orgs.len());
     let mut full = Vec::with_capacity(n_people as usize);
@@ -673,23 +691,7 @@ fn build_world(orgs: Arc<Vec<PlanOrg>>, kinds: Vec<KindDef>, seed: u64, today: N
         }
     }
     let since = today.checked_sub_months(Months::new(12 * years)).unwrap_or(today) + Duration::days(1);
-    Ok(World {
-        seed,
-        today,
-        since,
-        org_base,
-        person_base,
-        meeting_base: 0,
-        orgs,
-        person_start,
-        full,
-        joined,
-        groups_of,
-        officers,
-        has_committee,
-        kinds,
-        rules,
-    })
+    Ok(World { seed, today, since, org_base, person_base, meeting_base: 0, orgs, person_start, full, joined, groups_of, officers, has_committee, kinds, rules })
 }
 
 #[cfg(test)]

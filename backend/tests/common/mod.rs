@@ -79,9 +79,8 @@ pub fn url_with_db(url: &str, db: &str) -> String {
 
 async fn admin_client() -> tokio_postgres::Client {
     let url = server_url();
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to TEST_DATABASE_URL ({url}): {e}"));
+    let (client, conn) =
+        tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap_or_else(|e| panic!("cannot connect to TEST_DATABASE_URL ({url}): {e}"));
     tokio::spawn(async move {
         let _ = conn.await;
     });
@@ -488,31 +487,42 @@ impl Fx {
         let orgs = insert_orgs(&mut conn).await;
         let key = shared.state.config.data_key.clone();
         let people = People {
-            zhangsan: insert_member(&mut conn, &key, record("张三", Gender::Male, orgs.b1, "2010-07-01", Some("2011-07-01"))
-                .with_id(zs_id_number())
-                .with_phone(ZS_PHONE))
+            zhangsan: insert_member(
+                &mut conn,
+                &key,
+                record("张三", Gender::Male, orgs.b1, "2010-07-01", Some("2011-07-01")).with_id(zs_id_number()).with_phone(ZS_PHONE),
+            )
             .await,
-            lisi: insert_member(&mut conn, &key, record("李四", Gender::Female, orgs.b1, "2025-06-01", None).with_id(id_for("1992-08-20", false, 2)).with_phone("13900139000")).await,
-            wangwu: insert_member(&mut conn, &key, record("王五", Gender::Male, orgs.b1_1, "2005-05-01", Some("2006-05-01")).with_id(id_for("1970-01-05", true, 3))).await,
+            lisi: insert_member(
+                &mut conn,
+                &key,
+                record("李四", Gender::Female, orgs.b1, "2025-06-01", None).with_id(id_for("1992-08-20", false, 2)).with_phone("13900139000"),
+            )
+            .await,
+            wangwu: insert_member(
+                &mut conn,
+                &key,
+                record("王五", Gender::Male, orgs.b1_1, "2005-05-01", Some("2006-05-01")).with_id(id_for("1970-01-05", true, 3)),
+            )
+            .await,
             zhaoliu: insert_member(&mut conn, &key, {
                 let mut r = record("赵六", Gender::Female, orgs.b2, "2015-03-01", Some("2016-03-01"));
                 r.status = Status::Suspended;
                 r
             })
             .await,
-            qianqi: insert_member(&mut conn, &key, record("钱七", Gender::Male, orgs.b3, "2000-10-01", Some("2001-10-01")).with_id(id_for("1975-11-30", true, 4))).await,
+            qianqi: insert_member(
+                &mut conn,
+                &key,
+                record("钱七", Gender::Male, orgs.b3, "2000-10-01", Some("2001-10-01")).with_id(id_for("1975-11-30", true, 4)),
+            )
+            .await,
         };
         let mut accounts = BTreeMap::new();
         let mut add = async |conn: &mut Conn, username: &'static str, person: Option<i64>, grants: &[(Role, Option<&str>)]| {
             let grants: Vec<(Role, Option<String>)> = grants.iter().map(|(r, c)| (*r, c.map(str::to_string))).collect();
-            let id = accounts::create(
-                conn,
-                By::CLI,
-                NewAccount { username, password_hash: password_hash().to_string(), person_id: person },
-                &grants,
-            )
-            .await
-            .unwrap();
+            let id =
+                accounts::create(conn, By::CLI, NewAccount { username, password_hash: password_hash().to_string(), person_id: person }, &grants).await.unwrap();
             accounts.insert(username, id);
         };
         add(&mut conn, users::ADMIN, None, &[(Role::PoliticalDept, None)]).await;
@@ -713,7 +723,8 @@ pub fn tempdir(prefix: &str) -> std::path::PathBuf {
 /// `soffice`, fails on CI (CI=true: .ci/run installs libreoffice-calc-nogui) and is skipped with a
 /// reason elsewhere.
 pub fn libreoffice_opens(bytes: &[u8], expect: &[&str]) {
-    let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
+    let Some(soffice) =
+        ["soffice", "libreoffice"].into_iter().find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
     else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("soffice is missing: install libreoffice-calc-nogui (.ci/run does)");
