@@ -1,6 +1,6 @@
 //! The master-data sync: PUT /sync/members and /sync/orgs (created / updated / unchanged, a bad
 //! item blocks the batch unless partial, Idempotency-Key, mode=full, scope, batch size), and the
-//! example script of docs/examples run against a real server process.
+//! example script of tests/api/sync_example run against a real server process.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -326,9 +326,9 @@ async fn the_example_script_syncs_a_csv_through_a_running_server() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let run = move || {
         Command::new("python3")
-            .arg(format!("{root}/docs/examples/sync_members.py"))
+            .arg(format!("{root}/tests/api/sync_example/sync_members.py"))
             .args(["--url", &format!("http://127.0.0.1:{port}"), "--username", users::ADMIN, "--batch-size", "2"])
-            .arg(format!("{root}/docs/examples/members.csv"))
+            .arg(format!("{root}/tests/api/sync_example/members.csv"))
             .env("DANGJIAN_PASSWORD", common::PASSWORD)
             .output()
             .unwrap()
