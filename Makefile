@@ -27,6 +27,7 @@ run: ## build and serve (default http://127.0.0.1:8080); PostgreSQL in .data/pg 
 	MIMALLOC_PURGE_DELAY=$${MIMALLOC_PURGE_DELAY:-0} exec $(BIN) serve
 
 test: ## clippy + tests (PostgreSQL in .data/pg-test unless TEST_DATABASE_URL or DATABASE_URL) + compose check + web app checks + browser tests
+	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	@url=$$(scripts/pg.sh test-url $(PG_TEST_DIR) $(PG_TEST_PORT)) && export TEST_DATABASE_URL=$$url && \
 	echo "TEST_DATABASE_URL=$$url" && \
