@@ -330,6 +330,10 @@ async fn bounds_and_bodies_answer_the_documented_problems() {
     let r = fx.send(Req::new("PUT", "/api/v1/sync/orgs").token(&admin).json(serde_json::json!({"items": [{"external_id": "X", "name": "a\u{0}"}]}))).await;
     r.expect_problem(400, "validation_failed");
     assert_eq!(r.first_error().0, "items[0].name");
+    // Numbers jsonb would write back in a form JSON readers refuse (1e308 as 309 digits): 422.
+    let r = fx.send(Req::post("/api/v1/meetings/1/addenda").token(&admin).json(serde_json::json!({"body": "更正", "changes": {"x": 1.7976931348623157e308}}))).await;
+    r.expect_problem(422, "validation_failed");
+    assert_eq!(r.first_error(), ("changes".to_string(), "out_of_range".to_string()));
     // Uploads: 415 for a body that is not a multipart form.
     fx.send(Req::post("/api/v1/imports/members").token(&admin).raw("application/json", b"{}".to_vec())).await.expect_problem(415, "unsupported_media_type");
 }

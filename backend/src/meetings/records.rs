@@ -1002,6 +1002,15 @@ pub async fn archive_meeting(
     Ok(with_etag(HttpResponse::Ok(), detail.version, &detail))
 }
 
+fn has_huge_number(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64().is_none_or(|f| f.abs() > 9_007_199_254_740_991.0),
+        serde_json::Value::Array(a) => a.iter().any(has_huge_number),
+        serde_json::Value::Object(o) => o.values().any(has_huge_number),
+        _ => false,
+    }
+}
+
 /// Add a correction to an archived record (the record itself stays as archived). Before
 /// archiving, correct the record itself: 409 `meeting_not_archived`.
 #[utoipa::path(
@@ -1028,6 +1037,16 @@ pub async fn add_addendum(state: web::Data<AppState>, actor: Actor, id: web::Pat
     }
     if b.changes.as_ref().is_some_and(|c| !c.is_object() && !c.is_array()) {
         return Err(AppError::field("changes", "invalid", "changes is an object or an array", "changes 须为对象或数组"));
+    }
+    // PostgreSQL's jsonb writes numbers out in full (1e308 as 309 digits), which do not read
+    // back as JSON numbers: keep them to what any JSON reader takes exactly (±2^53).
+    if b.changes.as_ref().is_some_and(has_huge_number) {
+        return Err(AppError::field(
+            "changes",
+            "out_of_range",
+            "numbers in changes must lie within ±9007199254740991",
+            "changes 中的数字须在 ±9007199254740991 之内",
+        ));
     }
     let mut conn = db::conn(&state.pool).await?;
     let added = conn
