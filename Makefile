@@ -26,12 +26,15 @@ run: ## build and serve (default http://127.0.0.1:8080); PostgreSQL in .data/pg 
 	$(BIN) demo-data --if-empty && \
 	MIMALLOC_PURGE_DELAY=$${MIMALLOC_PURGE_DELAY:-0} exec $(BIN) serve
 
-test: ## clippy + tests (PostgreSQL in .data/pg-test unless TEST_DATABASE_URL or DATABASE_URL) + compose check + web app checks + browser tests
+test: ## clippy + tests (PostgreSQL in .data/pg-test unless TEST_DATABASE_URL or DATABASE_URL) + API contract (schemathesis) + compose check + web app checks + browser tests
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	@url=$$(scripts/pg.sh test-url $(PG_TEST_DIR) $(PG_TEST_PORT)) && export TEST_DATABASE_URL=$$url && \
 	echo "TEST_DATABASE_URL=$$url" && \
 	cargo test --workspace
+	@# the API contract from outside: schemathesis (PyPI, pinned, venv under .data/) against a server
+	@# with the demo data, as admin and as zhibu01, about three minutes each
+	@url=$$(scripts/pg.sh test-url $(PG_TEST_DIR) $(PG_TEST_PORT)) && TEST_DATABASE_URL=$$url tests/api/schemathesis.sh
 	@# the date-sensitive tests again at fixed dates and hours (1 Jan, 29 Feb, 17:30 UTC, ...)
 	@$(MAKE) --no-print-directory test-dates
 	@if command -v docker-compose >/dev/null; then \
