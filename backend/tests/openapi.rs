@@ -331,7 +331,9 @@ async fn bounds_and_bodies_answer_the_documented_problems() {
     r.expect_problem(400, "validation_failed");
     assert_eq!(r.first_error().0, "items[0].name");
     // Numbers jsonb would write back in a form JSON readers refuse (1e308 as 309 digits): 422.
-    let r = fx.send(Req::post("/api/v1/meetings/1/addenda").token(&admin).json(serde_json::json!({"body": "更正", "changes": {"x": 1.7976931348623157e308}}))).await;
+    let r = fx
+        .send(Req::post("/api/v1/meetings/1/addenda").token(&admin).json(serde_json::json!({"body": "更正", "changes": {"x": 1.7976931348623157e308}})))
+        .await;
     r.expect_problem(422, "validation_failed");
     assert_eq!(r.first_error(), ("changes".to_string(), "out_of_range".to_string()));
     // Uploads: 415 for a body that is not a multipart form.
