@@ -23,6 +23,7 @@ pub mod meetings;
 pub mod members;
 pub mod notifications;
 pub mod orgs;
+pub mod pdf;
 pub mod reports;
 pub mod schema;
 pub mod stats;
