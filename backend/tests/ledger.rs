@@ -293,6 +293,8 @@ async fn the_pdf_embeds_a_font_subset_and_its_chinese_text_extracts() {
         assert!(text.contains(expected), "{expected:?} not in the PDF's text:\n{text}");
     }
     assert!(!text.contains("学院支部不应出现的会议"));
+    // 党员人数 is dated, as in the workbook: both print the ledger's one text (issue 15).
+    assert!(text.contains("预备党员 1 人），2025-12-31"), "the dated member count:\n{text}");
     let audit = fx.audit("ledger", fx.orgs.b1).await;
     assert_eq!(audit.last().unwrap().3.as_ref().unwrap()["format"], "pdf");
 }

@@ -84,10 +84,6 @@ impl Ledger {
     pub fn held_total(&self) -> i64 {
         self.kinds.iter().map(|k| k.held).sum()
     }
-
-    pub fn required_known(&self) -> bool {
-        self.kinds.iter().any(|k| k.required.is_some())
-    }
 }
 
 #[derive(Debug, Clone, QueryableByName)]

@@ -2,13 +2,17 @@
 //! record of the meetings, the members and their changes), as an XLSX workbook or a printable PDF.
 //!
 //! - `data`: what the ledger holds, loaded in one read-only snapshot;
-//! - `workbook`: the XLSX (rust_xlsxwriter);
-//! - `pdf`: the PDF (krilla, with a subset of a CJK font from Debian's packages).
+//! - `sections`: what it says — titles, facts, tables with their headers and widths, totals,
+//!   notes, the watermark — composed once for both formats;
+//! - `workbook`: the sections as XLSX sheets (rust_xlsxwriter);
+//! - `pdf`: the sections laid out on A4 pages by the neutral [`crate::pdf`] module (krilla, with
+//!   a subset of a CJK font from Debian's packages).
 //!
 //! The branch's development work (发展党员) is not in the platform yet; the ledger says so.
 
 pub mod data;
 pub mod pdf;
+pub mod sections;
 pub mod workbook;
 
 use std::sync::Arc;
@@ -133,11 +137,7 @@ pub async fn org_ledger(state: web::Data<AppState>, actor: Actor, id: web::Path<
     }
     // The font before the data: a missing package is answered (503) without loading the year.
     let font = match format {
-        LedgerFormat::Pdf => Some(
-            web::block(|| pdf::load_font(std::env::var(pdf::FONT_ENV).ok().as_deref()))
-                .await
-                .map_err(|e| AppError::internal(format!("ledger font thread: {e}")))??,
-        ),
+        LedgerFormat::Pdf => Some(web::block(crate::pdf::configured_font).await.map_err(|e| AppError::internal(format!("ledger font thread: {e}")))??),
         LedgerFormat::Xlsx => None,
     };
     let by = exported_by(&mut conn, &actor).await?;
@@ -151,7 +151,7 @@ pub async fn org_ledger(state: web::Data<AppState>, actor: Actor, id: web::Path<
     let written = ledger.clone();
     let bytes = web::block(move || match font {
         None => workbook::write(&written),
-        Some((font, face)) => pdf::write(&written, font, face),
+        Some(font) => pdf::write(&written, &font),
     })
     .await
     .map_err(|e| AppError::internal(format!("ledger writer thread: {e}")))??;
