@@ -77,8 +77,17 @@ async fn healthz() -> HttpResponse {
 ))]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let mut conn = db::conn(&state.pool).await?;
-    diesel::sql_query("SELECT 1").execute(&mut conn).await.map_err(|e| AppError::unavailable(e.to_string()))?;
+    // Within a second whatever happens: a load balancer's probe must not queue behind an
+    // exhausted pool (and a pool that stays exhausted is itself "not ready").
+    let probe = async {
+        let mut conn = db::conn(&state.pool).await?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await.map_err(|e| AppError::unavailable(e.to_string()))?;
+        Ok::<_, AppError>(())
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(1), probe).await {
+        Ok(result) => result?,
+        Err(_) => return Err(AppError::unavailable("no database connection within 1 s")),
+    }
     Ok(HttpResponse::Ok().content_type("text/plain").body("ok"))
 }
 

@@ -207,7 +207,7 @@ async fn serve() -> CliResult {
     let logins = demo::logins(&mut conn).await?;
     drop(conn);
     let bind = config.bind.clone();
-    let pool = db::pool(&config.database_url, config.pool_size, config.clock)?;
+    let pool = db::pool(&config.database_url, config.pool_size, config.pool_timeout, config.clock)?;
     // The job worker: one job at a time per process, claimed from the shared jobs table.
     actix_web::rt::spawn(jobs::Worker::new(pool.clone(), config.clone(), jobs::Registry::standard()).run());
     let shared = app::Shared::new(AppState { pool, config })?;

@@ -30,6 +30,20 @@ pub struct Config {
     /// Proxies whose X-Forwarded-For / Forwarded is believed (DANGJIAN_TRUSTED_PROXIES, addresses
     /// or CIDRs); from anyone else the peer address is the client's (auth::client_addr).
     pub trusted_proxies: Vec<crate::auth::client_addr::Net>,
+    /// The longest pause allowed between two chunks of a request body (DANGJIAN_BODY_IDLE_SECS,
+    /// 20 s): crate::http::timed_body.
+    pub body_idle_timeout: std::time::Duration,
+    /// How long a request waits for a pooled database connection before it is answered 503 with
+    /// Retry-After (DATABASE_POOL_TIMEOUT_SECS, 5 s): crate::db::pool.
+    pub pool_timeout: std::time::Duration,
+}
+
+/// A whole number of seconds, 1 or more, from the variable.
+fn seconds(name: &'static str, default: u64) -> Result<std::time::Duration, ConfigError> {
+    match env(name) {
+        Some(v) => v.parse::<u64>().ok().filter(|n| *n > 0).map(std::time::Duration::from_secs).ok_or(ConfigError::Invalid(name, v)),
+        None => Ok(std::time::Duration::from_secs(default)),
+    }
 }
 
 /// 10 MiB: a phone photo or a scanned sign-in sheet.
@@ -125,6 +139,8 @@ impl Config {
                 Some(v) => crate::auth::client_addr::Net::parse_list(&v).map_err(|e| ConfigError::Invalid("DANGJIAN_TRUSTED_PROXIES", e))?,
                 None => Vec::new(),
             },
+            body_idle_timeout: seconds("DANGJIAN_BODY_IDLE_SECS", 20)?,
+            pool_timeout: seconds("DATABASE_POOL_TIMEOUT_SECS", 5)?,
         })
     }
 
@@ -145,6 +161,8 @@ impl Config {
             attachment_max_bytes: DEFAULT_ATTACHMENT_MAX_BYTES,
             clock: Clock::from_env().map_err(ConfigError::Clock)?,
             trusted_proxies: Vec::new(),
+            body_idle_timeout: crate::http::DEFAULT_BODY_IDLE,
+            pool_timeout: std::time::Duration::from_secs(5),
         })
     }
 }

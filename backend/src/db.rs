@@ -9,6 +9,8 @@ use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfi
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
 
+use std::time::Duration;
+
 use crate::clock::Clock;
 use crate::error::AppError;
 
@@ -17,14 +19,23 @@ pub type PooledConn = Object<AsyncPgConnection>;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub fn pool(database_url: &str, max_size: usize, clock: Clock) -> Result<DbPool, AppError> {
+/// The pool: `max_size` connections, each with the institution's session settings; a request
+/// waits at most `wait` for one, then is answered 503 with Retry-After (error.rs), so that an
+/// exhausted pool sheds load instead of queueing every request behind it.
+pub fn pool(database_url: &str, max_size: usize, wait: Duration, clock: Clock) -> Result<DbPool, AppError> {
     // Fast recycling skips a `SELECT 1` round trip on every checkout; a broken connection is
     // still detected (diesel marks it) and replaced.
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |url| connect(url.to_string(), clock).boxed());
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
-    Pool::builder(manager).max_size(max_size).build().map_err(|e| AppError::internal(format!("building the database pool: {e}")))
+    Pool::builder(manager)
+        .max_size(max_size)
+        .wait_timeout(Some(wait))
+        .create_timeout(Some(wait))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| AppError::internal(format!("building the database pool: {e}")))
 }
 
 /// The session settings that make the database read dates as the institution does: its time

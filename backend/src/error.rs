@@ -255,7 +255,11 @@ fn unique_violation(constraint: &str) -> AppError {
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
     fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        AppError::unavailable(e.to_string())
+        // Every connection busy for the whole wait (db::pool): the client may try again in a
+        // moment, as Retry-After says.
+        let mut problem = AppError::unavailable(e.to_string());
+        problem.retry_after = Some(1);
+        problem
     }
 }
 

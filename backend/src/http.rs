@@ -3,9 +3,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
+use actix_web::error::PayloadError;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, web};
+use futures_util::Stream;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,15 +28,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = is_json(req);
-        let mut payload = payload.take();
+        let payload = timed_body(payload.take(), body_idle_timeout(req));
         Box::pin(async move {
+            let mut payload = std::pin::pin!(payload);
             if !is_json {
                 return Err(unsupported_media_type("the body must be application/json", "请求体必须是 application/json").into());
             }
             // Read here rather than through web::Bytes, whose own limit answers actix's plain text.
             let mut bytes = web::BytesMut::new();
             while let Some(chunk) = futures_util::StreamExt::next(&mut payload).await {
-                let chunk = chunk.map_err(|e| AppError::bad_request(format!("reading the body: {e}"), "读取请求体失败"))?;
+                let chunk = chunk.map_err(body_error)?;
                 if bytes.len() + chunk.len() > JSON_LIMIT {
                     return Err(payload_too_large(
                         format!("JSON bodies up to {} KB are accepted", JSON_LIMIT / 1024),
@@ -56,6 +60,97 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
         })
     }
+}
+
+/// How long a request body may pause between two of its chunks when nothing is set
+/// (DANGJIAN_BODY_IDLE_SECS).
+pub const DEFAULT_BODY_IDLE: Duration = Duration::from_secs(20);
+
+/// The configured pause allowed between two chunks of a body.
+pub fn body_idle_timeout(req: &HttpRequest) -> Duration {
+    req.app_data::<web::Data<crate::AppState>>().map_or(DEFAULT_BODY_IDLE, |s| s.config.body_idle_timeout)
+}
+
+/// A request body that fails (408, [`body_error`]) when the client pauses longer than `idle`
+/// between two chunks. Every reader of a body goes through it, and reads the body before it
+/// takes a database connection: a client that announces 1,000 bytes, sends 20 and waits then
+/// holds a socket for at most `idle`, and never a pooled connection (34 of them froze every
+/// endpoint that needs the database).
+pub fn timed_body(payload: Payload, idle: Duration) -> impl Stream<Item = Result<web::Bytes, PayloadError>> + 'static {
+    futures_util::stream::unfold(Some(payload), move |state| async move {
+        let mut payload = state?;
+        match tokio::time::timeout(idle, futures_util::StreamExt::next(&mut payload)).await {
+            Ok(Some(item)) => Some((item, Some(payload))),
+            Ok(None) => None,
+            // The error, then the end: nothing more is read from this client.
+            Err(_) => Some((Err(PayloadError::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, "the body stopped arriving"))), None)),
+        }
+    })
+}
+
+/// A body that could not be read: 408 when the client stopped sending ([`timed_body`]), else 400.
+pub fn body_error(e: PayloadError) -> AppError {
+    match e {
+        PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            AppError::new(actix_web::http::StatusCode::REQUEST_TIMEOUT, "body_timeout", "The request body stopped arriving", "请求体传输中断")
+                .with_detail("the client paused too long while sending the body; send it again", "客户端发送请求体时停顿过久，请重新发送")
+        }
+        PayloadError::Overflow => payload_too_large("the body is larger than this operation takes", "请求体过大"),
+        e => AppError::bad_request(format!("reading the body: {e}"), "读取请求体失败"),
+    }
+}
+
+/// The `file` field of a multipart form: its name as sent (NULs removed; only a label) and its
+/// bytes, refused with `too_large` past `max` bytes while it streams in, and with 408 when the
+/// client stops sending ([`timed_body`]). 415 when the body is not multipart, 422 without a
+/// `file` field.
+pub async fn read_form_file(
+    req: &HttpRequest,
+    payload: web::Payload,
+    max: usize,
+    too_large: impl Fn() -> AppError,
+) -> Result<(Option<String>, Vec<u8>), AppError> {
+    use futures_util::TryStreamExt;
+    require_multipart(req)?;
+    let form_error = |e: actix_multipart::MultipartError| match e {
+        actix_multipart::MultipartError::Payload(e) => body_error(e),
+        _ => AppError::bad_request("send the file as multipart/form-data, field `file`", "请以 multipart/form-data 上传文件（字段名 file）"),
+    };
+    let body = timed_body(payload.into_inner(), body_idle_timeout(req));
+    let mut form = actix_multipart::Multipart::new(req.headers(), body);
+    while let Some(mut field) = form.try_next().await.map_err(form_error)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.content_disposition().and_then(|cd| cd.get_filename()).map(|n| n.replace('\0', ""));
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(form_error)? {
+            if bytes.len() + chunk.len() > max {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok((name, bytes));
+    }
+    Err(AppError::field("file", "required", "send the file in the form field `file`", "请选择要上传的文件"))
+}
+
+/// A JSON body of at most `max` bytes, read with the body's idle timeout (415 when it is not
+/// JSON, `too_large` past `max`): for handlers that parse the body themselves.
+pub async fn read_json_body(req: &HttpRequest, payload: web::Payload, max: usize, too_large: impl Fn() -> AppError) -> Result<web::Bytes, AppError> {
+    if !is_json(req) {
+        return Err(unsupported_media_type("the body must be application/json", "请求体必须是 application/json"));
+    }
+    let mut body = std::pin::pin!(timed_body(payload.into_inner(), body_idle_timeout(req)));
+    let mut bytes = web::BytesMut::new();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
+        let chunk = chunk.map_err(body_error)?;
+        if bytes.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes.freeze())
 }
 
 /// Text may not hold NUL characters (`\u0000`): PostgreSQL stores none, in text or jsonb. A 400

@@ -523,7 +523,7 @@ async fn a_large_file_runs_as_a_job_that_reports_progress_and_the_report() {
     assert_eq!(job.json["status"], "queued", "{}", job.text);
 
     let config = Config::for_database(fx.db.url.clone(), DataKey::from_bytes(common::DATA_KEY), common::JWT_SECRET).unwrap();
-    let worker = Worker::new(dangjian::db::pool(&fx.db.url, 4, config.clock).unwrap(), config, Registry::standard());
+    let worker = Worker::new(dangjian::db::pool(&fx.db.url, 4, config.pool_timeout, config.clock).unwrap(), config, Registry::standard());
     assert_eq!(worker.drain().await.unwrap(), 1);
 
     let job = fx.send(Req::get(format!("/api/v1/jobs/{job_id}")).token(&token)).await;

@@ -23,7 +23,7 @@ fn config(url: &str) -> Config {
 }
 
 fn worker(url: &str, registry: Registry) -> Worker {
-    let mut w = Worker::new(dangjian::db::pool(url, 4, config(url).clock).unwrap(), config(url), registry);
+    let mut w = Worker::new(dangjian::db::pool(url, 4, config(url).pool_timeout, config(url).clock).unwrap(), config(url), registry);
     w.poll = Duration::from_millis(20);
     w
 }
@@ -50,7 +50,7 @@ async fn two_workers_run_each_of_fifty_jobs_exactly_once() {
         worker(&db.url, r)
     };
     let (a, b) = (make("a"), make("b"));
-    let pool = dangjian::db::pool(&db.url, 2, config(&db.url).clock).unwrap();
+    let pool = dangjian::db::pool(&db.url, 2, config(&db.url).pool_timeout, config(&db.url).clock).unwrap();
     let mut ids = Vec::new();
     {
         let mut conn = pool.get().await.unwrap();

@@ -24,7 +24,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -474,27 +473,8 @@ pub async fn upload(
 
 /// The `file` field of a multipart form, refused past [`MAX_FILE_BYTES`] while it streams in.
 async fn read_upload(req: &HttpRequest, payload: web::Payload) -> Result<(String, Vec<u8>), AppError> {
-    crate::http::require_multipart(req)?;
-    let bad = |en: &str, zh: &str| AppError::bad_request(en.to_string(), zh.to_string());
-    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
-    while let Some(mut field) =
-        form.try_next().await.map_err(|_| bad("send the file as multipart/form-data, field `file`", "请以 multipart/form-data 上传文件（字段名 file）"))?
-    {
-        if field.name() != Some("file") {
-            continue;
-        }
-        // The name is only a label; PostgreSQL stores no NUL.
-        let name = field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or("upload").replace('\0', "");
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(|_| bad("the upload was interrupted", "上传中断"))? {
-            if bytes.len() + chunk.len() > MAX_FILE_BYTES {
-                return Err(file_too_large());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        return Ok((name, bytes));
-    }
-    Err(AppError::field("file", "required", "send the spreadsheet in the form field `file`", "请选择要上传的文件"))
+    let (name, bytes) = crate::http::read_form_file(req, payload, MAX_FILE_BYTES, file_too_large).await?;
+    Ok((name.unwrap_or_else(|| "upload".to_string()), bytes))
 }
 
 /// A past import, for the list.

@@ -14,7 +14,6 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
@@ -85,31 +84,6 @@ fn file_too_large(max: usize) -> AppError {
     e
 }
 
-/// The `file` field of a multipart form, refused past `max` bytes while it streams in.
-async fn read_file(req: &HttpRequest, payload: web::Payload, max: usize) -> Result<(String, Vec<u8>), AppError> {
-    crate::http::require_multipart(req)?;
-    let bad = |en: &str, zh: &str| AppError::bad_request(en.to_string(), zh.to_string());
-    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
-    while let Some(mut field) =
-        form.try_next().await.map_err(|_| bad("send the file as multipart/form-data, field `file`", "请以 multipart/form-data 上传文件（字段名 file）"))?
-    {
-        if field.name() != Some("file") {
-            continue;
-        }
-        // The name is only a label; PostgreSQL stores no NUL.
-        let name = field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or_default().replace('\0', "");
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(|_| bad("the upload was interrupted", "上传中断"))? {
-            if bytes.len() + chunk.len() > max {
-                return Err(file_too_large(max));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        return Ok((name, bytes));
-    }
-    Err(AppError::field("file", "required", "send the file in the form field `file`", "请选择要上传的文件"))
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
@@ -157,11 +131,17 @@ pub async fn upload_attachment(
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let UploadQuery { category, addendum_id } = query.0;
+    // Scope first, so a file is read only from someone who may store it; but on a connection
+    // given back before the body is read, which a slow client may take minutes to send.
+    {
+        let mut conn = db::conn(&state.pool).await?;
+        let m = access::load(&mut conn, id).await?;
+        access::check_manage(&mut conn, &actor, m.org_id).await?;
+    }
+    let max = state.config.attachment_max_bytes;
+    let (name, bytes) = crate::http::read_form_file(&req, payload, max, || file_too_large(max)).await?;
+    let name = name.unwrap_or_default();
     let mut conn = db::conn(&state.pool).await?;
-    // Scope first, so a file is read only from someone who may store it.
-    let m = access::load(&mut conn, id).await?;
-    access::check_manage(&mut conn, &actor, m.org_id).await?;
-    let (name, bytes) = read_file(&req, payload, state.config.attachment_max_bytes).await?;
     if bytes.is_empty() {
         return Err(AppError::field("file", "required", "the file is empty", "文件为空"));
     }

@@ -21,7 +21,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -134,22 +133,9 @@ pub fn item_errors(e: AppError, scope_field: &str) -> Result<Vec<FieldError>, Ap
 }
 
 /// Reads a JSON body of up to [`MAX_BODY`] bytes.
-pub async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<web::Bytes, AppError> {
-    let is_json =
-        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
-    if !is_json {
-        return Err(AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send JSON", "请发送 JSON")
-            .with_detail("the body must be application/json", "请求体必须是 application/json"));
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| AppError::bad_request(format!("reading the body: {e}"), "读取请求体失败"))?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(too_large(format!("the body is over {} MB", MAX_BODY / 1024 / 1024), format!("请求体超过 {} MB", MAX_BODY / 1024 / 1024)));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+pub async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, AppError> {
+    let mb = MAX_BODY / 1024 / 1024;
+    crate::http::read_json_body(req, payload, MAX_BODY, || too_large(format!("the body is over {mb} MB"), format!("请求体超过 {mb} MB"))).await
 }
 
 fn too_large(en: String, zh: String) -> AppError {

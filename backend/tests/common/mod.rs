@@ -478,10 +478,17 @@ pub type Conn = diesel_async::pooled_connection::deadpool::Object<diesel_async::
 impl Fx {
     /// A fresh database with the fixture, and the application over it.
     pub async fn new() -> Fx {
+        Self::with_config(|_| ()).await
+    }
+
+    /// As [`Fx::new`], with the configuration adjusted first (pool size and timeouts of the
+    /// availability tests).
+    pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> Fx {
         let db = TestDb::migrated().await;
         let mut config = Config::for_database(db.url.clone(), DataKey::from_bytes(DATA_KEY), JWT_SECRET).unwrap();
         config.clock = clock();
-        let pool = db::pool(&db.url, 8, config.clock).unwrap();
+        adjust(&mut config);
+        let pool = db::pool(&db.url, config.pool_size, config.pool_timeout, config.clock).unwrap();
         let shared = app::Shared::new(AppState { pool, config }).unwrap();
         let mut conn = shared.state.pool.get().await.unwrap();
         let orgs = insert_orgs(&mut conn).await;
@@ -541,6 +548,17 @@ impl Fx {
         drop(conn);
         let app = TestApp::new(shared.clone()).await;
         Fx { app, shared, orgs, people, accounts, db }
+    }
+
+    /// The application served by a real actix server on 127.0.0.1 (two workers), for tests that
+    /// need sockets: slow clients, parallel bursts.
+    pub fn serve(&self) -> std::net::SocketAddr {
+        let shared = self.shared.clone();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = actix_web::HttpServer::new(move || app::build(shared.clone())).workers(2).listen(listener).unwrap().disable_signals().run();
+        actix_web::rt::spawn(server);
+        addr
     }
 
     pub async fn conn(&self) -> Conn {
