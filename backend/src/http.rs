@@ -47,12 +47,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 }
                 bytes.extend_from_slice(&chunk);
             }
+            // Before the types: a date out of the years is a 422 whether or not chrono reads it.
+            check_json_text(&bytes)?;
             let de = &mut serde_json::Deserializer::from_slice(&bytes);
             match serde_path_to_error::deserialize::<_, T>(de) {
-                Ok(v) => {
-                    reject_nul_in_json(&bytes)?;
-                    Ok(ApiJson(v))
-                }
+                Ok(v) => Ok(ApiJson(v)),
                 Err(e) => {
                     let path = e.path().to_string();
                     Err(deserialize_problem_at(&path, &e.inner().to_string()).into())
@@ -77,7 +76,7 @@ pub fn body_idle_timeout(req: &HttpRequest) -> Duration {
 /// holds a socket for at most `idle`, and never a pooled connection (34 of them froze every
 /// endpoint that needs the database).
 pub fn timed_body(payload: Payload, idle: Duration) -> impl Stream<Item = Result<web::Bytes, PayloadError>> + 'static {
-    futures_util::stream::unfold(Some(payload), move |state| async move {
+    let body = futures_util::stream::unfold(Some(payload), move |state| async move {
         let mut payload = state?;
         match tokio::time::timeout(idle, futures_util::StreamExt::next(&mut payload)).await {
             Ok(Some(item)) => Some((item, Some(payload))),
@@ -85,7 +84,9 @@ pub fn timed_body(payload: Payload, idle: Duration) -> impl Stream<Item = Result
             // The error, then the end: nothing more is read from this client.
             Err(_) => Some((Err(PayloadError::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, "the body stopped arriving"))), None)),
         }
-    })
+    });
+    // Ended for good: actix-multipart polls again after the end, which `unfold` alone panics on.
+    futures_util::StreamExt::fuse(body)
 }
 
 /// A body that could not be read: 408 when the client stopped sending ([`timed_body`]), else 400.
@@ -183,6 +184,100 @@ pub fn reject_nul_in_value(value: &serde_json::Value, at: &str) -> Result<(), Ap
     }
 }
 
+/// The text values of a JSON body that every operation refuses: NUL characters (400,
+/// [`reject_nul_in_json`]) and dates outside the years [`DATE_YEARS`] (422, [`date_out_of_range`]),
+/// each naming the first field that has one.
+pub fn check_json_text(bytes: &[u8]) -> Result<(), AppError> {
+    reject_nul_in_json(bytes)?;
+    if !may_hold_odd_year(bytes) {
+        return Ok(());
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(value) => reject_dates_out_of_range(&value, ""),
+        Err(_) => Ok(()),
+    }
+}
+
+/// The years a date of the platform may have: no birth, joining, meeting or report lies outside
+/// them, and a date far outside them (`-262143-01-01`, `+262142-12-31`) is more than PostgreSQL or
+/// the date arithmetic of the statistics take.
+pub const DATE_YEARS: std::ops::RangeInclusive<i64> = 1000..=9999;
+
+/// Whether `s` is a date or a date-time (`YYYY-MM-DD`, then optionally `T` or a space and a time),
+/// as chrono parses them, whose year lies outside [`DATE_YEARS`] (a sign, or other than four
+/// digits, or a leading zero).
+pub fn date_out_of_range(s: &str) -> bool {
+    let b = s.as_bytes();
+    let (negative, rest) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return false;
+    }
+    let tail = &rest[digits..];
+    let two = |t: &[u8]| -> Option<u32> {
+        match t {
+            [a, b, ..] if a.is_ascii_digit() && b.is_ascii_digit() => Some(u32::from(a - b'0') * 10 + u32::from(b - b'0')),
+            _ => None,
+        }
+    };
+    let is_date = tail.first() == Some(&b'-')
+        && two(&tail[1..]).is_some_and(|m| (1..=12).contains(&m))
+        && tail.get(3) == Some(&b'-')
+        && two(tail.get(4..).unwrap_or_default()).is_some_and(|d| (1..=31).contains(&d))
+        && match tail.get(6) {
+            None => true,
+            Some(b'T' | b't' | b' ') => tail.get(7).is_some_and(u8::is_ascii_digit),
+            Some(_) => false,
+        };
+    if !is_date {
+        return false;
+    }
+    let year = std::str::from_utf8(&rest[..digits]).ok().and_then(|y| y.parse::<i64>().ok());
+    negative || digits != 4 || !year.is_some_and(|y| DATE_YEARS.contains(&y))
+}
+
+/// Whether a JSON text may hold a date outside [`DATE_YEARS`]: some string starts with a sign,
+/// or with a run of digits other than four (or with a zero) followed by `-`. Most bodies hold
+/// none, and skip the second parse.
+fn may_hold_odd_year(bytes: &[u8]) -> bool {
+    bytes.iter().enumerate().filter(|(_, c)| **c == b'"').any(|(i, _)| {
+        let rest = &bytes[i + 1..];
+        match rest.first() {
+            Some(b'-' | b'+') => true,
+            Some(b'0') => true,
+            _ => {
+                let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+                digits > 0 && digits != 4 && rest.get(digits) == Some(&b'-')
+            }
+        }
+    })
+}
+
+/// As [`check_json_text`] for dates, over a parsed value; `at` is the path of `value`.
+pub fn reject_dates_out_of_range(value: &serde_json::Value, at: &str) -> Result<(), AppError> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if date_out_of_range(s) => Err(date_problem(if at.is_empty() { "body" } else { at })),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| reject_dates_out_of_range(v, &format!("{at}[{i}]"))),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| reject_dates_out_of_range(v, &if at.is_empty() { k.to_string() } else { format!("{at}.{k}") })),
+        _ => Ok(()),
+    }
+}
+
+/// 422 naming the field or parameter whose date lies outside [`DATE_YEARS`].
+pub fn date_problem(field: &str) -> AppError {
+    AppError::field(
+        field,
+        "out_of_range",
+        format!("dates must lie in the years {} to {}", DATE_YEARS.start(), DATE_YEARS.end()),
+        format!("日期的年份须在 {} 到 {} 之间", DATE_YEARS.start(), DATE_YEARS.end()),
+    )
+}
+
 fn nul_problem(field: &str) -> AppError {
     deserialize_problem_at(field, "text may not contain NUL characters (\\u0000)")
 }
@@ -228,6 +323,11 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
         // A NUL in a parameter (`%00`) would reach PostgreSQL, which stores none: 400 naming it.
         if let Some((name, _)) = form_urlencoded_parse(req.query_string()).find(|(k, v)| k.contains('\0') || v.contains('\0')) {
             return std::future::ready(Err(nul_problem(&name.replace('\0', "")).into()));
+        }
+        // A date outside DATE_YEARS (`as_of=-262143-01-01`): 422 naming the parameter, whether
+        // or not chrono reads it.
+        if let Some((name, _)) = form_urlencoded_parse(req.query_string()).find(|(_, v)| date_out_of_range(v)) {
+            return std::future::ready(Err(date_problem(&name).into()));
         }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(req.query_string()));
         std::future::ready(match serde_path_to_error::deserialize::<_, T>(de) {

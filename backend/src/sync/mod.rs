@@ -153,7 +153,7 @@ struct Batch {
 pub fn parse_items(body: &[u8]) -> Result<Vec<Value>, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     let batch: Batch = serde_path_to_error::deserialize(de).map_err(|e| deserialize_problem_at(&e.path().to_string(), &e.inner().to_string()))?;
-    crate::http::reject_nul_in_json(body)?;
+    crate::http::check_json_text(body)?;
     if batch.items.len() > MAX_ITEMS {
         return Err(too_large(
             format!("{} items: send at most {MAX_ITEMS} per batch", batch.items.len()),

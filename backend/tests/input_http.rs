@@ -1,0 +1,51 @@
+//! Input and HTTP hardening (security issue 14): dates outside the platform's years, names of
+//! only invisible characters, download names, and the security headers.
+
+mod common;
+
+use common::{Fx, Req, users};
+use serde_json::json;
+
+/// A date outside 1000..=9999 is a 422 naming the parameter or field, never a 500: in a query
+/// (`as_of`, the statistics) and in a body (a member's `birth_date`, a meeting's `starts_at`).
+#[actix_web::test]
+async fn dates_outside_the_platforms_years_are_refused_naming_the_field() {
+    let fx = Fx::new().await;
+    let admin = fx.login(users::ADMIN).await;
+    let o = fx.orgs;
+    for date in ["-262143-01-01", "+262142-12-31", "0999-12-31", "10000-01-01"] {
+        for path in [format!("/api/v1/stats/structure?org_id={}&as_of={date}", o.b1), format!("/api/v1/stats/orgs?org_id={}&as_of={date}", o.c1)] {
+            let r = fx.send(Req::get(path.replace('+', "%2B")).token(&admin)).await;
+            r.expect_problem(422, "validation_failed");
+            assert_eq!(r.first_error(), ("as_of".to_string(), "out_of_range".to_string()), "{path}: {}", r.text);
+        }
+        let r = fx
+            .send(Req::post("/api/v1/members").token(&admin).json(json!({
+                "name": "新党员", "gender": "male", "birth_date": date, "category": "full",
+                "org_id": o.b1, "joined_at": "2012-01-01", "full_member_at": "2013-01-01"
+            })))
+            .await;
+        r.expect_problem(422, "validation_failed");
+        assert_eq!(r.first_error(), ("birth_date".to_string(), "out_of_range".to_string()), "{}", r.text);
+        let r = fx
+            .send(Req::post("/api/v1/meetings").token(&admin).json(json!({
+                "org_id": o.b1, "kind": "party_lecture", "topic": "党课", "starts_at": format!("{date}T09:00:00Z"), "status": "planned"
+            })))
+            .await;
+        r.expect_problem(422, "validation_failed");
+        assert_eq!(r.first_error(), ("starts_at".to_string(), "out_of_range".to_string()), "{}", r.text);
+    }
+    // The years of the platform still pass.
+    fx.send(Req::get(format!("/api/v1/stats/structure?org_id={}&as_of=2020-01-01", o.b1)).token(&admin)).await.expect(200);
+}
+
+#[test]
+fn what_counts_as_a_date_outside_the_years() {
+    use dangjian::http::date_out_of_range as odd;
+    for s in ["-262143-01-01", "+12024-01-01", "0999-01-01", "12-01-01", "10000-01-01T00:00:00Z", "-0001-12-31 10:00"] {
+        assert!(odd(s), "{s}");
+    }
+    for s in ["2024-01-01", "1000-01-01", "9999-12-31T23:59:59Z", "-5", "010-1234-5678", "12-99-01", "abc", "", "2024-01-01x"] {
+        assert!(!odd(s), "{s}");
+    }
+}
