@@ -151,20 +151,30 @@ async fn run(command: Command) -> CliResult {
             let mut pw = String::new();
             std::io::stdin().read_to_string(&mut pw)?;
             let pw = pw.trim_end_matches(['\r', '\n']).to_string();
-            password::check_strength(&pw).map_err(|e| e.detail.map(|d| d.0).unwrap_or_default())?;
-            let hash = password::hash(pw).await.map_err(|e| e.to_string())?;
+            // The length is checked before anything else; the rest of the policy once the
+            // person (whose name the password must not be made of) is known.
+            let message = |e: AppError| e.fields.as_slice().first().map(|f| f.message.clone()).or(e.detail.map(|d| d.0)).unwrap_or_else(|| e.code.to_string());
+            password::check_strength("password", &pw, &[&username])
+                .or_else(|e| if e.fields.as_slice().first().is_some_and(|f| f.code == "weak_password") { Ok(()) } else { Err(e) })
+                .map_err(message)?;
             let mut conn = db::connect(config.database_url.clone(), config.clock).await?;
             let key = config.data_key.clone();
             let id = conn
                 .transaction::<_, AppError, _>(async move |conn| {
-                    let person_id = match id_number {
+                    let person = match id_number {
                         Some(n) => Some(person_by_id_number(conn, &key, &n).await?),
                         None => None,
                     };
-                    accounts::create(conn, By::CLI, accounts::NewAccount { username: &username, password_hash: hash, person_id }, &parsed).await
+                    let name = match person {
+                        Some(id) => crate::schema::people::table.find(id).select(crate::schema::people::name).first::<String>(conn).await?,
+                        None => String::new(),
+                    };
+                    password::check_strength("password", &pw, &[&username, &name])?;
+                    let hash = password::hash(pw).await?;
+                    accounts::create(conn, By::CLI, accounts::NewAccount { username: &username, password_hash: hash, person_id: person }, &parsed).await
                 })
                 .await
-                .map_err(|e| e.detail.map(|d| d.0).unwrap_or_else(|| e.code.to_string()))?;
+                .map_err(message)?;
             println!("created account {id}");
             Ok(())
         }
@@ -186,10 +196,14 @@ async fn person_by_id_number(conn: &mut AsyncPgConnection, key: &crate::crypto::
 /// Creates `admin` (political_dept over the whole institution) when DANGJIAN_ADMIN_PASSWORD is
 /// set and no account exists yet.
 async fn bootstrap_admin(conn: &mut AsyncPgConnection, config: &Config) -> CliResult {
-    let Some(pw) = config.admin_password.clone() else { return Ok(()) };
+    let Some(pw) = config.admin_password.clone() else {
+        return Ok(());
+    };
     if accounts::count(conn).await? > 0 {
         return Ok(());
     }
+    password::check_strength("DANGJIAN_ADMIN_PASSWORD", &pw, &["admin"])
+        .map_err(|e| format!("DANGJIAN_ADMIN_PASSWORD: {}", e.fields.as_slice().first().map(|f| f.message.as_str()).unwrap_or_default()))?;
     let hash = password::hash(pw).await?;
     accounts::create(conn, By::CLI, accounts::NewAccount { username: "admin", password_hash: hash, person_id: None }, &[(Role::PoliticalDept, None)]).await?;
     println!("created account admin (political_dept over the whole institution)");

@@ -121,6 +121,11 @@ const TABLE: &[(&str, Expect)] = &[
     ("GET /api/v1/notifications",         Roles([NO,         (200, 200), (200, 200), (200, 200), (200, 200)])),
     ("GET /api/v1/notifications/unread-count", Roles([NO,    (200, 200), (200, 200), (200, 200), (200, 200)])),
     ("POST /api/v1/notifications/{id}/read", Roles([NO,      (204, 404), (404, 404), (404, 404), (404, 404)])),
+    // Passwords: everyone changes their own (played with a wrong current password, 422 after the
+    // role check, so that the role's session goes on); political_dept resets the accounts whose
+    // grants lie below its org (fresh accounts in B1 and B3).
+    ("POST /api/v1/me/password",          Roles([(422, 422), (422, 422), (422, 422), (422, 422), (422, 422)])),
+    ("POST /api/v1/accounts/{id}/password", Roles([NO,       NO,         NO,         NO,         (204, 403)])),
 ];
 
 /// Every operation of the OpenAPI document as "METHOD /path", with its security scopes (None
@@ -211,6 +216,15 @@ async fn request_for(fx: &Fx, op: &str, role: usize, inside: bool) -> Req {
             Req::post("/api/v1/auth/logout").json(json!({"refresh_token": t["refresh_token"]}))
         }
         "GET /api/v1/me" => Req::get("/api/v1/me"),
+        "POST /api/v1/me/password" => Req::post("/api/v1/me/password").json(json!({"current_password": "Not-the-password-1", "new_password": "Autumn-Maple-Ledger-47"})),
+        "POST /api/v1/accounts/{id}/password" => {
+            let username = format!("t{:08x}", rand::random::<u32>());
+            let grant = (dangjian::auth::Role::Branch, Some(if inside { "B1" } else { "B3" }.to_string()));
+            let new = dangjian::accounts::NewAccount { username: &username, password_hash: "-".into(), person_id: None };
+            let mut conn = fx.conn().await;
+            let id = dangjian::accounts::create(&mut conn, dangjian::audit::By::CLI, new, &[grant]).await.unwrap();
+            Req::post(format!("/api/v1/accounts/{id}/password")).json(json!({"new_password": "Autumn-Maple-Ledger-47"}))
+        }
         "GET /api/v1/orgs" => Req::get(format!("/api/v1/orgs?parent_id={root}")),
         "POST /api/v1/orgs" => {
             Req::post("/api/v1/orgs").json(json!({"code": code, "name": "新建组织", "kind": child_kind, "parent_id": child_parent}))

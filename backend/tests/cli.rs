@@ -33,11 +33,11 @@ fn dangjian(fx: &Fx, args: &[&str], stdin: &str) -> (bool, String) {
 #[actix_web::test]
 async fn user_create_takes_the_password_from_stdin_and_repeatable_grants() {
     let fx = Fx::new().await;
-    let (ok, out) = dangjian(&fx, &["user", "create", "--username", "lishuji", "--grant", "branch:B1", "--grant", "committee:C1"], "Shuji-2026\n");
+    let (ok, out) = dangjian(&fx, &["user", "create", "--username", "lishuji", "--grant", "branch:B1", "--grant", "committee:C1"], "Autumn-Maple-Ledger-47\n");
     assert!(ok, "{out}");
     assert!(out.contains("created account"), "{out}");
 
-    let login = fx.send(Req::post("/api/v1/auth/login").json(json!({"username": "lishuji", "password": "Shuji-2026"}))).await;
+    let login = fx.send(Req::post("/api/v1/auth/login").json(json!({"username": "lishuji", "password": "Autumn-Maple-Ledger-47"}))).await;
     assert_eq!(login.status, 200, "{}", login.text);
     let token = login.json["access_token"].as_str().unwrap().to_string();
     let me = fx.send(Req::get("/api/v1/me").token(&token)).await;
@@ -53,11 +53,15 @@ async fn user_create_takes_the_password_from_stdin_and_repeatable_grants() {
 #[actix_web::test]
 async fn user_create_refuses_bad_input_and_creates_nothing() {
     let fx = Fx::new().await;
-    let cases: [(&[&str], &str, &str); 4] = [
-        (&["--username", "a1", "--grant", "boss:B1"], "Shuji-2026\n", "unknown role"),
-        (&["--username", "a2", "--grant", "branch:NOPE"], "Shuji-2026\n", "NOPE"),
-        (&["--username", "a3", "--grant", "branch"], "Shuji-2026\n", "needs an org"),
-        (&["--username", "a4", "--grant", "branch:B1"], "short\n", "8 characters"),
+    let cases: [(&[&str], &str, &str); 7] = [
+        (&["--username", "a1", "--grant", "boss:B1"], "Autumn-Maple-Ledger-47\n", "unknown role"),
+        (&["--username", "a2", "--grant", "branch:NOPE"], "Autumn-Maple-Ledger-47\n", "NOPE"),
+        (&["--username", "a3", "--grant", "branch"], "Autumn-Maple-Ledger-47\n", "needs an org"),
+        (&["--username", "a4", "--grant", "branch:B1"], "short\n", "at least 12 characters"),
+        // The security review's probe: both were accepted.
+        (&["--username", "a5", "--grant", "branch:B1"], "aaaaaaa1\n", "at least 12 characters"),
+        (&["--username", "a6", "--grant", "branch:B1"], "password1234\n", "too easy to guess"),
+        (&["--username", "wangxiaoming", "--grant", "branch:B1"], "wangxiaoming2026\n", "too easy to guess"),
     ];
     for (extra, stdin, expected) in cases {
         let mut args = vec!["user", "create"];
@@ -65,7 +69,7 @@ async fn user_create_refuses_bad_input_and_creates_nothing() {
         let (ok, out) = dangjian(&fx, &args, stdin);
         assert!(!ok, "{args:?} should fail: {out}");
         assert!(out.contains(expected), "{args:?}: expected {expected:?} in {out:?}");
-        let login = fx.send(Req::post("/api/v1/auth/login").json(json!({"username": args[3], "password": "Shuji-2026"}))).await;
+        let login = fx.send(Req::post("/api/v1/auth/login").json(json!({"username": args[3], "password": "Autumn-Maple-Ledger-47"}))).await;
         assert_eq!(login.status, 401, "{} must not exist", args[3]);
     }
 }

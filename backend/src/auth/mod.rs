@@ -7,6 +7,7 @@
 
 pub mod client_addr;
 pub mod password;
+pub mod passwords;
 pub mod policy;
 pub mod routes;
 pub mod throttle;

@@ -29,28 +29,50 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
     .map_err(AppError::from)
 }
 
-/// Minimal password rules; institutions' own rules can tighten them.
-pub fn check_strength(password: &str) -> Result<(), AppError> {
-    let long_enough = password.chars().count() >= 8;
-    let kinds = [
-        password.chars().any(|c| c.is_ascii_lowercase()),
-        password.chars().any(|c| c.is_ascii_uppercase()),
-        password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ]
-    .into_iter()
-    .filter(|k| *k)
-    .count();
-    if long_enough && kinds >= 2 {
-        Ok(())
-    } else {
-        Err(AppError::field(
-            "password",
-            "weak_password",
-            "use at least 8 characters mixing at least two of: lower case, upper case, digits, symbols",
-            "密码至少 8 位，并包含小写字母、大写字母、数字、符号中的至少两类",
-        ))
+/// The shortest password accepted when one is set (through the API or `dangjian user create`).
+pub const MIN_LENGTH: usize = 12;
+/// The longest (the estimator's work grows with the length).
+pub const MAX_LENGTH: usize = 128;
+/// zxcvbn's score a password must reach: 3 is "safely unguessable" (about 10^10 guesses).
+const MIN_SCORE: u8 = 3;
+/// Words of this platform an attacker would try first, beside the account's own.
+const PLATFORM_WORDS: [&str; 6] = ["dangjian", "zhihuidangjian", "dangyuan", "dangwei", "zhibu", "demo"];
+
+/// The password policy, applied when a password is set (not to stored ones: the demo's and the
+/// tests' fixtures are written directly). At least [`MIN_LENGTH`] characters, and not guessable
+/// by zxcvbn (dictionaries of common passwords, names and words, keyboard patterns, dates,
+/// repeats and sequences, l33t) with `context` — the username, the person's name and its pinyin
+/// — and the platform's words as extra dictionary words. The error names `field`.
+pub fn check_strength(field: &str, password: &str, context: &[&str]) -> Result<(), AppError> {
+    if password.chars().count() < MIN_LENGTH {
+        return Err(AppError::field(field, "password_too_short", format!("use at least {MIN_LENGTH} characters"), format!("密码至少 {MIN_LENGTH} 位")));
     }
+    if password.chars().count() > MAX_LENGTH {
+        return Err(AppError::field(field, "password_too_long", format!("use at most {MAX_LENGTH} characters"), format!("密码最多 {MAX_LENGTH} 位")));
+    }
+    let mut inputs: Vec<String> = Vec::new();
+    for c in context.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        inputs.push(c.to_lowercase());
+        if !c.is_ascii() {
+            let (initials, full) = crate::members::pinyin::name_keys(c);
+            inputs.extend([initials, full].into_iter().filter(|k| k.len() >= 2));
+        }
+    }
+    inputs.extend(PLATFORM_WORDS.iter().map(|w| w.to_string()));
+    let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let estimate = zxcvbn::zxcvbn(password, &inputs);
+    if u8::from(estimate.score()) >= MIN_SCORE {
+        return Ok(());
+    }
+    let warning = estimate.feedback().and_then(|f| f.warning()).map(|w| format!(" ({w})")).unwrap_or_default();
+    Err(AppError::field(
+        field,
+        "weak_password",
+        format!(
+            "this password is too easy to guess{warning}: avoid common passwords, names, words, dates and keyboard patterns; several unrelated words make a strong one"
+        ),
+        "密码太容易被猜出：请勿使用常见密码、姓名或用户名、单词、日期、键盘顺序；可用几个不相关的词组合",
+    ))
 }
 
 #[cfg(test)]
@@ -87,8 +109,20 @@ mod tests {
 
     #[test]
     fn strength() {
-        assert!(check_strength("short1").is_err());
-        assert!(check_strength("alllowercase").is_err());
-        assert!(check_strength("lower1234").is_ok());
+        let code = |pw: &str, ctx: &[&str]| check_strength("password", pw, ctx).err().map(|e| e.fields[0].code.to_string());
+        // The probe's passwords, and other short ones.
+        assert_eq!(code("password1", &[]).as_deref(), Some("password_too_short"));
+        assert_eq!(code("aaaaaaa1", &[]).as_deref(), Some("password_too_short"));
+        assert_eq!(code("Demo-2026", &[]).as_deref(), Some("password_too_short"));
+        // Long enough but common, patterned, or made of the account's own name.
+        for weak in ["password1234", "aaaaaaaaaaaa1", "qwertyuiop123", "1234567890abc", "Password2026!", "Dangjian@2026"] {
+            assert_eq!(code(weak, &[]).as_deref(), Some("weak_password"), "{weak}");
+        }
+        assert_eq!(code("zhangsan19850312", &["zhangsan_b1", "张三"]).as_deref(), Some("weak_password"));
+        assert_eq!(code("zhibu01zhibu01!", &["zhibu01"]).as_deref(), Some("weak_password"));
+        // Unrelated words, or random characters, pass.
+        for strong in ["Autumn-Maple-Ledger-47", "correct horse battery staple", "u8#Kq2!vXp9w"] {
+            assert_eq!(code(strong, &["zhangsan", "张三"]), None, "{strong}");
+        }
     }
 }

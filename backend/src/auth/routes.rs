@@ -19,7 +19,7 @@ use crate::schema::{people, refresh_tokens};
 use crate::{AppState, db};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(login).service(refresh).service(logout).service(me);
+    cfg.service(login).service(refresh).service(logout).service(me).service(super::passwords::change_password).service(super::passwords::reset_password);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

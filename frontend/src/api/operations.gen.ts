@@ -42,6 +42,18 @@ export const operations = {
       "political_dept"
     ]
   },
+  "change_password": {
+    "method": "POST",
+    "path": "/api/v1/me/password",
+    "public": false,
+    "roles": [
+      "masses",
+      "member",
+      "branch",
+      "committee",
+      "political_dept"
+    ]
+  },
   "checkin": {
     "method": "POST",
     "path": "/api/v1/meetings/{id}/checkin",
@@ -544,6 +556,14 @@ export const operations = {
     "path": "/api/v1/auth/refresh",
     "public": true,
     "roles": []
+  },
+  "reset_password": {
+    "method": "POST",
+    "path": "/api/v1/accounts/{id}/password",
+    "public": false,
+    "roles": [
+      "political_dept"
+    ]
   },
   "set_attendance": {
     "method": "PUT",

@@ -133,6 +133,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your own password.
+         * @description Needs the current password (a wrong one counts against the login throttle, as at login). Every
+         *     session of the account ends, this one included: log in again with the new password.
+         */
+        post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset another account's password (政工部门).
+         * @description political_dept over the whole institution resets any account; over an org, the accounts whose
+         *     every grant lies below that org (as it manages what lies below it, not the org itself).
+         *     Every session of the account ends. Your own password is changed with `POST /me/password`.
+         */
+        post: operations["reset_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs": {
         parameters: {
             query?: never;
@@ -1487,6 +1530,17 @@ export interface components {
          * @enum {string}
          */
         Category: "full" | "probationary";
+        /**
+         * @example {
+         *       "current_password": "Demo-2026",
+         *       "new_password": "Autumn-Maple-Ledger-47"
+         *     }
+         */
+        ChangePasswordRequest: {
+            current_password: string;
+            /** @description At least 12 characters, not guessable (docs/api.md, Authentication). */
+            new_password: string;
+        };
         /**
          * @description The code for the host's screen.
          * @example {
@@ -3652,6 +3706,15 @@ export interface components {
             as_of: string;
             kind: components["schemas"]["ReportKind"];
         };
+        /**
+         * @example {
+         *       "new_password": "Autumn-Maple-Ledger-47"
+         *     }
+         */
+        ResetPasswordRequest: {
+            /** @description At least 12 characters, not guessable (docs/api.md, Authentication). */
+            new_password: string;
+        };
         /** @enum {string} */
         Role: "masses" | "member" | "branch" | "committee" | "political_dept";
         /**
@@ -4703,6 +4766,159 @@ export interface operations {
                 };
             };
             403: components["responses"]["Forbidden"];
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed; every session of the account has ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Wrong current password (`current_password`: `wrong_password`), or the new one is refused (`new_password`: `password_too_short`, `password_too_long`, `weak_password`, `same_password`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "new_password: this password is too easy to guess",
+                     *       "detail_zh": "new_password：密码太容易被猜出",
+                     *       "errors": [
+                     *         {
+                     *           "code": "weak_password",
+                     *           "field": "new_password",
+                     *           "message": "this password is too easy to guess",
+                     *           "message_zh": "密码太容易被猜出"
+                     *         }
+                     *       ],
+                     *       "status": 422,
+                     *       "title": "Some fields are invalid",
+                     *       "title_zh": "部分字段填写有误",
+                     *       "type": "urn:dangjian:problem:validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many wrong passwords: the account is locked for a while */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts: wait Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reset_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Account id
+                 * @example 5
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Reset; every session of the account has ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The account is outside your scope (`out_of_scope`), or it is your own (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description The new password is refused (`new_password`: `password_too_short`, `password_too_long`, `weak_password`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "new_password: use at least 12 characters",
+                     *       "detail_zh": "new_password：密码至少 12 位",
+                     *       "errors": [
+                     *         {
+                     *           "code": "password_too_short",
+                     *           "field": "new_password",
+                     *           "message": "use at least 12 characters",
+                     *           "message_zh": "密码至少 12 位"
+                     *         }
+                     *       ],
+                     *       "status": 422,
+                     *       "title": "Some fields are invalid",
+                     *       "title_zh": "部分字段填写有误",
+                     *       "type": "urn:dangjian:problem:validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_orgs: {
