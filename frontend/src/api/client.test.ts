@@ -59,6 +59,17 @@ describe('auth middleware', () => {
     expect(getTokens()?.refresh).toBe('refresh-2')
   })
 
+  it('refreshes on token_revoked (a role changed under a live token) and retries with the new grants', async () => {
+    setTokens(tokenResponse(1))
+    onFetch((req) => {
+      if (new URL(req.url).pathname === '/api/v1/auth/refresh') return json(tokenResponse(2))
+      if (req.headers.get('Authorization') === 'Bearer access-1') return problem(401, 'token_revoked')
+      return json(page)
+    })
+    expect(await call(api.GET('/api/v1/members'))).toEqual(page)
+    expect(getTokens()?.access).toBe('access-2')
+  })
+
   it('asks to log in again when the refresh token is refused, then retries', async () => {
     setTokens(tokenResponse(1))
     const sessionEnded = vi.fn(async () => {
