@@ -287,10 +287,51 @@ pub fn build(
     )
     .split_for_parts();
     app.wrap(from_fn(policy::enforce))
+        .wrap(from_fn(security_headers))
         .wrap(Compress::default())
         .wrap(Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))
         .service(web::redirect("/api/docs", "/api/docs/"))
         .default_service(web::to(move |req: HttpRequest| spa_or_404(req, static_dir.clone())))
+}
+
+/// The Content-Security-Policy of the SPA and of every API answer: only the platform's own
+/// origin. Scripts only from files of the origin (the Vite build has no inline script); styles
+/// also inline (`'unsafe-inline'`), because Element Plus and Vue set `style` attributes (the
+/// dialogs', popovers' and table columns' positions and widths) that a stricter policy breaks, and
+/// a style cannot run code. Images also `data:` (Element Plus's icons, the built CSS) and `blob:`
+/// (attachment thumbnails fetched with the token). Nothing may frame the app (clickjacking), and
+/// no plugin, `<base>` or foreign form target.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; \
+    form-action 'self'; frame-ancestors 'none'";
+
+/// The headers every answer carries ([`CONTENT_SECURITY_POLICY`], `nosniff`, no referrer, no
+/// framing), and `Cache-Control: no-store` on the API's (personal data, tokens, downloads) and
+/// the health checks', whatever a handler set. A problem that a middleware answers (the route
+/// policy's 401 and 403) leaves the chain as an error, which this middleware never sees (cloning
+/// the request to answer it here would break routing): `AppError::error_response` adds the same
+/// headers ([`add_security_headers`]).
+async fn security_headers(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = req.path();
+    let no_store = path.starts_with("/api/") || path == "/healthz" || path == "/readyz";
+    let mut res = next.call(req).await?;
+    add_security_headers(res.headers_mut(), no_store);
+    Ok(res)
+}
+
+/// See [`security_headers`].
+pub fn add_security_headers(h: &mut actix_web::http::header::HeaderMap, no_store: bool) {
+    use actix_web::http::header::{self, HeaderValue};
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if no_store {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
 }
 
 /// Unknown API paths answer a problem; anything else is the SPA (history-mode routing: every

@@ -188,6 +188,12 @@ impl ResponseError for AppError {
         }
         let mut res = HttpResponse::build(self.status);
         res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        // Also when a middleware answers the problem (app::security_headers does not see it).
+        let mut security = header::HeaderMap::new();
+        crate::app::add_security_headers(&mut security, true);
+        for (name, value) in security {
+            res.insert_header((name, value));
+        }
         if let Some(secs) = self.retry_after {
             res.insert_header((header::RETRY_AFTER, secs.max(1).to_string()));
         }

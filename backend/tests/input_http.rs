@@ -49,3 +49,47 @@ fn what_counts_as_a_date_outside_the_years() {
         assert!(!odd(s), "{s}");
     }
 }
+
+/// Every answer carries the security headers: an API answer (also a problem, also one the policy
+/// middleware answers), the SPA's index and a static asset; API answers are never stored.
+#[actix_web::test]
+async fn security_headers_on_the_api_the_spa_and_its_assets() {
+    let dir = common::tempdir("spa");
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    std::fs::write(dir.join("index.html"), "<!doctype html><title>t</title><div id=app></div>").unwrap();
+    std::fs::write(dir.join("assets/index-abc.js"), "console.log(1)").unwrap();
+    let static_dir = dir.clone();
+    let fx = Fx::with_config(move |c| c.static_dir = static_dir).await;
+    let admin = fx.login(users::ADMIN).await;
+    let check = |r: &common::Resp, what: &str| {
+        let csp = r.header("content-security-policy").unwrap_or_else(|| panic!("{what}: no CSP"));
+        for part in ["default-src 'self'", "script-src 'self';", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'self'", "form-action 'self'"] {
+            assert!(csp.contains(part), "{what}: {csp} lacks {part}");
+        }
+        assert!(!csp.contains("unsafe-eval") && !csp.contains("script-src 'self' 'unsafe-inline'"), "{what}: {csp}");
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{what}");
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{what}");
+    };
+    let r = fx.send(Req::get(format!("/api/v1/orgs/{}", fx.orgs.b1)).token(&admin)).await;
+    r.expect(200);
+    check(&r, "API answer");
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let r = fx.send(Req::get(format!("/api/v1/orgs/{}", fx.orgs.b1))).await;
+    r.expect(401);
+    check(&r, "401 problem");
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let r = fx.send(Req::get("/api/v1/openapi.json")).await;
+    r.expect(200);
+    check(&r, "the OpenAPI document");
+    let r = fx.send(Req::get("/members/1")).await;
+    r.expect(200);
+    assert!(r.text.contains("id=app"));
+    check(&r, "the SPA's index");
+    let r = fx.send(Req::get("/assets/index-abc.js")).await;
+    r.expect(200);
+    check(&r, "a static asset");
+    assert_eq!(r.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    let r = fx.send(Req::get("/api/docs/")).await;
+    r.expect(200);
+    assert!(r.header("content-security-policy").is_some(), "Swagger UI");
+}
