@@ -36,6 +36,9 @@ pub struct Config {
     /// How long a request waits for a pooled database connection before it is answered 503 with
     /// Retry-After (DATABASE_POOL_TIMEOUT_SECS, 5 s): crate::db::pool.
     pub pool_timeout: std::time::Duration,
+    /// How many days an uploaded import file is kept before the job worker's sweep deletes it
+    /// (DANGJIAN_IMPORT_FILE_DAYS, 30): crate::imports::files.
+    pub import_file_days: u32,
 }
 
 /// A whole number of seconds, 1 or more, from the variable.
@@ -48,6 +51,9 @@ fn seconds(name: &'static str, default: u64) -> Result<std::time::Duration, Conf
 
 /// 10 MiB: a phone photo or a scanned sign-in sheet.
 pub const DEFAULT_ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
+
+/// Uploaded import files are kept this many days by default.
+pub const DEFAULT_IMPORT_FILE_DAYS: u32 = 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -141,6 +147,10 @@ impl Config {
             },
             body_idle_timeout: seconds("DANGJIAN_BODY_IDLE_SECS", 20)?,
             pool_timeout: seconds("DATABASE_POOL_TIMEOUT_SECS", 5)?,
+            import_file_days: match env("DANGJIAN_IMPORT_FILE_DAYS") {
+                Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or(ConfigError::Invalid("DANGJIAN_IMPORT_FILE_DAYS", v))?,
+                None => DEFAULT_IMPORT_FILE_DAYS,
+            },
         })
     }
 
@@ -163,6 +173,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             body_idle_timeout: crate::http::DEFAULT_BODY_IDLE,
             pool_timeout: std::time::Duration::from_secs(5),
+            import_file_days: DEFAULT_IMPORT_FILE_DAYS,
         })
     }
 }

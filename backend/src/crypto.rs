@@ -100,10 +100,16 @@ impl DataKey {
     /// blobs (use [`DataKey::blind_index`] for equality). Fails only if the OS
     /// random generator fails.
     pub fn encrypt(&self, plaintext: &str) -> Result<Vec<u8>, CryptoError> {
+        self.encrypt_bytes(plaintext.as_bytes())
+    }
+
+    /// [`DataKey::encrypt`] for bytes that are not text (an uploaded file: one message, the same
+    /// layout).
+    pub fn encrypt_bytes(&self, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.try_fill_bytes(&mut nonce).map_err(|_| CryptoError::Random)?;
         let version = [VERSION_1];
-        let sealed = self.cipher.encrypt(&nonce.into(), Payload { msg: plaintext.as_bytes(), aad: &version }).map_err(|_| CryptoError::Encrypt)?;
+        let sealed = self.cipher.encrypt(&nonce.into(), Payload { msg: plaintext, aad: &version }).map_err(|_| CryptoError::Encrypt)?;
         let mut blob = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
         blob.push(VERSION_1);
         blob.extend_from_slice(&nonce);
@@ -112,6 +118,11 @@ impl DataKey {
     }
 
     pub fn decrypt(&self, blob: &[u8]) -> Result<String, CryptoError> {
+        String::from_utf8(self.decrypt_bytes(blob)?).map_err(|_| CryptoError::NotUtf8)
+    }
+
+    /// [`DataKey::decrypt`] for bytes that are not text.
+    pub fn decrypt_bytes(&self, blob: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let (&version, rest) = blob.split_first().ok_or(CryptoError::Truncated)?;
         if version != VERSION_1 {
             return Err(CryptoError::UnsupportedVersion(version));
@@ -121,8 +132,7 @@ impl DataKey {
         }
         let (nonce, sealed) = rest.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| CryptoError::Truncated)?;
-        let plaintext = self.cipher.decrypt(&nonce.into(), Payload { msg: sealed, aad: &[version] }).map_err(|_| CryptoError::Decrypt)?;
-        String::from_utf8(plaintext).map_err(|_| CryptoError::NotUtf8)
+        self.cipher.decrypt(&nonce.into(), Payload { msg: sealed, aad: &[version] }).map_err(|_| CryptoError::Decrypt)
     }
 
     /// Deterministic 32-byte keyed hash of an already-normalized value, for a
@@ -169,6 +179,17 @@ mod tests {
             assert_eq!(blob.len(), 1 + NONCE_LEN + text.len() + TAG_LEN);
             assert_eq!(k.decrypt(&blob).unwrap(), text);
         }
+    }
+
+    #[test]
+    fn bytes_roundtrip() {
+        let k = key(7);
+        let file: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+        let blob = k.encrypt_bytes(&file).unwrap();
+        assert_eq!(blob.len(), 1 + NONCE_LEN + file.len() + TAG_LEN);
+        assert!(!blob.windows(16).any(|w| w == &file[..16]), "no plaintext left in the blob");
+        assert_eq!(k.decrypt_bytes(&blob).unwrap(), file);
+        assert_eq!(k.decrypt(&k.encrypt_bytes(b"text").unwrap()).unwrap(), "text", "one format for both");
     }
 
     #[test]

@@ -205,6 +205,7 @@ diesel::table! {
         invalid -> Int4,
         report -> Jsonb,
         job_id -> Nullable<Int8>,
+        file_deleted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -212,6 +213,7 @@ diesel::table! {
     import_files (import_id) {
         import_id -> Int8,
         content -> Bytea,
+        encrypted -> Bool,
     }
 }
 

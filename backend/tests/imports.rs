@@ -665,3 +665,177 @@ async fn failed_and_unfinished_imports_read_back() {
     list.expect(200);
     assert!(list.json["items"].as_array().unwrap().iter().any(|i| i["id"].as_i64() == Some(import_id)), "{}", list.text);
 }
+
+/// A small members CSV with personal data: ID numbers and phones in their columns, and another
+/// phone and ID number in a column the import does not know (备注): (张三's ID number, 李雷's,
+/// the one in 备注, the file).
+fn personal_csv() -> (String, String, String, Vec<u8>) {
+    let id = common::zs_id_number();
+    let other = common::id_for("1990-05-06", false, 7);
+    let noted = common::id_for("1988-01-02", true, 9);
+    let csv = format!("姓名,公民身份号码,手机号码,党组织编码,备注\n张三,{id},{},B1,13712345678\n李雷,{other},13612345678,B1,{noted}\n", common::ZS_PHONE);
+    (id, other, noted, csv.into_bytes())
+}
+
+/// The stored content of an import's file and whether it is marked encrypted.
+async fn stored_file(fx: &Fx, import_id: i64) -> Option<(Vec<u8>, bool)> {
+    use dangjian::schema::import_files as f;
+    f::table.find(import_id).select((f::content, f::encrypted)).first(&mut fx.conn().await).await.optional().unwrap()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Issue 14: the uploaded file was kept in `import_files.content` as it came — a CSV's ID
+/// numbers readable by anyone reading the database or a backup. It is now AES-256-GCM with the
+/// data key; the annotated workbook and a background job still read it; a row stored in clear by
+/// an earlier version is encrypted by the worker's sweep.
+#[actix_web::test]
+async fn uploaded_files_are_stored_encrypted_and_clear_rows_are_encrypted_by_the_sweep() {
+    use dangjian::jobs::{Registry, Worker};
+    let fx = Fx::new().await;
+    let admin = fx.login(users::ADMIN).await;
+    let (id_number, _, _, csv) = personal_csv();
+    let r = fx.send(upload_req("members", "dry_run=true", "personal.csv", &csv).token(&admin)).await;
+    r.expect(200);
+    let import_id = r.json["import_id"].as_i64().unwrap();
+    let (content, encrypted) = stored_file(&fx, import_id).await.unwrap();
+    assert!(encrypted);
+    assert!(!contains(&content, id_number.as_bytes()), "no ID number in clear in import_files");
+    assert!(!contains(&content, common::ZS_PHONE.as_bytes()), "no phone in clear in import_files");
+    assert!(!contains(&content, "姓名".as_bytes()), "the file is not stored as it came");
+    assert_eq!(fx.shared.state.config.data_key.decrypt_bytes(&content).unwrap(), csv, "the data key opens it");
+    let annotated = fx.send(Req::get(format!("/api/v1/imports/{import_id}/annotated")).token(&admin)).await;
+    annotated.expect(200);
+    assert!(annotated.bytes.starts_with(b"PK"));
+
+    // A background upload: stored encrypted, and the job decrypts it.
+    let r = fx.send(upload_req("members", "dry_run=true&background=true", "personal.csv", &csv).token(&admin)).await;
+    r.expect(202);
+    let (job_id, queued) = (r.json["job_id"].as_i64().unwrap(), r.json["import_id"].as_i64().unwrap());
+    assert!(!contains(&stored_file(&fx, queued).await.unwrap().0, id_number.as_bytes()));
+    let worker = Worker::new(fx.shared.state.pool.clone(), fx.shared.state.config.clone(), Registry::standard());
+    assert_eq!(worker.drain().await.unwrap(), 1);
+    let job = fx.send(Req::get(format!("/api/v1/jobs/{job_id}")).token(&admin)).await;
+    assert_eq!(job.json["status"], "succeeded", "{}", job.text);
+    assert_eq!(job.json["result"]["rows_read"], 2, "{}", job.text);
+
+    // A row as an earlier version stored it: in clear. It still reads back, and the sweep
+    // encrypts it.
+    {
+        use dangjian::schema::import_files as f;
+        diesel::update(f::table.find(import_id)).set((f::content.eq(&csv), f::encrypted.eq(false))).execute(&mut fx.conn().await).await.unwrap();
+    }
+    fx.send(Req::get(format!("/api/v1/imports/{import_id}/annotated")).token(&admin)).await.expect(200);
+    let swept = worker.sweep_import_files().await.unwrap();
+    assert_eq!((swept.deleted, swept.encrypted), (0, 1));
+    let (content, encrypted) = stored_file(&fx, import_id).await.unwrap();
+    assert!(encrypted && !contains(&content, id_number.as_bytes()), "the clear row is encrypted");
+    assert_eq!(fx.shared.state.config.data_key.decrypt_bytes(&content).unwrap(), csv);
+    assert_eq!(worker.sweep_import_files().await.unwrap(), Default::default(), "nothing left to do");
+    fx.send(Req::get(format!("/api/v1/imports/{import_id}/annotated")).token(&admin)).await.expect(200);
+}
+
+/// The annotated workbook's cells, row by row.
+fn annotated_cells(xlsx: &[u8]) -> Vec<Vec<String>> {
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(xlsx.to_vec())).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    sheet.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+}
+
+/// Issue 14: `GET /imports/{id}/annotated` handed the file's full ID numbers and phones to a
+/// branch worker, who sees ID numbers only masked in the roster, and left no trace. It now shows
+/// them by the roster's rule for the downloader (a branch worker: ID numbers masked — in their
+/// column and wherever else one stands — phones in full, as their roster export; a committee:
+/// both), and each download is audited with the import's id.
+#[actix_web::test]
+async fn the_annotated_workbook_masks_personal_data_by_the_downloaders_role_and_is_audited() {
+    let fx = Fx::new().await;
+    let br = fx.login(users::BR_B1).await;
+    let (id_number, other, noted, csv) = personal_csv();
+    let r = fx.send(upload_req("members", "dry_run=true", "personal.csv", &csv).token(&br)).await;
+    r.expect(200);
+    let import_id = r.json["import_id"].as_i64().unwrap();
+
+    let res = fx.send(Req::get(format!("/api/v1/imports/{import_id}/annotated")).token(&br)).await;
+    res.expect(200);
+    let cells = annotated_cells(&res.bytes);
+    assert_eq!(cells[0][..5], ["姓名", "公民身份号码", "手机号码", "党组织编码", "备注"]);
+    assert_eq!(cells[1][1], dangjian::members::id_number::mask(&id_number), "{cells:?}");
+    assert_eq!(cells[2][1], dangjian::members::id_number::mask(&other));
+    assert_eq!(cells[2][4], dangjian::members::id_number::mask(&noted), "one in another column too");
+    assert!(!cells.iter().flatten().any(|c| [&id_number, &other, &noted].iter().any(|id| c.contains(&id[..14]))), "no full ID number anywhere: {cells:?}");
+    // Phones: a branch worker sees them in full over the branch (GET /members/{id}, the export).
+    assert_eq!((cells[1][2].as_str(), cells[1][4].as_str()), (common::ZS_PHONE, "13712345678"));
+    assert_eq!(cells[1][3], "B1", "other cells as they were");
+
+    // A committee over the branch sees them as its roster shows them: in full.
+    let com = fx.login(users::COM_C1).await;
+    let res = fx.send(Req::get(format!("/api/v1/imports/{import_id}/annotated")).token(&com)).await;
+    res.expect(200);
+    let cells = annotated_cells(&res.bytes);
+    assert_eq!((cells[1][1].as_str(), cells[2][1].as_str(), cells[1][2].as_str()), (id_number.as_str(), other.as_str(), common::ZS_PHONE));
+    assert_eq!(cells[2][4], noted);
+
+    // Both downloads audited, with who, the import and what was shown in full.
+    let audit = fx.audit("import", import_id).await;
+    let downloads: Vec<_> = audit.iter().filter(|a| a.0 == "download").collect();
+    assert_eq!(downloads.len(), 2, "{audit:?}");
+    assert_eq!(downloads[0].1, Some(fx.accounts[users::BR_B1]));
+    assert_eq!(downloads[1].1, Some(fx.accounts[users::COM_C1]));
+    let after = downloads[0].3.as_ref().unwrap();
+    assert_eq!(after["import_id"].as_i64(), Some(import_id));
+    assert_eq!(after["revealed"], serde_json::json!({"id_number": false, "phone": true}));
+    assert_eq!(downloads[1].3.as_ref().unwrap()["revealed"], serde_json::json!({"id_number": true, "phone": true}));
+}
+
+/// Issue 14: uploaded files were kept forever, dry runs and refused files included. The worker's
+/// sweep deletes those older than DANGJIAN_IMPORT_FILE_DAYS (here 5): the import and its report
+/// stay, the annotated workbook answers 410 `import_file_deleted` naming the retention; newer
+/// files, and the file of a job still waiting, are kept.
+#[actix_web::test]
+async fn files_past_the_retention_are_deleted_by_the_sweep_and_their_download_answers_410() {
+    use dangjian::jobs::{Registry, Worker};
+    let fx = Fx::with_config(|c| c.import_file_days = 5).await;
+    let admin = fx.login(users::ADMIN).await;
+    let (_, _, _, csv) = personal_csv();
+    let mut ids = Vec::new();
+    for query in ["dry_run=true", "dry_run=true", "dry_run=true&background=true"] {
+        let r = fx.send(upload_req("members", query, "personal.csv", &csv).token(&admin)).await;
+        ids.push(r.json["import_id"].as_i64().unwrap());
+    }
+    let (old, recent, waiting) = (ids[0], ids[1], ids[2]);
+    let age = async |id: i64, days: i32| {
+        diesel::sql_query(format!("UPDATE imports SET created_at = now() - interval '{days} days' WHERE id = {id}"))
+            .execute(&mut fx.conn().await)
+            .await
+            .unwrap();
+    };
+    age(old, 6).await;
+    age(recent, 4).await;
+    age(waiting, 6).await;
+    let worker = Worker::new(fx.shared.state.pool.clone(), fx.shared.state.config.clone(), Registry::standard());
+    assert_eq!(worker.sweep_import_files().await.unwrap().deleted, 1);
+    assert!(stored_file(&fx, old).await.is_none(), "the old file is deleted");
+    assert!(stored_file(&fx, recent).await.is_some() && stored_file(&fx, waiting).await.is_some(), "the recent one and the waiting job's are kept");
+
+    let gone = fx.send(Req::get(format!("/api/v1/imports/{old}/annotated")).token(&admin)).await;
+    gone.expect_problem(410, "import_file_deleted");
+    assert!(gone.text.contains("5 天"), "{}", gone.text);
+    let detail = fx.send(Req::get(format!("/api/v1/imports/{old}")).token(&admin)).await;
+    detail.expect(200);
+    assert_eq!(detail.json["report"]["rows_read"], 2, "the report stays");
+    let deleted_at: Option<chrono::DateTime<chrono::Utc>> = {
+        use dangjian::schema::imports as i;
+        i::table.find(old).select(i::file_deleted_at).first(&mut fx.conn().await).await.unwrap()
+    };
+    assert!(deleted_at.is_some());
+    fx.send(Req::get(format!("/api/v1/imports/{recent}/annotated")).token(&admin)).await.expect(200);
+
+    // Once its job has run, the waiting one goes too; a second sweep finds nothing more.
+    assert_eq!(worker.drain().await.unwrap(), 1);
+    assert_eq!(worker.sweep_import_files().await.unwrap().deleted, 1);
+    assert!(stored_file(&fx, waiting).await.is_none());
+    assert_eq!(worker.sweep_import_files().await.unwrap().deleted, 0);
+}

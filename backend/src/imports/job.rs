@@ -2,7 +2,7 @@
 //!
 //! The upload stores the file and the import's row and queues the job in one transaction, and
 //! answers 202 `{job_id, import_id}` at once; whichever server process claims the job reads the
-//! file back from PostgreSQL and runs [`run_import`] on it as the uploader (their account and the
+//! file back from PostgreSQL (decrypting it: `files::load`) and runs [`run_import`] on it as the uploader (their account and the
 //! scope they had when they uploaded), reporting progress on the job. The job's result is the
 //! import's report, which is also kept on the import's row as for any import.
 
@@ -14,10 +14,11 @@ use utoipa::ToSchema;
 
 use super::{ImportKind, ImportOptions, Importer, run_import, store_upload};
 use crate::auth::Scope;
+use crate::crypto::DataKey;
 use crate::db;
 use crate::error::AppError;
 use crate::jobs::{self, JobContext};
-use crate::schema::{import_files, imports};
+use crate::schema::imports;
 
 pub const KIND: &str = "import";
 
@@ -41,6 +42,7 @@ struct Payload {
 /// Stores the upload and queues its job, in one transaction.
 pub async fn enqueue(
     conn: &mut AsyncPgConnection,
+    key: &DataKey,
     by: &Importer,
     kind: ImportKind,
     file_name: &str,
@@ -48,7 +50,7 @@ pub async fn enqueue(
     options: ImportOptions,
 ) -> Result<ImportQueued, AppError> {
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let import_id = store_upload(conn, by, kind, file_name, bytes, options.dry_run).await?;
+        let import_id = store_upload(conn, key, by, kind, file_name, bytes, options.dry_run).await?;
         let payload = serde_json::to_value(Payload { import_id, skip_invalid: options.skip_invalid, ip: by.ip.clone() })
             .map_err(|e| AppError::internal(format!("job payload: {e}")))?;
         let job_id = jobs::enqueue(conn, KIND, payload, Some(by.account_id)).await?;
@@ -76,7 +78,8 @@ pub async fn run(ctx: JobContext, payload: Value) -> Result<Value, AppError> {
     }
     let account_id = created_by.ok_or_else(|| AppError::internal("the import's account was deleted"))?;
     let kind = ImportKind::parse(&kind).ok_or_else(|| AppError::internal(format!("stored import kind {kind:?}")))?;
-    let bytes: Vec<u8> = import_files::table.find(p.import_id).select(import_files::content).first(&mut conn).await?;
+    // Decrypted here; gone only if the job waited past the retention (the sweep spares queued jobs).
+    let bytes = super::files::load(&mut conn, &ctx.config.data_key, p.import_id).await?.ok_or_else(|| super::files::deleted(ctx.config.import_file_days))?;
     let importer = Importer { account_id, ip: p.ip, scope: Scope { all: scope_all, org_roots: scope_roots, person_id: None }, today: ctx.config.clock.today() };
     let options = ImportOptions { dry_run, skip_invalid: p.skip_invalid };
 

@@ -8,12 +8,15 @@
 //! Rows match stored records by 外部编号, else by citizen ID number (members) or org code
 //! (orgs); a row equal to the stored record writes nothing, so running a file twice changes
 //! nothing the second time. Every import is recorded (`imports`, with the uploaded bytes in
-//! `import_files`) with its report; every record it creates or changes is audited with action
-//! `import` and the import's id in the audit entry's `after`.
+//! `import_files`, encrypted and kept for a time: [`files`]) with its report; every record it
+//! creates or changes is audited with action `import` and the import's id in the audit entry's
+//! `after`. The annotated workbook shows ID numbers and phones as the roster would show them to
+//! whoever downloads it, and each download is audited.
 //!
 //! [`run_import`] is a plain async function over a connection, so a background job can run it.
 
 pub mod annotate;
+pub mod files;
 pub mod job;
 pub mod members;
 pub mod orgs;
@@ -33,7 +36,7 @@ use crate::auth::{Actor, Scope};
 use crate::crypto::DataKey;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{ApiQuery, Page, PageParams};
-use crate::schema::{accounts, import_files, imports, org_closure};
+use crate::schema::{accounts, imports, org_closure};
 use crate::{AppState, db};
 
 /// Files from this size on run as a background job unless the caller says otherwise (about
@@ -244,7 +247,7 @@ pub async fn run_import(
         let import_id = match existing {
             // A background job's import: its row and file were stored with the upload.
             Some(id) => id,
-            None => store_upload(conn, by, kind, file_name, bytes, options.dry_run).await?,
+            None => store_upload(conn, key, by, kind, file_name, bytes, options.dry_run).await?,
         };
         let mut report = ImportReport { import_id, kind: kind.as_str().into(), dry_run: options.dry_run, ..Default::default() };
         match kind {
@@ -275,9 +278,11 @@ pub async fn run_import(
     .await
 }
 
-/// Records an import (who, which file, their scope) with the uploaded bytes; answers its id.
+/// Records an import (who, which file, their scope) with the uploaded bytes (encrypted:
+/// [`files::store`]); answers its id.
 pub async fn store_upload(
     conn: &mut AsyncPgConnection,
+    key: &DataKey,
     by: &Importer,
     kind: ImportKind,
     file_name: &str,
@@ -296,7 +301,7 @@ pub async fn store_upload(
         .returning(imports::id)
         .get_result(conn)
         .await?;
-    diesel::insert_into(import_files::table).values((import_files::import_id.eq(id), import_files::content.eq(bytes))).execute(conn).await?;
+    files::store(conn, key, id, bytes).await?;
     // A complete (empty) report from the start: an upload that runs as a job has one while it
     // waits, and keeps it if the job fails.
     let report = ImportReport { import_id: id, kind: kind.as_str().into(), dry_run, ..Default::default() };
@@ -464,7 +469,7 @@ pub async fn upload(
     if query.0.background.unwrap_or(bytes.len() >= BACKGROUND_BYTES) {
         // Refuse at once what is plainly not a spreadsheet, rather than in a job.
         read::sniff_upload(&bytes, &file_name)?;
-        let queued = job::enqueue(&mut conn, &importer, kind, &file_name, &bytes, options).await?;
+        let queued = job::enqueue(&mut conn, &state.config.data_key, &importer, kind, &file_name, &bytes, options).await?;
         return Ok(HttpResponse::Accepted().json(queued));
     }
     let report = run_import(&mut conn, &state.config.data_key, &importer, kind, &file_name, &bytes, options, None, &mut |_, _| {}).await?;
@@ -651,7 +656,11 @@ pub async fn get_import(state: web::Data<AppState>, actor: Actor, id: web::Path<
 }
 
 /// The uploaded workbook re-written as XLSX with an added 错误说明 column holding each row's
-/// problems, those rows highlighted.
+/// problems, those rows highlighted. ID numbers and phones (their columns, and any cell that
+/// holds one) are shown as the roster would show them to you: masked unless your roles may see
+/// them in full over your whole scope (ID numbers: committee and political_dept; phones: the
+/// org-managing roles). Each download is audited (`download`, entity `import`). The uploaded
+/// file is kept `DANGJIAN_IMPORT_FILE_DAYS` days (30 by default); after that this answers 410.
 #[utoipa::path(
     tag = "imports",
     params(("id" = i64, Path, description = "Import id", example = 12)),
@@ -659,6 +668,7 @@ pub async fn get_import(state: web::Data<AppState>, actor: Actor, id: web::Path<
     responses(
         (status = 200, description = "The annotated workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
         (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The uploaded file was deleted after the retention time (`import_file_deleted`); the import's report stays", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The stored file cannot be read back as a sheet (an import refused for that, e.g. `too_many_rows`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -668,11 +678,16 @@ pub async fn get_annotated(state: web::Data<AppState>, actor: Actor, id: web::Pa
     let mut conn = db::conn(&state.pool).await?;
     let (row, report) = visible_import(&mut conn, &actor, id).await?;
     let report = stored_report(&row, report)?;
-    let content: Vec<u8> = import_files::table.find(id).select(import_files::content).first(&mut conn).await?;
+    let content = files::load(&mut conn, &state.config.data_key, id).await?.ok_or_else(|| files::deleted(state.config.import_file_days))?;
+    // What the downloader may see in full: the roster's rule over their whole scope.
+    let reveal = crate::members::export::export_reveal(&mut conn, &actor, None).await?;
     let file_name = row.2.clone();
     let kind = ImportKind::parse(&row.1).unwrap_or(ImportKind::Members);
-    let bytes =
-        web::block(move || annotate::build(&content, &file_name, kind, &report)).await.map_err(|e| AppError::internal(format!("annotating: {e}")))??;
+    let bytes = web::block(move || annotate::build(&content, &file_name, kind, &report, reveal))
+        .await
+        .map_err(|e| AppError::internal(format!("annotating: {e}")))??;
+    let after = serde_json::json!({"import_id": id, "file_name": row.2, "revealed": {"id_number": reveal.id_number, "phone": reveal.phone}});
+    crate::audit::record(&mut conn, By::from(&actor), "download", "import", Some(id), None::<&()>, Some(&after)).await?;
     let stem = row.2.rsplit_once('.').map_or(row.2.as_str(), |(s, _)| s).to_string();
     Ok(HttpResponse::Ok()
         .content_type(XLSX_TYPE)

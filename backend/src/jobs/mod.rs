@@ -5,7 +5,9 @@
 //! `FOR UPDATE SKIP LOCKED` (so however many processes there are, a job runs once), runs the
 //! handler registered for its kind, and records the result or the error. A running job's
 //! heartbeat is refreshed while it runs; a job whose heartbeat stops (the process died) is queued
-//! again, up to [`MAX_ATTEMPTS`] times, so work survives a restart.
+//! again, up to [`MAX_ATTEMPTS`] times, so work survives a restart. The worker also sweeps the
+//! uploaded import files (retention and encryption: crate::imports::files) at start and every
+//! 10 minutes.
 //!
 //! A module adds a kind by registering a handler in [`Registry::standard`]:
 //!
@@ -180,12 +182,19 @@ impl Worker {
     pub async fn run(self) {
         log::info!("job worker {} started (kinds: {})", self.id, self.registry.kinds().collect::<Vec<_>>().join(", "));
         let mut last_sweep: Option<Instant> = None;
+        let mut last_files_sweep: Option<Instant> = None;
         loop {
             if last_sweep.is_none_or(|t| t.elapsed() >= self.heartbeat) {
                 if let Err(e) = self.requeue_stale().await {
                     log::warn!("job worker: re-queueing stale jobs: {e}");
                 }
                 last_sweep = Some(Instant::now());
+            }
+            if last_files_sweep.is_none_or(|t| t.elapsed() >= crate::imports::files::SWEEP_EVERY) {
+                if let Err(e) = self.sweep_import_files().await {
+                    log::warn!("job worker: sweeping import files: {e}");
+                }
+                last_files_sweep = Some(Instant::now());
             }
             match self.run_once().await {
                 Ok(Some(_)) => {}
@@ -206,6 +215,14 @@ impl Worker {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// Uploaded import files: those past the retention deleted, those stored in clear encrypted
+    /// (crate::imports::files::sweep; one process at a time). Run when the worker starts and every
+    /// 10 minutes.
+    pub async fn sweep_import_files(&self) -> Result<crate::imports::files::Swept, AppError> {
+        let mut conn = db::conn(&self.pool).await?;
+        crate::imports::files::sweep(&mut conn, &self.config.data_key, self.config.import_file_days).await
     }
 
     /// Running jobs whose process stopped beating: queued again, or failed after

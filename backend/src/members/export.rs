@@ -162,8 +162,9 @@ async fn fetch(conn: &mut AsyncPgConnection, selection: &Selection, export: &Exp
 }
 
 /// What the export may show in full, decided once: over the requested org, or over every root
-/// of the scope when none is named (the rule of GET /members/{id}).
-async fn export_reveal(conn: &mut AsyncPgConnection, actor: &Actor, org_id: Option<i64>) -> AppResult<Reveal> {
+/// of the scope when none is named (the rule of GET /members/{id}). The annotated workbook of an
+/// import uses it too (imports::get_annotated).
+pub async fn export_reveal(conn: &mut AsyncPgConnection, actor: &Actor, org_id: Option<i64>) -> AppResult<Reveal> {
     Ok(Reveal {
         id_number: covers(conn, actor, &[Role::Committee, Role::PoliticalDept], org_id).await?,
         phone: covers(conn, actor, &[Role::Branch, Role::Committee, Role::PoliticalDept], org_id).await?,
