@@ -30,6 +30,7 @@ pub mod stats;
 pub mod storage;
 pub mod sync;
 pub mod synthetic;
+pub mod text;
 
 /// What every request handler shares: the pool and the configuration. Nothing else lives in the
 /// process, so any number of processes can serve behind a load balancer.

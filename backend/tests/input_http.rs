@@ -1,6 +1,8 @@
 //! Input and HTTP hardening (security issue 14): dates outside the platform's years, names of
 //! only invisible characters, download names, and the security headers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{Fx, Req, users};
@@ -92,4 +94,51 @@ async fn security_headers_on_the_api_the_spa_and_its_assets() {
     let r = fx.send(Req::get("/api/docs/")).await;
     r.expect(200);
     assert!(r.header("content-security-policy").is_some(), "Swagger UI");
+}
+
+/// A name of only spaces or invisible characters (U+200B, U+202E, U+3000, U+FEFF …) is refused
+/// with the field named, on create and on PATCH (where spaces used to be ignored with 200); bidi
+/// controls inside a name are not stored.
+#[actix_web::test]
+async fn names_of_only_invisible_characters_are_refused() {
+    let fx = Fx::new().await;
+    let admin = fx.login(users::ADMIN).await;
+    let o = fx.orgs;
+    let member = |name: &str| {
+        json!({"name": name, "gender": "male", "birth_date": "1985-01-01", "category": "full",
+               "org_id": o.b1, "joined_at": "2012-01-01", "full_member_at": "2013-01-01"})
+    };
+    for name in ["\u{200B}", "\u{202E}\u{200B}", "\u{3000}\u{FEFF}\u{2060}", "\u{2066}\u{2069} "] {
+        let r = fx.send(Req::post("/api/v1/members").token(&admin).json(member(name))).await;
+        r.expect_problem(422, "validation_failed");
+        assert_eq!(r.first_error(), ("name".to_string(), "required".to_string()), "{name:?}: {}", r.text);
+
+        let r = fx.send(Req::post("/api/v1/orgs").token(&admin).json(json!({"code": "X1", "name": name, "kind": "branch", "parent_id": o.g1}))).await;
+        r.expect_problem(422, "validation_failed");
+        assert!(r.errors().contains(&"name:required".to_string()), "{name:?}: {}", r.text);
+
+        let r = fx
+            .send(Req::post("/api/v1/meetings").token(&admin).json(json!({
+                "org_id": o.b1, "kind": "party_lecture", "topic": name, "starts_at": "2020-01-01T09:00:00Z", "status": "held"
+            })))
+            .await;
+        r.expect_problem(422, "validation_failed");
+        assert!(r.errors().contains(&"topic:required".to_string()), "{name:?}: {}", r.text);
+    }
+    // PATCH: a name of spaces is refused, not silently ignored.
+    for name in ["   ", "\u{200B}\u{202E}"] {
+        let id = fx.people.zhangsan;
+        let version = fx.member_version(id).await;
+        let r = fx.send(Req::patch(format!("/api/v1/members/{id}")).token(&admin).json(json!({"name": name, "version": version}))).await;
+        r.expect_problem(422, "validation_failed");
+        assert_eq!(r.first_error(), ("name".to_string(), "required".to_string()), "{name:?}: {}", r.text);
+        let org = fx.new_org("branch", o.g1).await;
+        let r = fx.send(Req::patch(format!("/api/v1/orgs/{org}")).token(&admin).if_match(1).json(json!({"name": name}))).await;
+        r.expect_problem(422, "validation_failed");
+        assert!(r.errors().contains(&"name:required".to_string()), "{name:?}: {}", r.text);
+    }
+    // Bidi controls are not stored.
+    let r = fx.send(Req::post("/api/v1/members").token(&admin).json(member("\u{202E}张\u{2066}三\u{2069}"))).await;
+    r.expect(201);
+    assert_eq!(r.json["name"], "张三", "{}", r.text);
 }

@@ -270,8 +270,8 @@ pub async fn create_kind(state: web::Data<AppState>, actor: Actor, body: ApiJson
     let b = body.0;
     let code = b.code.trim().to_string();
     let v = KindValues {
-        name: b.name.trim().to_string(),
-        name_en: b.name_en.trim().to_string(),
+        name: crate::text::clean(&b.name),
+        name_en: crate::text::clean(&b.name_en),
         frequency: b.frequency,
         per_period: b.per_period.unwrap_or(1),
         org_kinds: org_kind_strings(b.org_kinds.unwrap_or_else(|| vec![OrgKind::Branch])),
@@ -366,8 +366,8 @@ pub async fn update_kind(
             }
             let before = MeetingKind::from(row.clone());
             let v = KindValues {
-                name: b.name.map_or(row.name, |s| s.trim().to_string()),
-                name_en: b.name_en.map_or(row.name_en, |s| s.trim().to_string()),
+                name: b.name.map_or(row.name, |s| crate::text::clean(&s)),
+                name_en: b.name_en.map_or(row.name_en, |s| crate::text::clean(&s)),
                 frequency: b.frequency.unwrap_or(before.frequency),
                 per_period: b.per_period.unwrap_or(row.per_period),
                 org_kinds: b.org_kinds.map_or(row.org_kinds, org_kind_strings),

@@ -361,7 +361,7 @@ struct Fields {
 }
 
 fn trimmed(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    crate::text::clean_opt(s)
 }
 
 fn study_minutes(hours: f64) -> Result<i32, FieldError> {
@@ -517,7 +517,7 @@ pub async fn create_meeting(state: web::Data<AppState>, actor: Actor, body: ApiJ
                 }
             };
             let fields = Fields {
-                topic: body.topic.trim().to_string(),
+                topic: crate::text::clean(&body.topic),
                 starts_at: body.starts_at,
                 ends_at: body.ends_at,
                 place: trimmed(body.place),
@@ -802,7 +802,7 @@ pub async fn update_meeting(
             };
             let status = b.status.unwrap_or(before.status);
             let fields = Fields {
-                topic: b.topic.map_or(row.topic.clone(), |t| t.trim().to_string()),
+                topic: b.topic.map_or(row.topic.clone(), |t| crate::text::clean(&t)),
                 starts_at: b.starts_at.unwrap_or(row.starts_at),
                 ends_at: b.ends_at.unwrap_or(row.ends_at),
                 place: b.place.map_or(row.place.clone(), trimmed),
@@ -1030,7 +1030,7 @@ fn has_huge_number(v: &serde_json::Value) -> bool {
 pub async fn add_addendum(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>, body: ApiJson<NewAddendum>) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let b = body.0;
-    let text = b.body.trim().to_string();
+    let text = crate::text::clean(&b.body);
     let n = text.chars().count();
     if n == 0 || n > 10_000 {
         return Err(AppError::field("body", "required", "say what is corrected and why (at most 10,000 characters)", "请填写更正内容及原因（不超过 1 万字）"));

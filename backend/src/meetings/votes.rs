@@ -148,7 +148,7 @@ pub async fn create_vote(state: web::Data<AppState>, actor: Actor, req: HttpRequ
     let id = id.into_inner();
     let b = body.0;
     let (expected, via_header) = expected_version(&req, b.version)?;
-    let motion = b.motion.trim().to_string();
+    let motion = crate::text::clean(&b.motion);
     let mut errors = Vec::new();
     if motion.is_empty() || motion.chars().count() > 500 {
         errors.push(FieldError::new("motion", "required", "the motion is required (at most 500 characters)", "请填写表决事项（不超过 500 字）"));

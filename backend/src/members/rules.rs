@@ -41,8 +41,10 @@ fn required(field: &str) -> FieldError {
     FieldError::new(field, "required", "this field is required", "此项为必填项")
 }
 
+/// Text without bidirectional controls and invisible ends (crate::text); `None` when nothing
+/// visible remains.
 fn clean(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    crate::text::clean_opt(v)
 }
 
 impl MemberRecord {
@@ -102,8 +104,9 @@ impl MemberRecord {
 
     /// Applies the fields present in an update; `null` clears an optional field.
     pub fn apply(&mut self, i: MemberInput) {
-        if let Some(v) = clean(i.name) {
-            self.name = v;
+        // A name of only spaces or invisible characters is refused by `check` (it is not ignored).
+        if let Some(v) = i.name {
+            self.name = crate::text::clean(&v);
         }
         macro_rules! opt_text {
             ($($f:ident),*) => { $( if let Some(v) = i.$f { self.$f = clean(v); } )* };
@@ -129,6 +132,9 @@ impl MemberRecord {
     /// The rules that need no database.
     pub fn check(&mut self, today: NaiveDate) -> Vec<FieldError> {
         let mut e = Vec::new();
+        if self.name.is_empty() {
+            e.push(required("name"));
+        }
         if self.name.chars().count() > 64 {
             e.push(FieldError::new("name", "too_long", "at most 64 characters", "不超过 64 个字"));
         }

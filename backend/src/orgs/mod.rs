@@ -176,7 +176,7 @@ fn kind_refused(kind: OrgKind, parent: Option<OrgKind>) -> AppError {
 pub async fn create_org(state: web::Data<AppState>, actor: Actor, body: ApiJson<CreateOrg>) -> AppResult<HttpResponse> {
     let body = body.0;
     let code = body.code.trim().to_string();
-    let name = body.name.trim().to_string();
+    let name = crate::text::clean(&body.name);
     validate(&code, &name, body.founded_on, body.dissolved_on, body.term_start, body.term_end)?;
     let scope = actor.manage_scope();
     let mut conn = db::conn(&state.pool).await?;
@@ -293,7 +293,7 @@ pub async fn update_org(state: web::Data<AppState>, actor: Actor, req: HttpReque
             let row = lock_for_write(conn, &actor, id, Some(expected)).await?;
             let before = queries::get(conn, id).await?.ok_or_else(org_not_found)?;
             let code = body.code.map(|c| c.trim().to_string()).unwrap_or_else(|| row.code.clone());
-            let name = body.name.map(|c| c.trim().to_string()).unwrap_or_else(|| row.name.clone());
+            let name = body.name.map(|c| crate::text::clean(&c)).unwrap_or_else(|| row.name.clone());
             let external_id = match body.external_id {
                 Some(v) => v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
                 None => row.external_id.clone(),
