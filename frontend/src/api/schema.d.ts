@@ -502,7 +502,11 @@ export interface paths {
         };
         /**
          * The uploaded workbook re-written as XLSX with an added 错误说明 column holding each row's
-         *     problems, those rows highlighted.
+         *     problems, those rows highlighted. ID numbers and phones (their columns, and any cell that
+         *     holds one) are shown as the roster would show them to you: masked unless your roles may see
+         *     them in full over your whole scope (ID numbers: committee and political_dept; phones: the
+         *     org-managing roles). Each download is audited (`download`, entity `import`). The uploaded
+         *     file is kept `DANGJIAN_IMPORT_FILE_DAYS` days (30 by default); after that this answers 410.
          */
         get: operations["get_annotated"];
         put?: never;
@@ -6340,6 +6344,15 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description No such import */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The uploaded file was deleted after the retention time (`import_file_deleted`); the import's report stays */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
