@@ -142,3 +142,51 @@ async fn names_of_only_invisible_characters_are_refused() {
     r.expect(201);
     assert_eq!(r.json["name"], "张三", "{}", r.text);
 }
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa7\x35\x81\x84\0\0\0\0IEND\xaeB`\x82";
+
+/// A PNG/HTML polyglot uploaded as `照片\u{202E}lmth.html` downloads as a PNG named `照片lmth.png`:
+/// the detected type's extension, no bidi override; so does a name stored before the fix.
+#[actix_web::test]
+async fn downloads_are_named_by_the_detected_type_without_bidi_controls() {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let fx = Fx::new().await;
+    let admin = fx.login(users::ADMIN).await;
+    let r = fx
+        .send(Req::post("/api/v1/meetings").token(&admin).json(json!({
+            "org_id": fx.orgs.b1, "kind": "party_lecture", "topic": "党课", "starts_at": "2020-01-01T09:00:00Z", "status": "held"
+        })))
+        .await;
+    r.expect(201);
+    let meeting = r.json["id"].as_i64().unwrap();
+    let mut polyglot = PNG.to_vec();
+    polyglot.extend_from_slice(b"<html><script>alert(document.cookie)</script></html>");
+    let boundary = "b-7f3c";
+    let mut body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"照片\u{202E}lmth.html\"\r\nContent-Type: text/html\r\n\r\n")
+            .into_bytes();
+    body.extend_from_slice(&polyglot);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let r = fx
+        .send(
+            Req::post(format!("/api/v1/meetings/{meeting}/attachments?category=photo"))
+                .token(&admin)
+                .raw(&format!("multipart/form-data; boundary={boundary}"), body),
+        )
+        .await;
+    r.expect(201);
+    assert_eq!(r.json["file_name"], "照片lmth.png", "{}", r.text);
+    let att = r.json["id"].as_i64().unwrap();
+    // A name stored before the fix is cleaned on the way out too.
+    use dangjian::schema::meeting_attachments as ma;
+    diesel::update(ma::table.find(att)).set(ma::file_name.eq("照片\u{202E}lmth.html")).execute(&mut fx.conn().await).await.unwrap();
+    let r = fx.send(Req::get(format!("/api/v1/meetings/{meeting}/attachments/{att}")).token(&admin)).await;
+    r.expect(200);
+    assert_eq!(r.header("content-type"), Some("image/png"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let cd = r.header("content-disposition").unwrap();
+    assert!(cd.ends_with("filename*=UTF-8''%E7%85%A7%E7%89%87lmth.png"), "{cd}");
+    assert!(!cd.contains("html") && !cd.contains("%E2%80%AE"), "{cd}");
+    assert_eq!(dangjian::imports::attachment("报告\u{202E}xslx.exe", "a.xlsx"), "attachment; filename=\"a.xlsx\"; filename*=UTF-8''%E6%8A%A5%E5%91%8Axslx.exe");
+}

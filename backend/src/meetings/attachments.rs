@@ -67,13 +67,21 @@ pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// The client's file name as a label: its last path component, without control characters, at
-/// most 200 characters; `upload.{ext}` when nothing is left.
+/// The client's file name as a label: its last path component, without control and format
+/// characters (a U+202E in `x\u{202E}gnp.html` shows `xlmth.png`), its stem at most 200
+/// characters, and always the extension `ext` of the type the bytes are (a PNG named `a.html`
+/// is `a.png`: a download never opens as another type); `upload.{ext}` when nothing is left.
 pub fn clean_file_name(name: &str, ext: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
-    if cleaned.is_empty() { format!("upload.{ext}") } else { cleaned }
+    let visible: String = last.chars().filter(|c| !c.is_control() && !(crate::text::is_invisible(*c) && !c.is_whitespace())).collect();
+    let visible = visible.trim();
+    let stem = match visible.rsplit_once('.') {
+        Some((stem, _)) => stem,
+        None => visible,
+    };
+    let stem: String = stem.trim().trim_start_matches('.').chars().take(200).collect();
+    let stem = stem.trim_end_matches(['.', ' ']);
+    if stem.is_empty() { format!("upload.{ext}") } else { format!("{stem}.{ext}") }
 }
 
 fn file_too_large(max: usize) -> AppError {
@@ -256,10 +264,12 @@ pub async fn download_attachment(state: web::Data<AppState>, actor: Actor, path:
         .get(&mut conn, &row.storage_key)
         .await?
         .ok_or_else(|| AppError::internal(format!("attachment {att_id}: nothing stored under its key")))?;
-    let ascii = format!("attachment-{att_id}.{}", sniff(&bytes).map_or("bin", |t| t.1));
+    // Named by what the bytes are (also a name stored before uploads were renamed so).
+    let ext = sniff(&bytes).map_or("bin", |t| t.1);
+    let ascii = format!("attachment-{att_id}.{ext}");
     Ok(HttpResponse::Ok()
         .content_type(row.content_type.as_str())
-        .insert_header((header::CONTENT_DISPOSITION, crate::imports::attachment(&row.file_name, &ascii)))
+        .insert_header((header::CONTENT_DISPOSITION, crate::imports::attachment(&clean_file_name(&row.file_name, ext), &ascii)))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(bytes))
@@ -321,9 +331,15 @@ mod tests {
     #[test]
     fn file_names_lose_paths_and_control_characters() {
         assert_eq!(clean_file_name("C:\\Users\\a\\签到表.pdf", "pdf"), "签到表.pdf");
-        assert_eq!(clean_file_name("../../etc/passwd", "png"), "passwd");
+        assert_eq!(clean_file_name("../../etc/passwd", "png"), "passwd.png");
         assert_eq!(clean_file_name("a\r\nb.png", "png"), "ab.png");
         assert_eq!(clean_file_name("", "jpg"), "upload.jpg");
         assert_eq!(clean_file_name("..", "jpg"), "upload.jpg");
+        // The detected type's extension, never the client's; no bidi or zero-width characters.
+        assert_eq!(clean_file_name("a.html", "png"), "a.png");
+        assert_eq!(clean_file_name("photo.JPEG", "jpg"), "photo.jpg");
+        assert_eq!(clean_file_name("x\u{202E}gnp.html", "png"), "xgnp.png");
+        assert_eq!(clean_file_name("\u{200B}.html", "pdf"), "upload.pdf");
+        assert_eq!(clean_file_name("会场 照片.v2.png", "png"), "会场 照片.v2.png");
     }
 }
