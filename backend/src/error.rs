@@ -219,14 +219,16 @@ impl From<DieselError> for AppError {
                         format!("the record is referenced by or refers to another record ({constraint})"),
                         format!("该记录与其他记录存在引用关系（{constraint}）"),
                     ),
-                    DatabaseErrorKind::CheckViolation if constraint == "orgs_no_cycle" => AppError::field(
-                        "parent_id",
-                        "org_move_cycle",
-                        "an organization cannot move under itself or its own descendant",
-                        "组织不能移动到自身或其下级组织之下",
-                    ),
-                    // The trigger of migration *_meetings guards archived records against any writer.
-                    DatabaseErrorKind::CheckViolation if constraint == "meeting_archived" => crate::meetings::access::archived_error(),
+                    // A trigger's refusal in the schema's convention (migration
+                    // 2026-12-07-020000_refusal_texts): the constraint is the problem's code, the
+                    // message English, the hint Chinese, the column the field at fault if any.
+                    DatabaseErrorKind::CheckViolation if info.hint().is_some() => {
+                        let (code, en, zh) = (intern(constraint), info.message().to_string(), info.hint().unwrap_or_default().to_string());
+                        match info.column_name() {
+                            Some(column) => AppError::field(column, code, en, zh),
+                            None => AppError::conflict(code, en, zh),
+                        }
+                    }
                     DatabaseErrorKind::CheckViolation => AppError::conflict(
                         "constraint_violated",
                         format!("the change breaks a rule of the data ({constraint})"),
@@ -239,6 +241,19 @@ impl From<DieselError> for AppError {
             _ => AppError::internal(e.to_string()),
         }
     }
+}
+
+/// A constraint's name as a problem code. The names come from the schema, a small fixed set, so
+/// each is leaked once and kept; the set never grows past the schema's.
+fn intern(name: &str) -> &'static str {
+    static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let Ok(mut names) = NAMES.lock() else { return "constraint_violated" };
+    if let Some(known) = names.iter().find(|n| **n == name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+    names.push(leaked);
+    leaked
 }
 
 fn unique_violation(constraint: &str) -> AppError {

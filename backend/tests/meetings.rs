@@ -366,6 +366,16 @@ async fn archived_records_are_read_only_and_corrected_by_addenda() {
     assert!(r.json["archived_at"].is_string());
     assert_eq!(version(&r.json), 4);
 
+    // Any writer is refused by the trigger, and the refusal maps to the same problem as the API's
+    // own check (the schema's convention: code, English, Chinese; error.rs knows no feature).
+    {
+        use dangjian::schema::meetings as m;
+        let refused = diesel::update(m::table.find(id)).set(m::topic.eq("绕过接口")).execute(&mut fx.conn().await).await.unwrap_err();
+        let problem = dangjian::error::AppError::from(refused);
+        assert_eq!((problem.status.as_u16(), problem.code), (409, "meeting_archived"));
+        assert_eq!(problem.detail.map(|d| d.1).as_deref(), Some("会议记录已归档，不能修改；如需更正请添加补充说明"));
+    }
+
     // Read-only now: the API answers 409 meeting_archived ...
     fx.send(Req::patch(format!("/api/v1/meetings/{id}")).token(&br).json(json!({"topic": "改", "version": 4}))).await.expect_problem(409, "meeting_archived");
     fx.send(

@@ -505,6 +505,8 @@ async fn stored_masks_of_the_earlier_form_are_cut_to_the_last_four() {
     use dangjian::schema::people as p;
     let fx = Fx::new().await;
     let mut conn = fx.conn().await;
+    // As the database was before the migration.
+    diesel_async::SimpleAsyncConnection::batch_execute(&mut *conn, include_str!("../migrations/2026-12-07-010000_id_number_mask/down.sql")).await.unwrap();
     diesel::update(p::table.find(fx.people.zhangsan)).set(p::id_number_masked.eq("110***********123X")).execute(&mut conn).await.unwrap();
     diesel::update(p::table.find(fx.people.lisi)).set(p::id_number_masked.eq("123*5678")).execute(&mut conn).await.unwrap();
     let current: Option<String> = p::table.find(fx.people.wangwu).select(p::id_number_masked).first(&mut conn).await.unwrap();
@@ -520,4 +522,7 @@ async fn stored_masks_of_the_earlier_form_are_cut_to_the_last_four() {
     assert_eq!(masked(fx.people.lisi).as_deref(), Some("********"));
     // Masks already of the new form stay as they were.
     assert_eq!(masked(fx.people.wangwu), current);
+    // And no writer may store the earlier form again.
+    let refused = diesel::update(p::table.find(fx.people.zhangsan)).set(p::id_number_masked.eq("110***********123X")).execute(&mut conn).await;
+    assert!(refused.is_err(), "a mask showing the region code is refused by the database");
 }

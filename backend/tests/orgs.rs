@@ -292,6 +292,19 @@ async fn move_keeps_the_tree_a_tree() {
     assert_eq!(r.errors(), ["parent_id:org_move_cycle"]);
     let r = mv(fx.orgs.c1, fx.orgs.b1, 1).await;
     assert_eq!(r.errors(), ["parent_id:org_move_cycle"]);
+    // A writer that bypasses the API is refused by the trigger, with the same problem.
+    {
+        use dangjian::schema::orgs as o;
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        let refused = diesel::update(o::table.find(fx.orgs.c1)).set(o::parent_id.eq(fx.orgs.b1)).execute(&mut fx.conn().await).await.unwrap_err();
+        let problem = dangjian::error::AppError::from(refused);
+        assert_eq!(problem.status.as_u16(), 422);
+        assert_eq!(
+            (problem.fields[0].field.as_str(), &*problem.fields[0].code, problem.fields[0].message_zh.as_str()),
+            ("parent_id", "org_move_cycle", "组织不能移动到自身或其下级组织之下")
+        );
+    }
     // Wrong kind of parent.
     let r = mv(fx.orgs.b2, fx.orgs.b1, 1).await;
     assert_eq!(r.errors(), ["parent_id:kind_not_allowed_here"]);

@@ -11,3 +11,8 @@ UPDATE people
 UPDATE people
    SET id_number_masked = repeat('*', char_length(id_number_masked))
  WHERE id_number_masked IS NOT NULL AND char_length(id_number_masked) <= 8 AND id_number_masked ~ '[^*]';
+
+-- And from now on the database itself refuses a mask that shows more than the last four, from
+-- any writer (the API, imports, sync and generators all mask through members::id_number::mask).
+ALTER TABLE people ADD CONSTRAINT people_id_number_masked_last_four
+    CHECK (id_number_masked IS NULL OR id_number_masked ~ '^[*]*[0-9Xx]{0,4}$');
