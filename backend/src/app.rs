@@ -307,8 +307,9 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 
 /// The headers every answer carries ([`CONTENT_SECURITY_POLICY`], `nosniff`, no referrer, no
 /// framing), and `Cache-Control: no-store` on the API's (personal data, tokens, downloads) and
-/// the health checks', whatever a handler set. A problem that a middleware answers (the route
-/// policy's 401 and 403) leaves the chain as an error, which this middleware never sees (cloning
+/// the health checks' unless the handler chose its own (each says no-store, but for the code
+/// lists: `private, max-age=300`, the same lists for everyone and nothing personal). A problem
+/// that a middleware answers (the route policy's 401 and 403) leaves the chain as an error, which this middleware never sees (cloning
 /// the request to answer it here would break routing): `AppError::error_response` adds the same
 /// headers ([`add_security_headers`]).
 async fn security_headers(
@@ -329,7 +330,7 @@ pub fn add_security_headers(h: &mut actix_web::http::header::HeaderMap, no_store
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if no_store {
+    if no_store && !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }

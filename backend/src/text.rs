@@ -32,6 +32,12 @@ pub fn clean(s: &str) -> String {
     s.trim_matches(is_invisible).to_string()
 }
 
+/// `s` without control and format characters (bidi controls, zero-width characters), white space
+/// kept: for file names, where a U+202E shows the name's end first.
+pub fn without_format(s: &str) -> String {
+    s.chars().filter(|c| (c.is_whitespace() && !c.is_control()) || !is_invisible(*c)).collect()
+}
+
 /// [`clean`] over an optional text; `None` when nothing visible remains.
 pub fn clean_opt(s: Option<String>) -> Option<String> {
     s.map(|s| clean(&s)).filter(|s| !s.is_empty())

@@ -184,7 +184,7 @@ async fn downloads_are_named_by_the_detected_type_without_bidi_controls() {
     let r = fx.send(Req::get(format!("/api/v1/meetings/{meeting}/attachments/{att}")).token(&admin)).await;
     r.expect(200);
     assert_eq!(r.header("content-type"), Some("image/png"));
-    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert!(r.header("cache-control").is_some_and(|c| c.contains("no-store")));
     let cd = r.header("content-disposition").unwrap();
     assert!(cd.ends_with("filename*=UTF-8''%E7%85%A7%E7%89%87lmth.png"), "{cd}");
     assert!(!cd.contains("html") && !cd.contains("%E2%80%AE"), "{cd}");

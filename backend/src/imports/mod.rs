@@ -382,7 +382,7 @@ fn file_too_large() -> AppError {
 /// characters (bidi overrides and isolates, zero-width characters) are left out of the name: a
 /// U+202E would show the name's end first (`报告\u{202E}xslx.exe`).
 pub fn attachment(file_name: &str, ascii_fallback: &str) -> String {
-    let file_name: String = file_name.chars().filter(|c| !c.is_control() && !(crate::text::is_invisible(*c) && !c.is_whitespace())).collect();
+    let file_name = crate::text::without_format(file_name);
     let encoded: String =
         file_name.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
     format!("attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{encoded}")

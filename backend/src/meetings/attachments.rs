@@ -73,7 +73,7 @@ pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
 /// is `a.png`: a download never opens as another type); `upload.{ext}` when nothing is left.
 pub fn clean_file_name(name: &str, ext: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let visible: String = last.chars().filter(|c| !c.is_control() && !(crate::text::is_invisible(*c) && !c.is_whitespace())).collect();
+    let visible = crate::text::without_format(last);
     let visible = visible.trim();
     let stem = match visible.rsplit_once('.') {
         Some((stem, _)) => stem,
