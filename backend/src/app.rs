@@ -309,9 +309,9 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 /// framing), and `Cache-Control: no-store` on the API's (personal data, tokens, downloads) and
 /// the health checks' unless the handler chose its own (each says no-store, but for the code
 /// lists: `private, max-age=300`, the same lists for everyone and nothing personal). A problem
-/// that a middleware answers (the route policy's 401 and 403) leaves the chain as an error, which this middleware never sees (cloning
-/// the request to answer it here would break routing): `AppError::error_response` adds the same
-/// headers ([`add_security_headers`]).
+/// that a middleware answers (the route policy's 401 and 403) leaves the chain as an error, which
+/// this middleware never sees (cloning the request to answer it here would break routing):
+/// `AppError::error_response` adds the same headers ([`add_security_headers`]).
 async fn security_headers(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
