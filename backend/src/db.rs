@@ -54,6 +54,11 @@ pub async fn connect(database_url: String, clock: Clock) -> diesel::ConnectionRe
     Ok(conn)
 }
 
+/// A text as a literal inside a LIKE pattern (its `\`, `%` and `_` escaped).
+pub fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 pub async fn conn(pool: &DbPool) -> Result<PooledConn, AppError> {
     pool.get().await.map_err(AppError::from)
 }

@@ -520,3 +520,16 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// A header value for a download named in Chinese (RFC 6266 / 5987). Control and format
+/// characters (bidi overrides and isolates, zero-width characters) are left out of the name: a
+/// U+202E would show the name's end first (`报告\u{202E}xslx.exe`).
+pub fn attachment(file_name: &str, ascii_fallback: &str) -> String {
+    let file_name = crate::text::without_format(file_name);
+    let encoded: String =
+        file_name.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    format!("attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// The content type of an XLSX workbook (exports, reports, the ledger, import templates).
+pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

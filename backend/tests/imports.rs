@@ -313,7 +313,7 @@ async fn templates_have_the_headers_lists_and_explanations_and_import_cleanly() 
     let br = fx.login(users::BR_B1).await;
     let r = fx.send(Req::get("/api/v1/imports/templates/members").token(&br)).await;
     r.expect(200);
-    assert_eq!(r.header("content-type"), Some(dangjian::imports::XLSX_TYPE));
+    assert_eq!(r.header("content-type"), Some(dangjian::http::XLSX_TYPE));
     let cd = r.header("content-disposition").unwrap();
     assert!(cd.starts_with("attachment;") && cd.contains("filename*=UTF-8''%E5%85%9A%E5%91%98%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"), "{cd}"); // 党员导入模板.xlsx
     let bytes = fx_bytes(&fx, Req::get("/api/v1/imports/templates/members").token(&br)).await;
@@ -419,7 +419,7 @@ async fn imports_are_listed_in_scope_with_reports_and_an_annotated_workbook() {
 
     let res = fx.send(Req::get(format!("/api/v1/imports/{id}/annotated")).token(&com)).await;
     res.expect(200);
-    assert_eq!(res.header("content-type"), Some(dangjian::imports::XLSX_TYPE));
+    assert_eq!(res.header("content-type"), Some(dangjian::http::XLSX_TYPE));
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(res.bytes.clone())).unwrap();
     let sheet = book.worksheet_range_at(0).unwrap().unwrap();
     let cell = |r: usize, c: usize| sheet.get((r, c)).map(|d| d.to_string()).unwrap_or_default();

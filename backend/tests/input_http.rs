@@ -188,5 +188,5 @@ async fn downloads_are_named_by_the_detected_type_without_bidi_controls() {
     let cd = r.header("content-disposition").unwrap();
     assert!(cd.ends_with("filename*=UTF-8''%E7%85%A7%E7%89%87lmth.png"), "{cd}");
     assert!(!cd.contains("html") && !cd.contains("%E2%80%AE"), "{cd}");
-    assert_eq!(dangjian::imports::attachment("报告\u{202E}xslx.exe", "a.xlsx"), "attachment; filename=\"a.xlsx\"; filename*=UTF-8''%E6%8A%A5%E5%91%8Axslx.exe");
+    assert_eq!(dangjian::http::attachment("报告\u{202E}xslx.exe", "a.xlsx"), "attachment; filename=\"a.xlsx\"; filename*=UTF-8''%E6%8A%A5%E5%91%8Axslx.exe");
 }

@@ -31,7 +31,6 @@ use rust_xlsxwriter::XlsxError;
 use serde::Serialize;
 use tokio::sync::mpsc;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::{self, By};
 use crate::auth::Actor;
@@ -42,9 +41,7 @@ mod package;
 
 pub use package::{SHEET_DEFLATE_LEVEL, SheetRows, write_workbook};
 
-pub fn routes(_cfg: &mut ServiceConfig) {}
-
-pub use crate::imports::{XLSX_TYPE, attachment};
+pub use crate::http::{XLSX_TYPE, attachment};
 
 /// Rows the fetch task reads per query; the writer holds at most [`BATCHES_IN_FLIGHT`] of them.
 pub const BATCH_ROWS: i64 = 1_000;

@@ -378,18 +378,6 @@ fn file_too_large() -> AppError {
     )
 }
 
-/// A header value for a download named in Chinese (RFC 6266 / 5987). Control and format
-/// characters (bidi overrides and isolates, zero-width characters) are left out of the name: a
-/// U+202E would show the name's end first (`报告\u{202E}xslx.exe`).
-pub fn attachment(file_name: &str, ascii_fallback: &str) -> String {
-    let file_name = crate::text::without_format(file_name);
-    let encoded: String =
-        file_name.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
-    format!("attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{encoded}")
-}
-
-pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
 /// Download the import template: a header row in Chinese, drop-down lists for the closed
 /// fields (the org codes of your scope among them), date columns, one example row, and a
 /// second sheet 说明 explaining each column.
@@ -407,7 +395,10 @@ pub async fn get_template(state: web::Data<AppState>, actor: Actor, kind: web::P
     let kind = ImportKind::from_path(&kind)?;
     let mut conn = db::conn(&state.pool).await?;
     let (bytes, name, ascii) = template::build(&mut conn, &actor.manage_scope(), kind).await?;
-    Ok(HttpResponse::Ok().content_type(XLSX_TYPE).insert_header((actix_web::http::header::CONTENT_DISPOSITION, attachment(name, ascii))).body(bytes))
+    Ok(HttpResponse::Ok()
+        .content_type(crate::http::XLSX_TYPE)
+        .insert_header((actix_web::http::header::CONTENT_DISPOSITION, crate::http::attachment(name, ascii)))
+        .body(bytes))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -693,7 +684,10 @@ pub async fn get_annotated(state: web::Data<AppState>, actor: Actor, id: web::Pa
     crate::audit::record(&mut conn, By::from(&actor), "download", "import", Some(id), None::<&()>, Some(&after)).await?;
     let stem = row.2.rsplit_once('.').map_or(row.2.as_str(), |(s, _)| s).to_string();
     Ok(HttpResponse::Ok()
-        .content_type(XLSX_TYPE)
-        .insert_header((actix_web::http::header::CONTENT_DISPOSITION, attachment(&format!("{stem}-错误说明.xlsx"), &format!("import-{id}-annotated.xlsx"))))
+        .content_type(crate::http::XLSX_TYPE)
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            crate::http::attachment(&format!("{stem}-错误说明.xlsx"), &format!("import-{id}-annotated.xlsx")),
+        ))
         .body(bytes))
 }

@@ -30,7 +30,7 @@ use crate::audit::{self, By};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiQuery;
-use crate::imports::{XLSX_TYPE, attachment};
+use crate::http::{XLSX_TYPE, attachment};
 use crate::orgs::queries as orgs_q;
 use crate::schema::people;
 use crate::{AppState, db};

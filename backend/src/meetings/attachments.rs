@@ -269,7 +269,7 @@ pub async fn download_attachment(state: web::Data<AppState>, actor: Actor, path:
     let ascii = format!("attachment-{att_id}.{ext}");
     Ok(HttpResponse::Ok()
         .content_type(row.content_type.as_str())
-        .insert_header((header::CONTENT_DISPOSITION, crate::imports::attachment(&clean_file_name(&row.file_name, ext), &ascii)))
+        .insert_header((header::CONTENT_DISPOSITION, crate::http::attachment(&clean_file_name(&row.file_name, ext), &ascii)))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(bytes))

@@ -633,7 +633,7 @@ pub async fn list_meetings(
     }
     // A member's part of the scope is the meetings they are due at (-1: no person, no meeting).
     let person = if actor.has_role(Role::Member) { scope.person_id.unwrap_or(-1) } else { -1 };
-    let q = trimmed(f.q).map(|t| format!("%{}%", org_queries::escape_like(&t)));
+    let q = trimmed(f.q).map(|t| format!("%{}%", crate::db::escape_like(&t)));
     let build = || {
         let mut b = meetings::table.inner_join(orgs::table).inner_join(meeting_kinds::table).into_boxed();
         if !scope.all {

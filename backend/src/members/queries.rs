@@ -10,8 +10,8 @@ use super::rules::{MemberRecord, mask_phone, standing_years};
 use super::types::{Category, EthnicGroup, Gender, Member, MissingField, Status};
 use crate::auth::Scope;
 use crate::crypto::DataKey;
+use crate::db::escape_like;
 use crate::error::AppError;
-use crate::orgs::queries::escape_like;
 use crate::schema::{members, org_closure, orgs, people};
 
 pub const ID_NUMBER_INDEX: &str = "person.id_number";

@@ -88,7 +88,7 @@ pub async fn list(conn: &mut AsyncPgConnection, scope: &Scope, member_org: Optio
             }
         }
         if let Some(text) = &f.q {
-            let pattern = format!("%{}%", escape_like(text));
+            let pattern = format!("%{}%", crate::db::escape_like(text));
             q = q.filter(orgs::name.ilike(pattern.clone()).or(orgs::code.ilike(pattern)));
         }
         if let Some(d) = f.term_end_before {
@@ -149,10 +149,6 @@ pub async fn has_members(conn: &mut AsyncPgConnection, id: i64) -> Result<bool, 
     Ok(select(exists(members::table.filter(members::org_id.eq(id)))).get_result(conn).await?)
 }
 
-pub fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
 /// The orgs an export reads: the list's filters over the whole scope (or below `org_id`).
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ExportFilter {
@@ -186,7 +182,7 @@ pub async fn export_page(conn: &mut AsyncPgConnection, scope: &Scope, f: &Export
         q = q.filter(orgs::parent_id.eq(parent));
     }
     if let Some(text) = &f.q {
-        let pattern = format!("%{}%", escape_like(text));
+        let pattern = format!("%{}%", crate::db::escape_like(text));
         q = q.filter(orgs::name.ilike(pattern.clone()).or(orgs::code.ilike(pattern)));
     }
     if let Some(kind) = &f.kind {

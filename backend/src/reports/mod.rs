@@ -31,7 +31,7 @@ use crate::audit::{self, By};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
-use crate::imports::{XLSX_TYPE, attachment};
+use crate::http::{XLSX_TYPE, attachment};
 use crate::schema::people;
 use crate::stats::queries as stats_q;
 
