@@ -18,43 +18,8 @@ die() { say "$*"; exit 1; }
 chromium=${CHROMIUM:-/usr/bin/chromium}
 [[ -x $chromium ]] || die "$chromium not found: apt-get install chromium fonts-noto-cjk"
 [[ -f frontend/dist/index.html ]] || die "frontend/dist is not built: scripts/frontend.sh build"
-bin=target/debug/dangjian
-cargo build --quiet --bin dangjian
-
-psql=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | tail -1)
-admin_url=$(scripts/pg.sh admin-url "$TEST_DATABASE_URL")
-db="e2e_$(date +%s)_$$"
-[[ $admin_url =~ ^(.*)/postgres(\?.*)?$ ]] || die "cannot read the database URL: $admin_url"
-db_url="${BASH_REMATCH[1]}/$db${BASH_REMATCH[2]}"
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-data_dir=$(mktemp -d)
-log="$root/tests/e2e/artifacts/server.log"
-mkdir -p "$root/tests/e2e/artifacts"
-server_pid=""
-
-cleanup() {
-    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
-    fi
-    "$psql" -X -q "$admin_url" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
-    rm -rf "$data_dir"
-}
-trap cleanup EXIT
-
-"$psql" -X -q -v ON_ERROR_STOP=1 "$admin_url" -c "CREATE DATABASE \"$db\"" >/dev/null
-export DATABASE_URL=$db_url DANGJIAN_DATA_DIR=$data_dir BIND=127.0.0.1:$port DANGJIAN_STATIC_DIR=$root/frontend/dist RUST_LOG=warn
-"$bin" migrate >/dev/null
-"$bin" demo-data | tail -1
-"$bin" serve >"$log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; die "the server stopped"; }
-    sleep 0.2
-done
-curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || die "the server did not become ready on port $port"
-say "server on http://127.0.0.1:$port (database $db)"
+source scripts/demo-server.sh
+start_demo_server e2e "$root/tests/e2e/artifacts/server.log" DANGJIAN_STATIC_DIR="$root/frontend/dist"
 
 cd frontend   # where playwright.config.ts and node_modules are; testDir is ../tests/e2e
-E2E_BASE_URL="http://127.0.0.1:$port" CHROMIUM=$chromium npx playwright test "$@"
+E2E_BASE_URL="$base" CHROMIUM=$chromium npx playwright test "$@"

@@ -41,44 +41,10 @@ if ! [[ -x $st ]] || ! "$st" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VER
     install || { say "pip failed; retrying once"; sleep 5; install; } || die "could not install schemathesis from PyPI"
 fi
 
-bin=target/debug/dangjian
-cargo build --quiet --bin dangjian
-
-psql=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | tail -1)
-admin_url=$(scripts/pg.sh admin-url "$TEST_DATABASE_URL")
-db="api_$(date +%s)_$$"
-[[ $admin_url =~ ^(.*)/postgres(\?.*)?$ ]] || die "cannot read the database URL: $admin_url"
-db_url="${BASH_REMATCH[1]}/$db${BASH_REMATCH[2]}"
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-data_dir=$(mktemp -d)
 mkdir -p "$artifacts"
+source scripts/demo-server.sh
+start_demo_server api "$artifacts/server.log"
 log=$artifacts/server.log
-server_pid=""
-
-cleanup() {
-    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
-    fi
-    "$psql" -X -q "$admin_url" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
-    rm -rf "$data_dir"
-}
-trap cleanup EXIT
-
-"$psql" -X -q -v ON_ERROR_STOP=1 "$admin_url" -c "CREATE DATABASE \"$db\"" >/dev/null
-export DATABASE_URL=$db_url DANGJIAN_DATA_DIR=$data_dir BIND=127.0.0.1:$port RUST_LOG=${RUST_LOG:-warn}
-"$bin" migrate >/dev/null
-"$bin" demo-data | tail -1
-"$bin" serve >"$log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-    curl -fsS "$base/readyz" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; die "the server stopped"; }
-    sleep 0.2
-done
-curl -fsS "$base/readyz" >/dev/null || die "the server did not become ready on port $port"
-say "server on $base (database $db)"
 
 # Both logins first: the runs fuzz POST /auth/login too, and wrong passwords for a demo login
 # (generated from the request's example) may throttle or lock it for the next run. An access
