@@ -42,12 +42,15 @@ pub struct Config {
 }
 
 /// A whole number of seconds, 1 or more, from the variable.
-fn seconds(name: &'static str, default: u64) -> Result<std::time::Duration, ConfigError> {
+fn seconds(name: &'static str, default: std::time::Duration) -> Result<std::time::Duration, ConfigError> {
     match env(name) {
         Some(v) => v.parse::<u64>().ok().filter(|n| *n > 0).map(std::time::Duration::from_secs).ok_or(ConfigError::Invalid(name, v)),
-        None => Ok(std::time::Duration::from_secs(default)),
+        None => Ok(default),
     }
 }
+
+/// How long a request waits for a pooled connection unless DATABASE_POOL_TIMEOUT_SECS says.
+pub const DEFAULT_POOL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// 10 MiB: a phone photo or a scanned sign-in sheet.
 pub const DEFAULT_ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -145,8 +148,8 @@ impl Config {
                 Some(v) => crate::auth::client_addr::Net::parse_list(&v).map_err(|e| ConfigError::Invalid("DANGJIAN_TRUSTED_PROXIES", e))?,
                 None => Vec::new(),
             },
-            body_idle_timeout: seconds("DANGJIAN_BODY_IDLE_SECS", 20)?,
-            pool_timeout: seconds("DATABASE_POOL_TIMEOUT_SECS", 5)?,
+            body_idle_timeout: seconds("DANGJIAN_BODY_IDLE_SECS", crate::http::DEFAULT_BODY_IDLE)?,
+            pool_timeout: seconds("DATABASE_POOL_TIMEOUT_SECS", DEFAULT_POOL_TIMEOUT)?,
             import_file_days: match env("DANGJIAN_IMPORT_FILE_DAYS") {
                 Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or(ConfigError::Invalid("DANGJIAN_IMPORT_FILE_DAYS", v))?,
                 None => DEFAULT_IMPORT_FILE_DAYS,
@@ -172,7 +175,7 @@ impl Config {
             clock: Clock::from_env().map_err(ConfigError::Clock)?,
             trusted_proxies: Vec::new(),
             body_idle_timeout: crate::http::DEFAULT_BODY_IDLE,
-            pool_timeout: std::time::Duration::from_secs(5),
+            pool_timeout: DEFAULT_POOL_TIMEOUT,
             import_file_days: DEFAULT_IMPORT_FILE_DAYS,
         })
     }
